@@ -1,0 +1,31 @@
+# Bananas — every install step lives here, so a clean clone needs only `make run` / `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install run test unit lint bench chaos clean
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(VENV)/bin/bananas-server -c config/example.yaml
+
+test: install lint
+	$(PY) -m pytest -q tests
+
+unit: install
+	$(PY) -m pytest -q tests/unit
+
+lint: install
+	$(VENV)/bin/ruff check bananas tests bench handlers
+	$(VENV)/bin/mypy bananas
+
+clean:
+	rm -rf $(VENV) .bananas .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,193 @@
+"""The configuration tree: frozen dataclasses, merged defaults < YAML < environment < CLI.
+
+Every setting is declared once, with its default and help, by :func:`bananas.settings.setting`.
+``bananas config`` prints the whole reference from these declarations.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError
+from .logs.config import LogConfig
+from .settings import build, check_value, env_name, leaves, parse_text, setting
+
+MODES = ("thin", "thin_plus", "default", "scaled")
+PRIORITIES = ("high", "normal", "low")
+
+
+@dataclass(frozen=True)
+class RedisConfig:
+    url: str | None = setting(
+        None,
+        "Redis URL (redis://, rediss:// for TLS, user:password@ for ACLs). Empty: start an "
+        "embedded redis-server for this server.",
+        env="REDIS_URL",
+    )
+    namespace: str = setting("bananas", "Prefix of every key; servers and clients must agree.")
+    socket_timeout: float = setting(5.0, "Seconds a non-blocking Redis command may take.", minimum=0.1)
+    connect_timeout: float = setting(5.0, "Seconds to wait for a TCP connection to Redis.", minimum=0.1)
+    block_timeout: float = setting(
+        5.0,
+        "Seconds an idle fetcher blocks in Redis before it looks again; the blocking pool's "
+        "socket timeout is always this plus a margin.",
+        minimum=0.1,
+    )
+    max_connections: int = setting(64, "Size of the pool for non-blocking commands per process.", minimum=2)
+
+
+@dataclass(frozen=True)
+class EmbeddedConfig:
+    data_dir: str = setting(".bananas", "Directory of the embedded Redis (AOF and its log).")
+    port: int = setting(0, "Port of the embedded Redis; 0 picks a free one.", minimum=0)
+
+
+@dataclass(frozen=True)
+class HandlersConfig:
+    paths: list[str] = setting(["handlers"], "Directories whose *.py modules define handlers.")
+    modules: list[str] = setting([], "Importable module names that define handlers.")
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    mode: str = setting("default", "thin, thin_plus, default or scaled.", env="WORKER_MODE", choices=MODES)
+    queues: list[str] = setting(["default"], "Queues this server serves.", env="WORKER_QUEUES")
+    concurrency: int = setting(50, "Greenlets of the one pool in thin mode.", env="WORKER_CONCURRENCY", minimum=1)
+    priority_concurrency: int = setting(
+        40, "Greenlets of the priority pool in thin_plus mode.", env="WORKER_PRIORITY_CONCURRENCY", minimum=1
+    )
+    high_concurrency: int = setting(20, "Greenlets of each high pool.", env="WORKER_HIGH_CONCURRENCY", minimum=1)
+    normal_concurrency: int = setting(
+        20, "Greenlets of each normal pool.", env="WORKER_NORMAL_CONCURRENCY", minimum=1
+    )
+    low_concurrency: int = setting(10, "Greenlets of each low pool.", env="WORKER_LOW_CONCURRENCY", minimum=1)
+    scheduled_concurrency: int = setting(
+        10, "Greenlets of each scheduled pool.", env="WORKER_SCHEDULED_CONCURRENCY", minimum=1
+    )
+    high_count: int = setting(1, "Processes for the high tier in scaled mode.", env="WORKER_HIGH_COUNT", minimum=0)
+    normal_count: int = setting(
+        1, "Processes for the normal tier in scaled mode.", env="WORKER_NORMAL_COUNT", minimum=0
+    )
+    low_count: int = setting(1, "Processes for the low tier in scaled mode.", env="WORKER_LOW_COUNT", minimum=0)
+    scheduled_count: int = setting(
+        1, "Processes for the scheduled tier in scaled mode.", env="WORKER_SCHEDULED_COUNT", minimum=0
+    )
+    prefetch: int = setting(32, "Jobs a pool takes per round trip (and may hold beyond its greenlets).", minimum=1)
+    lease_seconds: float = setting(
+        30.0, "A taken job returns to its lane if its worker stops renewing it for this long.", minimum=1.0
+    )
+    grace_seconds: float = setting(30.0, "On SIGTERM, how long running jobs may take to finish.", minimum=0.0)
+    scheduler_interval: float = setting(
+        1.0, "Longest sleep of the scheduler between checks for due jobs and lost leases.", minimum=0.05
+    )
+
+
+@dataclass(frozen=True)
+class RetryConfig:
+    max_retries: int = setting(3, "Retries after the first attempt, unless the handler says otherwise.", minimum=0)
+    backoff_base: float = setting(1.0, "Seconds before the first retry; doubles each attempt.", minimum=0.0)
+    backoff_max: float = setting(3600.0, "Longest delay between two attempts, in seconds.", minimum=0.0)
+    jitter: bool = setting(True, "Spread each delay over [d/2, d] so retries do not stampede.")
+
+
+@dataclass(frozen=True)
+class RetentionConfig:
+    succeeded_seconds: int = setting(86400, "How long a succeeded job and its result are kept.", minimum=1)
+    dead_seconds: int = setting(604800, "How long a dead job is kept (the dead set is never trimmed).", minimum=1)
+
+
+@dataclass(frozen=True)
+class LimitsConfig:
+    max_payload_bytes: int = setting(1048576, "Largest accepted payload, as JSON bytes.", minimum=64)
+    max_depth: int = setting(64, "Deepest accepted nesting of lists and objects in a payload.", minimum=1)
+    job_timeout: float = setting(300.0, "Default handler timeout in seconds when the job names none.", minimum=0.01)
+
+
+@dataclass(frozen=True)
+class Config:
+    redis: RedisConfig = dataclasses.field(default_factory=RedisConfig)
+    embedded: EmbeddedConfig = dataclasses.field(default_factory=EmbeddedConfig)
+    handlers: HandlersConfig = dataclasses.field(default_factory=HandlersConfig)
+    worker: WorkerConfig = dataclasses.field(default_factory=WorkerConfig)
+    retry: RetryConfig = dataclasses.field(default_factory=RetryConfig)
+    retention: RetentionConfig = dataclasses.field(default_factory=RetentionConfig)
+    limits: LimitsConfig = dataclasses.field(default_factory=LimitsConfig)
+    logging: LogConfig = dataclasses.field(default_factory=LogConfig)
+
+
+def load_config(
+    path: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, str] | None = None,
+) -> Config:
+    """Read the YAML file at ``path``, then apply ``environ`` and ``overrides`` (dotted keys).
+
+    Raises :class:`ConfigError` naming the key for unknown settings and bad values.
+    """
+    tree: dict[str, Any] = {}
+    if path is not None:
+        tree = _read_yaml(Path(path))
+    known = leaves(Config)
+    by_path = {key: (field, tp) for key, field, tp in known}
+    for key, field, tp in known:
+        name = env_name(key, field)
+        if environ is not None and name in environ:
+            _put(tree, key, check_value(name, parse_text(name, environ[name], tp), tp, field))
+    for key, text in (overrides or {}).items():
+        if key not in by_path:
+            raise ConfigError(f"unknown setting {key}")
+        field, tp = by_path[key]
+        _put(tree, key, check_value(key, parse_text(key, text, tp), tp, field))
+    config = build(Config, tree)
+    validate(config)
+    return config
+
+
+def validate(config: Config) -> None:
+    """Checks that span several settings."""
+    if not config.worker.queues:
+        raise ConfigError("worker.queues: name at least one queue")
+    if config.worker.mode == "scaled":
+        w = config.worker
+        if w.high_count + w.normal_count + w.low_count + w.scheduled_count == 0:
+            raise ConfigError("worker.*_count: scaled mode needs at least one process")
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path}: the top level must be a mapping")
+    return data
+
+
+def _put(tree: dict[str, Any], dotted: str, value: Any) -> None:
+    node = tree
+    *parents, last = dotted.split(".")
+    for part in parents:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise ConfigError(f"{part}: expected a mapping")
+        node = child
+    node[last] = value
+
+
+def reference() -> str:
+    """Every setting with its environment variable, default and help, as Markdown rows."""
+    rows = ["| key | environment | default | meaning |", "|---|---|---|---|"]
+    for key, field, _ in leaves(Config):
+        default = field.default if field.default is not dataclasses.MISSING else field.default_factory()  # type: ignore[misc]
+        rows.append(f"| `{key}` | `{env_name(key, field)}` | `{default!r}` | {field.metadata['help']} |")
+    return "\n".join(rows)

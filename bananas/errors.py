@@ -1,0 +1,65 @@
+"""The one exception tree of Bananas, plus the control-flow signals handlers raise."""
+
+from __future__ import annotations
+
+
+class BananasError(Exception):
+    """Base of every error Bananas raises on purpose."""
+
+
+class ConfigError(BananasError):
+    """A setting is unknown or has a bad value; the message names the key."""
+
+
+class RedisUnavailable(BananasError):
+    """Redis could not be reached or answered with a connection-level failure."""
+
+
+class QueueFull(BananasError):
+    """Redis refused a write because it is out of memory (``maxmemory``, ``noeviction``)."""
+
+
+class HandlerNotFound(BananasError):
+    """No handler is registered under the job's name."""
+
+
+class InvalidJob(BananasError):
+    """A job envelope or payload failed validation (size, depth, type, encoding)."""
+
+
+class JobNotFound(BananasError):
+    """No job with that id exists (never submitted, or expired after its retention)."""
+
+
+class JobFailed(BananasError):
+    """The job ended dead; ``error`` and ``traceback`` carry the last failure."""
+
+    def __init__(self, job_id: str, error: str, traceback: str = "") -> None:
+        super().__init__(f"job {job_id} failed: {error}")
+        self.job_id = job_id
+        self.error = error
+        self.traceback = traceback
+
+
+class JobTimeout(BananasError):
+    """A handler ran past its ``timeout``, or a wait for a result ran out."""
+
+
+class Retry(Exception):
+    """Raised by a handler to ask for another attempt, optionally after ``delay`` seconds.
+
+    It still counts as an attempt: once ``max_retries`` is spent the job goes dead.
+    """
+
+    def __init__(self, delay: float | None = None, reason: str = "retry requested") -> None:
+        super().__init__(reason)
+        self.delay = delay
+        self.reason = reason
+
+
+class Reject(Exception):
+    """Raised by a handler to dead-letter the job at once, without retries."""
+
+    def __init__(self, reason: str = "rejected by handler") -> None:
+        super().__init__(reason)
+        self.reason = reason
