@@ -2,3 +2,53 @@
 
 ``import bananas`` has no side effects: no environment reads, no connections, no patching.
 """
+
+from typing import TYPE_CHECKING, Any
+
+from .errors import (
+    BananasError,
+    ConfigError,
+    HandlerNotFound,
+    InvalidJob,
+    JobFailed,
+    JobNotFound,
+    JobTimeout,
+    QueueFull,
+    RedisUnavailable,
+    Reject,
+    Retry,
+)
+from .registry import JobContext, job
+
+if TYPE_CHECKING:
+    from .client import Client
+
+
+def __getattr__(name: str) -> Any:
+    # Client pulls in redis-py (and with it ssl and socket). It loads on first use so that
+    # `bananas-server` can apply gevent's monkey-patching before any of those are imported.
+    if name == "Client":
+        from .client import Client
+
+        return Client
+    raise AttributeError(f"module 'bananas' has no attribute {name!r}")
+
+__all__ = [
+    # submitting and inspecting jobs
+    "Client",
+    # writing handlers
+    "job",
+    "JobContext",
+    "Retry",
+    "Reject",
+    # errors
+    "BananasError",
+    "ConfigError",
+    "RedisUnavailable",
+    "QueueFull",
+    "HandlerNotFound",
+    "InvalidJob",
+    "JobNotFound",
+    "JobFailed",
+    "JobTimeout",
+]

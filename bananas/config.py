@@ -83,6 +83,9 @@ class WorkerConfig:
         30.0, "A taken job returns to its lane if its worker stops renewing it for this long.", minimum=1.0
     )
     grace_seconds: float = setting(30.0, "On SIGTERM, how long running jobs may take to finish.", minimum=0.0)
+    max_recoveries: int = setting(
+        3, "A job lost with its worker more often than this is dead-lettered as poison.", minimum=0
+    )
     scheduler_interval: float = setting(
         1.0, "Longest sleep of the scheduler between checks for due jobs and lost leases.", minimum=0.05
     )

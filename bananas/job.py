@@ -1,0 +1,224 @@
+"""What a job is on the wire: the fields a client submits, a worker receives, a reader sees.
+
+Payloads are JSON objects encoded with orjson; nothing is ever pickled. Validation lives here
+so the client (at the door) and the worker (on receipt) apply the same rules.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import orjson
+
+from .errors import InvalidJob
+from .keys import PRIORITIES
+
+STATES = ("queued", "scheduled", "active", "succeeded", "retrying", "dead", "cancelled")
+MAX_NAME_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Input limits applied at submit and again when a worker receives a job."""
+
+    max_payload_bytes: int = 1024 * 1024
+    max_depth: int = 64
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """A validated job ready to be written by the submit script."""
+
+    id: str
+    name: str
+    payload: str
+    queue: str
+    priority: str
+    max_retries: int | None
+    timeout: float | None
+    delay_ms: int | None
+    at_ms: int | None
+
+
+@dataclass(slots=True)
+class Delivery:
+    """One delivery of a job to a worker: the fencing token must come back with its outcome."""
+
+    queue: str
+    id: str
+    token: str
+    attempt: int
+    name: str
+    payload: str
+    priority: str
+    max_retries: int | None
+    timeout: float | None
+    enqueued_at: int
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    """A job as stored in Redis, for people and dashboards (``Client.get_job``)."""
+
+    id: str
+    queue: str
+    name: str
+    state: str
+    priority: str
+    attempts: int
+    payload: Any
+    result: Any
+    error: str | None
+    traceback: str | None
+    reason: str | None
+    created_at: datetime | None
+    enqueued_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    run_at: datetime | None
+
+
+def new_job_id() -> str:
+    """A random 128-bit job id as 32 hex characters."""
+    return uuid.uuid4().hex
+
+
+def check_name(kind: str, value: object) -> str:
+    """A job, queue or handler name: non-empty text without braces (they would break hash tags)."""
+    if not isinstance(value, str) or not value or len(value) > MAX_NAME_LENGTH:
+        raise InvalidJob(f"{kind} must be a non-empty string of at most {MAX_NAME_LENGTH} characters")
+    if "{" in value or "}" in value or any(c.isspace() for c in value):
+        raise InvalidJob(f"{kind} {value!r} must not contain braces or white space")
+    return value
+
+
+def encode_payload(payload: Mapping[str, Any] | None, limits: Limits) -> str:
+    """Encode a payload object as JSON text, enforcing type, depth and size limits."""
+    if payload is None:
+        return "{}"
+    if not isinstance(payload, Mapping):
+        raise InvalidJob(f"payload must be a JSON object (a dict), not {type(payload).__name__}")
+    check_depth(payload, limits.max_depth)
+    try:
+        data = orjson.dumps(payload)
+    except (TypeError, orjson.JSONEncodeError) as exc:
+        raise InvalidJob(f"payload is not JSON-serialisable: {exc}") from exc
+    if len(data) > limits.max_payload_bytes:
+        raise InvalidJob(f"payload is {len(data)} bytes, above the limit of {limits.max_payload_bytes}")
+    return data.decode()
+
+
+def decode_payload(text: str, limits: Limits) -> dict[str, Any]:
+    """Decode a payload received from Redis; raises InvalidJob for anything but a JSON object."""
+    if len(text) > limits.max_payload_bytes:
+        raise InvalidJob(f"payload is {len(text)} bytes, above the limit of {limits.max_payload_bytes}")
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidJob(f"payload is not valid JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise InvalidJob(f"payload must be a JSON object, not {type(value).__name__}")
+    check_depth(value, limits.max_depth)
+    return value
+
+
+def check_depth(value: object, max_depth: int) -> None:
+    """Refuse containers nested deeper than ``max_depth`` (iterative: no recursion limit)."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, Mapping):
+            children: Any = item.values()
+        elif isinstance(item, (list, tuple)):
+            children = item
+        else:
+            continue
+        if depth > max_depth:
+            raise InvalidJob(f"payload is nested deeper than {max_depth} levels")
+        stack.extend((child, depth + 1) for child in children)
+
+
+def prepare(
+    name: str,
+    payload: Mapping[str, Any] | None,
+    *,
+    limits: Limits,
+    priority: str = "normal",
+    queue: str = "default",
+    delay: float | None = None,
+    at: datetime | float | None = None,
+    job_id: str | None = None,
+    max_retries: int | None = None,
+    timeout: float | None = None,
+) -> NewJob:
+    """Validate one submission and turn it into a :class:`NewJob`; raises InvalidJob."""
+    if priority not in PRIORITIES:
+        raise InvalidJob(f"priority must be one of {', '.join(PRIORITIES)}, not {priority!r}")
+    if delay is not None and at is not None:
+        raise InvalidJob("give delay or at, not both")
+    if max_retries is not None and (not isinstance(max_retries, int) or max_retries < 0):
+        raise InvalidJob("max_retries must be a non-negative integer")
+    if timeout is not None and not timeout > 0:
+        raise InvalidJob("timeout must be a positive number of seconds")
+    if delay is not None and delay < 0:
+        raise InvalidJob("delay must not be negative")
+    return NewJob(
+        id=check_name("job id", job_id) if job_id is not None else new_job_id(),
+        name=check_name("job name", name),
+        payload=encode_payload(payload, limits),
+        queue=check_name("queue", queue),
+        priority=priority,
+        max_retries=max_retries,
+        timeout=timeout,
+        delay_ms=round(delay * 1000) if delay is not None else None,
+        at_ms=_epoch_ms(at) if at is not None else None,
+    )
+
+
+def _epoch_ms(at: datetime | float) -> int:
+    if isinstance(at, datetime):
+        if at.tzinfo is None:
+            raise InvalidJob("at must be a timezone-aware datetime (or epoch seconds)")
+        return round(at.timestamp() * 1000)
+    return round(float(at) * 1000)
+
+
+def from_ms(value: str | None) -> datetime | None:
+    """Epoch milliseconds as stored in a job hash → aware UTC datetime."""
+    if not value:
+        return None
+    return datetime.fromtimestamp(int(value) / 1000, tz=timezone.utc)
+
+
+def job_info(queue: str, fields: Mapping[str, str]) -> JobInfo:
+    """Build a :class:`JobInfo` from a job hash (HGETALL)."""
+    def loads(text: str | None) -> Any:
+        if not text:
+            return None
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            return text
+
+    return JobInfo(
+        id=fields.get("id", ""),
+        queue=fields.get("queue", queue),
+        name=fields.get("name", ""),
+        state=fields.get("state", "unknown"),
+        priority=fields.get("priority", ""),
+        attempts=int(fields.get("attempts") or 0),
+        payload=loads(fields.get("payload")),
+        result=loads(fields.get("result")),
+        error=fields.get("error") or None,
+        traceback=fields.get("traceback") or None,
+        reason=fields.get("reason") or None,
+        created_at=from_ms(fields.get("created_at")),
+        enqueued_at=from_ms(fields.get("enqueued_at")),
+        started_at=from_ms(fields.get("started_at")),
+        finished_at=from_ms(fields.get("finished_at")),
+        run_at=from_ms(fields.get("run_at")),
+    )

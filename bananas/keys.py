@@ -1,0 +1,84 @@
+"""Every Redis key name Bananas uses, in one place.
+
+All keys of one queue share the hash tag ``{<namespace>:<queue>}``, so each Lua script works
+on one Redis Cluster slot. Global keys (outside any script) carry the bare namespace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LANES = ("high", "normal", "low", "scheduled")
+"""Ready lanes of a queue, in the order a pool that serves several of them takes them."""
+
+PRIORITIES = ("high", "normal", "low")
+
+
+@dataclass(frozen=True)
+class QueueKeys:
+    """Key names of one queue."""
+
+    namespace: str
+    queue: str
+
+    @property
+    def tag(self) -> str:
+        return "{" + f"{self.namespace}:{self.queue}" + "}"
+
+    def lane(self, lane: str) -> str:
+        """List of job ids ready to run (LPUSH in, RPOP out: FIFO)."""
+        return f"{self.tag}:lane:{lane}"
+
+    def wake(self, lane: str) -> str:
+        """Short list of wake markers an idle fetcher blocks on (BLPOP)."""
+        return f"{self.tag}:wake:{lane}"
+
+    @property
+    def delayed(self) -> str:
+        """ZSET of job ids by the Redis time (ms) they become ready: ETAs and retries."""
+        return f"{self.tag}:delayed"
+
+    @property
+    def scheduler_wake(self) -> str:
+        """Wake marker for schedulers when a job is delayed for less than their sleep."""
+        return f"{self.tag}:wake:scheduler"
+
+    @property
+    def inflight(self) -> str:
+        """ZSET of taken job ids by lease deadline (ms)."""
+        return f"{self.tag}:inflight"
+
+    @property
+    def dead(self) -> str:
+        """ZSET of dead job ids by the time (ms) they died."""
+        return f"{self.tag}:dead"
+
+    @property
+    def stats(self) -> str:
+        """HASH of counters: submitted, succeeded, failed, retried, dead, recovered."""
+        return f"{self.tag}:stats"
+
+    @property
+    def job_prefix(self) -> str:
+        return f"{self.tag}:job:"
+
+    def job(self, job_id: str) -> str:
+        """HASH of one job: envelope fields, state, attempts, token, result, error."""
+        return f"{self.tag}:job:{job_id}"
+
+
+@dataclass(frozen=True)
+class GlobalKeys:
+    """Keys that belong to no queue."""
+
+    namespace: str
+
+    @property
+    def queues(self) -> str:
+        """SET of every queue name a client has submitted to."""
+        return f"{self.namespace}:queues"
+
+    @property
+    def workers(self) -> str:
+        """HASH worker process id → JSON status (host, pid, pools, heartbeat)."""
+        return f"{self.namespace}:workers"

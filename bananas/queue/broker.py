@@ -1,0 +1,212 @@
+"""The job lifecycle on Redis: one method per Lua script, typed in and out.
+
+Both the client and the server talk to Redis only through a :class:`Broker`. Every state
+change of a job is one script call (see ``lua/``); every key comes from :mod:`bananas.keys`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import redis
+from redis.commands.core import Script
+
+from ..job import Delivery, NewJob
+from ..keys import LANES, GlobalKeys, QueueKeys
+
+DELIVERY_FIELDS = 9
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of one delivery, as the settle script takes it."""
+
+    queue: str
+    id: str
+    token: str
+    kind: str  # "ok" | "retry" | "dead"
+    data: str  # result JSON, or the error text
+    traceback: str = ""
+    delay_ms: int = 0
+
+
+@dataclass(frozen=True)
+class PromoteResult:
+    """What one scheduler step did, and when the next thing is due (Redis time, ms)."""
+
+    promoted: int
+    recovered: int
+    poisoned: int
+    now_ms: int
+    next_eta_ms: int | None
+    next_lease_ms: int | None
+
+
+@dataclass(frozen=True)
+class Retention:
+    succeeded_seconds: int = 86400
+    dead_seconds: int = 604800
+
+
+def _load(name: str) -> str:
+    return resources.files("bananas.queue").joinpath(f"lua/{name}.lua").read_text()
+
+
+class Broker:
+    """Typed access to the lifecycle scripts for one Redis and namespace."""
+
+    def __init__(self, client: redis.Redis, namespace: str = "bananas",
+                 retention: Retention | None = None) -> None:
+        self.redis = client
+        self.namespace = namespace
+        self.retention = retention or Retention()
+        self.globals = GlobalKeys(namespace)
+        self._keys: dict[str, QueueKeys] = {}
+        self._submit = client.register_script(_load("submit"))
+        self._dequeue = client.register_script(_load("dequeue"))
+        self._settle = client.register_script(_load("settle"))
+        self._promote = client.register_script(_load("promote"))
+        self._extend = client.register_script(_load("extend"))
+        self._release = client.register_script(_load("release"))
+        self._scripts = [self._submit, self._dequeue, self._settle, self._promote, self._extend,
+                         self._release]
+
+    def load_scripts(self) -> None:
+        """Load every script into Redis (after a restart its script cache is empty)."""
+        for script in self._scripts:
+            script.sha = self.redis.script_load(script.script)
+
+    def run_pipeline(self, build: Callable[[redis.client.Pipeline], None]) -> list[Any]:
+        """Build and send a pipeline in one round trip.
+
+        Scripts go as plain EVALSHA (redis-py would add a SCRIPT EXISTS round trip); if Redis
+        lost its script cache, they are loaded and the pipeline is built and sent once more,
+        which is safe because every script in a pipeline is idempotent (job id, token).
+        """
+        for attempt in (1, 2):
+            pipe = self.redis.pipeline(transaction=False)
+            build(pipe)
+            try:
+                return pipe.execute()
+            except redis.exceptions.NoScriptError:
+                if attempt == 2:
+                    raise
+                self.load_scripts()
+        raise AssertionError("unreachable")
+
+    def keys(self, queue: str) -> QueueKeys:
+        """Key names of ``queue`` (cached)."""
+        keys = self._keys.get(queue)
+        if keys is None:
+            keys = self._keys[queue] = QueueKeys(self.namespace, queue)
+        return keys
+
+    def _lane_keys(self, k: QueueKeys, lanes: Iterable[str] = LANES) -> list[str]:
+        out: list[str] = []
+        for lane in lanes:
+            out += [k.lane(lane), k.wake(lane)]
+        return out
+
+    # -- submitting ---------------------------------------------------------------------
+
+    def submit(self, job: NewJob, pipe: redis.client.Pipeline | None = None) -> Any:
+        """Write a new job (idempotent on its id). Returns ``[created, state]``."""
+        k = self.keys(job.queue)
+        keys = [k.job(job.id), k.lane(job.priority), k.wake(job.priority), k.delayed,
+                k.scheduler_wake, k.stats]
+        args = [job.id, job.name, job.payload, job.queue, job.priority,
+                _opt(job.max_retries), _opt(job.timeout), _opt(job.delay_ms), _opt(job.at_ms)]
+        return self._run(self._submit, keys, args, pipe)
+
+    # -- working ------------------------------------------------------------------------
+
+    def dequeue(self, queue: str, lanes: Sequence[str], count: int, lease_ms: int,
+                owner: str) -> list[Delivery]:
+        """Take up to ``count`` jobs from ``lanes`` (in order), each leased for ``lease_ms``."""
+        k = self.keys(queue)
+        keys = [k.inflight, k.dead, k.stats, *self._lane_keys(k, lanes)]
+        flat = self._dequeue(keys, [count, lease_ms, owner, k.job_prefix, self.retention.dead_seconds])
+        return [
+            Delivery(queue, flat[i], str(flat[i + 1]), int(flat[i + 2]), flat[i + 3], flat[i + 4],
+                     flat[i + 5], _int_or_none(flat[i + 6]), _float_or_none(flat[i + 7]),
+                     int(flat[i + 8] or 0))
+            for i in range(0, len(flat), DELIVERY_FIELDS)
+        ]
+
+    def wait_for_work(self, blocking: redis.Redis, queue: str, lanes: Sequence[str],
+                      timeout: float) -> bool:
+        """Block until a wake marker appears on one of ``lanes`` or ``timeout`` passes.
+
+        ``blocking`` must be a client from a blocking pool (see :func:`bananas.connection.connect`).
+        """
+        k = self.keys(queue)
+        return blocking.blpop([k.wake(lane) for lane in lanes], timeout=timeout) is not None
+
+    def settle(self, outcomes: Sequence[Outcome], pipe: redis.client.Pipeline | None = None) -> Any:
+        """Record outcomes (all of one queue). Returns 1 per settled job, 0 per stale token."""
+        k = self.keys(outcomes[0].queue)
+        args: list[Any] = [k.job_prefix, self.retention.succeeded_seconds, self.retention.dead_seconds]
+        for o in outcomes:
+            args += [o.id, o.token, o.kind, o.data, o.traceback, o.delay_ms]
+        return self._run(self._settle, [k.inflight, k.delayed, k.dead, k.stats, k.scheduler_wake], args, pipe)
+
+    def extend(self, queue: str, held: Sequence[tuple[str, str]], lease_ms: int) -> list[str]:
+        """Renew the leases of ``(id, token)`` pairs; returns the ids that were taken back."""
+        k = self.keys(queue)
+        args: list[Any] = [k.job_prefix, lease_ms]
+        for job_id, token in held:
+            args += [job_id, token]
+        return list(self._extend([k.inflight], args))
+
+    def release(self, queue: str, held: Sequence[tuple[str, str]]) -> int:
+        """Hand back taken but unstarted deliveries to the front of their lanes."""
+        k = self.keys(queue)
+        args: list[Any] = [k.job_prefix]
+        for job_id, token in held:
+            args += [job_id, token]
+        return int(self._release([k.inflight, *self._lane_keys(k)], args))
+
+    # -- scheduling ---------------------------------------------------------------------
+
+    def promote(self, queue: str, batch: int = 1000, max_recoveries: int = 3) -> PromoteResult:
+        """Move due delayed jobs to the scheduled lane and recover expired leases."""
+        k = self.keys(queue)
+        keys = [k.delayed, k.inflight, k.dead, k.stats, *self._lane_keys(k)]
+        r = self._promote(keys, [k.job_prefix, batch, self.retention.dead_seconds, max_recoveries])
+        return PromoteResult(int(r[0]), int(r[1]), int(r[2]), int(r[3]),
+                             None if int(r[4]) < 0 else int(r[4]), None if int(r[5]) < 0 else int(r[5]))
+
+    def wait_for_schedule(self, blocking: redis.Redis, queue: str, timeout: float) -> bool:
+        """Sleep in Redis until a job is delayed to before the next check, or ``timeout``."""
+        return blocking.blpop([self.keys(queue).scheduler_wake], timeout=timeout) is not None
+
+    # -- reading ------------------------------------------------------------------------
+
+    def job_fields(self, queue: str, job_id: str) -> dict[str, str]:
+        """The raw job hash (empty when the job does not exist)."""
+        return dict(self.redis.hgetall(self.keys(queue).job(job_id)))
+
+    def queue_names(self) -> set[str]:
+        """Every queue a client has submitted to."""
+        return set(self.redis.smembers(self.globals.queues))
+
+    def _run(self, script: Script, keys: list[str], args: list[Any],
+             pipe: redis.client.Pipeline | None) -> Any:
+        if pipe is None:
+            return script(keys, args)
+        return pipe.evalsha(script.sha, len(keys), *keys, *args)
+
+
+def _opt(value: object) -> object:
+    return "" if value is None else value
+
+
+def _int_or_none(text: str) -> int | None:
+    return int(text) if text else None
+
+
+def _float_or_none(text: str) -> float | None:
+    return float(text) if text else None

@@ -1,0 +1,48 @@
+--[[ dequeue: take up to `count` jobs, lanes in the order given, each leased in one step.
+Every taken job gets a new fencing token, one more attempt, state active, and an entry in
+the in-flight set scored by its lease deadline. An id whose hash is gone (expired, or
+garbage pushed by hand) is dead-lettered with a reason instead of being handed out.
+KEYS: 1 inflight, 2 dead, 3 stats, then pairs (lane, lane wake) in priority order
+ARGV: 1 count, 2 lease ms, 3 owner, 4 job key prefix, 5 dead retention seconds
+Returns a flat list, 9 entries a job:
+  id, token, attempts, name, payload, priority, max_retries, timeout, enqueued_at ]]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local count = tonumber(ARGV[1])
+local deadline = now + tonumber(ARGV[2])
+local out = {}
+local n = 0
+for i = 4, #KEYS, 2 do
+  while n < count do
+    local id = redis.call('RPOP', KEYS[i])
+    if not id then break end
+    local key = ARGV[4] .. id
+    local f = redis.call('HMGET', key, 'name', 'payload', 'priority', 'max_retries', 'timeout',
+      'enqueued_at', 'state')
+    if not f[1] then
+      redis.call('HSET', key, 'id', id, 'state', 'dead', 'reason', 'missing',
+        'error', 'job id found in a lane without its job hash', 'finished_at', now)
+      redis.call('EXPIRE', key, ARGV[5])
+      redis.call('ZADD', KEYS[2], now, id)
+      redis.call('HINCRBY', KEYS[3], 'dead', 1)
+    elseif f[7] == 'queued' then
+      local attempts = redis.call('HINCRBY', key, 'attempts', 1)
+      local token = redis.call('HINCRBY', key, 'token', 1)
+      redis.call('HSET', key, 'state', 'active', 'started_at', now, 'owner', ARGV[3])
+      redis.call('ZADD', KEYS[1], deadline, id)
+      out[#out + 1] = id
+      out[#out + 1] = token
+      out[#out + 1] = attempts
+      for j = 1, 6 do out[#out + 1] = f[j] or '' end
+      n = n + 1
+    end
+    -- any other state (cancelled, a stray duplicate id) is dropped from the lane
+  end
+end
+-- Pass the baton: a lane still holding work wakes another idle fetcher.
+for i = 4, #KEYS, 2 do
+  if redis.call('LLEN', KEYS[i]) > 0 and redis.call('LLEN', KEYS[i + 1]) == 0 then
+    redis.call('LPUSH', KEYS[i + 1], '1')
+  end
+end
+return out

@@ -1,0 +1,68 @@
+#!lua flags=allow-oom
+--[[ promote: the scheduler's step for one queue.
+1. Delayed jobs and retries whose time has come move to the `scheduled` lane.
+2. Jobs whose lease ran out (their worker died or lost Redis) go back to the front of the
+   lane they came from; the delivery already counted as an attempt. A job recovered more
+   than `max_recoveries` times keeps killing its workers: it goes dead as `poison`.
+3. Dead-set entries older than the dead retention are dropped (their hashes have expired).
+KEYS: 1 delayed, 2 inflight, 3 dead, 4 stats, then pairs (lane, lane wake) for
+      high, normal, low, scheduled
+ARGV: 1 job key prefix, 2 batch size, 3 dead retention s, 4 max recoveries
+Returns {promoted, recovered, poisoned, now, next ETA or -1, next lease deadline or -1} ]]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local batch = tonumber(ARGV[2])
+local lanes = {high = 5, normal = 7, low = 9, scheduled = 11}
+local woken = {}
+
+local function push_front(lane, id)
+  local k = lanes[lane] or lanes.scheduled
+  redis.call('RPUSH', KEYS[k], id)
+  woken[k] = true
+end
+
+local promoted = 0
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, batch)
+for _, id in ipairs(due) do
+  redis.call('ZREM', KEYS[1], id)
+  local key = ARGV[1] .. id
+  if redis.call('EXISTS', key) == 1 then
+    redis.call('HSET', key, 'state', 'queued', 'enqueued_at', now, 'lane', 'scheduled')
+    redis.call('LPUSH', KEYS[11], id)
+    woken[11] = true
+    promoted = promoted + 1
+  end
+end
+
+local recovered, poisoned = 0, 0
+local lost = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, batch)
+for _, id in ipairs(lost) do
+  redis.call('ZREM', KEYS[2], id)
+  local key = ARGV[1] .. id
+  local f = redis.call('HMGET', key, 'state', 'lane')
+  if f[1] == 'active' then
+    local n = redis.call('HINCRBY', key, 'recoveries', 1)
+    if n > tonumber(ARGV[4]) then
+      redis.call('HSET', key, 'state', 'dead', 'reason', 'poison', 'finished_at', now,
+        'error', 'the job was lost with its worker ' .. n .. ' times')
+      redis.call('ZADD', KEYS[3], now, id)
+      redis.call('EXPIRE', key, ARGV[3])
+      poisoned = poisoned + 1
+    else
+      redis.call('HSET', key, 'state', 'queued', 'enqueued_at', now)
+      push_front(f[2], id)
+      recovered = recovered + 1
+    end
+  end
+end
+if recovered > 0 then redis.call('HINCRBY', KEYS[4], 'recovered', recovered) end
+if poisoned > 0 then redis.call('HINCRBY', KEYS[4], 'dead', poisoned) end
+
+for k, _ in pairs(woken) do
+  if redis.call('LLEN', KEYS[k + 1]) == 0 then redis.call('LPUSH', KEYS[k + 1], '1') end
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - tonumber(ARGV[3]) * 1000)
+
+local next_eta = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+local next_lease = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+return {promoted, recovered, poisoned, now, tonumber(next_eta[2] or -1), tonumber(next_lease[2] or -1)}

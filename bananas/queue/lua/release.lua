@@ -1,0 +1,27 @@
+#!lua flags=allow-oom
+--[[ release: hand back deliveries a worker took but never started (shutdown, drained buffer).
+They go to the front of their lane, and the attempt they were charged is given back.
+KEYS: 1 inflight, then pairs (lane, lane wake) for high, normal, low, scheduled
+ARGV: 1 job key prefix, then pairs id, token
+Returns the number of jobs released. ]]
+local lanes = {high = 2, normal = 4, low = 6, scheduled = 8}
+local woken = {}
+local n = 0
+for i = 2, #ARGV, 2 do
+  local id = ARGV[i]
+  local key = ARGV[1] .. id
+  local f = redis.call('HMGET', key, 'token', 'state', 'lane')
+  if f[1] == ARGV[i + 1] and f[2] == 'active' then
+    local k = lanes[f[3]] or lanes.scheduled
+    redis.call('ZREM', KEYS[1], id)
+    redis.call('HINCRBY', key, 'attempts', -1)
+    redis.call('HSET', key, 'state', 'queued')
+    redis.call('RPUSH', KEYS[k], id)
+    woken[k] = true
+    n = n + 1
+  end
+end
+for k, _ in pairs(woken) do
+  if redis.call('LLEN', KEYS[k + 1]) == 0 then redis.call('LPUSH', KEYS[k + 1], '1') end
+end
+return n

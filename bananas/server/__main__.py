@@ -1,0 +1,17 @@
+"""``bananas-server``: patch first, then everything else."""
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import sys  # noqa: E402
+
+from .cli import main as _main  # noqa: E402
+
+
+def main() -> None:
+    sys.exit(_main(sys.argv[1:]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""Sends finished jobs back to Redis in batches: one settle script per queue per round trip.
+
+No timer: while one batch is on the wire the next accumulates, so batches grow with load
+and a lone job is settled at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+
+import gevent
+import redis
+from gevent.queue import Queue
+
+from ..errors import BananasError
+from ..queue.broker import Broker, Outcome
+from ..retry import Backoff
+from .leases import LeaseBook
+
+log = logging.getLogger(__name__)
+MAX_BATCH = 1000
+
+
+class Acker:
+    """Collects outcomes from executors and settles them in batches."""
+
+    def __init__(self, broker: Broker, book: LeaseBook) -> None:
+        self.broker = broker
+        self.book = book
+        self.inbox: Queue[Outcome] = Queue()
+        self.backoff = Backoff()
+        self.settled = 0
+        self.stale = 0
+
+    def put(self, outcome: Outcome) -> None:
+        self.inbox.put(outcome)
+
+    def step(self, block: bool = True) -> int:
+        """Settle one batch (waiting for the first outcome if ``block``); returns its size."""
+        if not block and self.inbox.empty():
+            return 0
+        batch = [self.inbox.get()]
+        while len(batch) < MAX_BATCH and not self.inbox.empty():
+            batch.append(self.inbox.get_nowait())
+        while True:
+            try:
+                self._send(batch)
+                self.backoff.succeeded()
+                return len(batch)
+            except (redis.RedisError, BananasError) as exc:
+                delay = self.backoff.failed()
+                log.warning("settling %d jobs failed (%s); next try in %.2f s", len(batch), exc, delay)
+                gevent.sleep(delay)
+
+    def _send(self, batch: list[Outcome]) -> None:
+        by_queue: dict[str, list[Outcome]] = defaultdict(list)
+        for outcome in batch:
+            by_queue[outcome.queue].append(outcome)
+        def build(pipe: redis.client.Pipeline) -> None:
+            for outcomes in by_queue.values():
+                self.broker.settle(outcomes, pipe)
+
+        replies = self.broker.run_pipeline(build)
+        for outcomes, reply in zip(by_queue.values(), replies):
+            for outcome, ok in zip(outcomes, reply):
+                self.book.remove(outcome.queue, outcome.id)
+                if ok:
+                    self.settled += 1
+                else:
+                    self.stale += 1
+                    log.warning("job %s: outcome refused, its lease was lost and it was re-delivered",
+                                outcome.id)
+
+    def run(self) -> None:
+        while True:
+            self.step()
+
+    def flush(self) -> None:
+        """Settle everything queued so far (used at shutdown)."""
+        while self.step(block=False):
+            pass

@@ -1,0 +1,128 @@
+"""The ``bananas-server`` command line: config, checks, embedded Redis, then the master."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+import redis
+
+from ..config import Config, load_config
+from ..connection import ConnectionSettings, connect
+from ..errors import BananasError, ConfigError
+from ..registry import Registry, load_registry
+from .embedded import EmbeddedRedis
+from .master import Master
+from .plan import ProcessSpec, plan
+from .process import WorkerProcess
+
+log = logging.getLogger("bananas.server")
+URL_FILE = "redis.url"
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bananas-server", description="Run Bananas workers.")
+    parser.add_argument("-c", "--config", help="YAML config file")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a setting, e.g. --set worker.mode=thin (repeatable)")
+    parser.add_argument("--mode", help="worker mode (thin, thin_plus, default, scaled)")
+    parser.add_argument("--redis-url", help="Redis URL; none starts an embedded Redis")
+    parser.add_argument("--check", action="store_true", help="load config and handlers, then exit")
+    return parser.parse_args(argv)
+
+
+def overrides(args: argparse.Namespace) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f"--set {item!r}: expected KEY=VALUE")
+        out[key.strip()] = value
+    if args.mode:
+        out["worker.mode"] = args.mode
+    if args.redis_url:
+        out["redis.url"] = args.redis_url
+    return out
+
+
+def main(argv: list[str]) -> int:
+    """Entry point; returns the exit code (2 for configuration errors)."""
+    from gevent import monkey
+
+    if not monkey.is_module_patched("socket"):
+        print("bananas-server: gevent has not patched socket; start it with the bananas-server "
+              "command (it patches before importing anything else)", file=sys.stderr)
+        return 2
+    try:
+        args = parse_args(argv)
+        config = load_config(args.config, os.environ, overrides(args))
+        configure_logging(config)
+        registry = load_registry(config.handlers.paths, config.handlers.modules)
+        if not len(registry):
+            raise ConfigError("no handlers found in handlers.paths / handlers.modules")
+    except BananasError as exc:
+        print(f"bananas-server: {exc}", file=sys.stderr)
+        return 2
+    log.info("handlers: %s", ", ".join(registry.names()))
+    if args.check:
+        return 0
+    return serve(config, registry)
+
+
+def serve(config: Config, registry: Registry) -> int:
+    embedded = None
+    url = config.redis.url
+    if not url:
+        embedded = EmbeddedRedis(config.embedded.data_dir, config.embedded.port)
+        url = embedded.start()
+        (Path(config.embedded.data_dir) / URL_FILE).write_text(url + "\n")
+        log.info("no redis.url configured: using an embedded Redis; clients connect with "
+                 "REDIS_URL=%s", url)
+    try:
+        check_redis(config, url)
+        specs = plan(config.worker)
+
+        def run_worker(spec: ProcessSpec) -> int:
+            return WorkerProcess(config, spec, registry, url).run()
+
+        master = Master(specs, run_worker, config.worker.grace_seconds)
+        log.info("mode %s: %d worker process(es), queues %s", config.worker.mode, len(specs),
+                 ", ".join(config.worker.queues))
+        return master.run()
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+def check_redis(config: Config, url: str) -> None:
+    """Log how Redis is set up; warn where it can lose jobs. Never fatal: workers retry."""
+    r = config.redis
+    client = connect(ConnectionSettings(url, r.socket_timeout, r.connect_timeout, 2))
+    try:
+        info = client.info()
+        policy = client.config_get("maxmemory-policy").get("maxmemory-policy")
+        aof = client.config_get("appendonly").get("appendonly")
+        save = client.config_get("save").get("save")
+    except redis.ResponseError as exc:  # CONFIG may be renamed or forbidden by an ACL
+        log.info("Redis %s reachable; cannot read its config (%s)", url, exc)
+        return
+    except redis.RedisError as exc:
+        log.error("Redis at %s is unreachable (%s); workers will keep retrying", url, exc)
+        return
+    finally:
+        client.close()
+    log.info("Redis %s at %s", info.get("redis_version"), url)
+    if policy != "noeviction":
+        log.warning("Redis maxmemory-policy is %s: under memory pressure Redis may evict job "
+                    "data. Use noeviction (submits then fail loudly instead)", policy)
+    if aof != "yes" and not save:
+        log.warning("Redis persistence is off (no AOF, no RDB): a Redis restart loses every job")
+
+
+def configure_logging(config: Config) -> None:
+    fmt = ('{"time":"%(asctime)s","level":"%(levelname)s","component":"%(name)s","msg":"%(message)s"}'
+           if config.logging.format == "json" else "%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=config.logging.level, format=fmt, stream=sys.stderr)

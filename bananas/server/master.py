@@ -1,0 +1,136 @@
+"""The master process: forks the worker processes a mode asks for and keeps them alive.
+
+Like gunicorn's arbiter: process-wide setup of a worker (Redis pools, greenlets, signal
+handlers) happens after the fork. A worker that dies is replaced (with a short backoff if
+it keeps dying at start). SIGTERM/SIGINT: forward SIGTERM, wait for the workers to drain
+(their grace period plus a margin), SIGKILL stragglers, exit 0.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import gevent
+from gevent.event import Event
+
+from .plan import ProcessSpec
+
+log = logging.getLogger(__name__)
+TICK = 0.1
+RESTART_BACKOFF_MAX = 5.0
+STOP_MARGIN = 5.0
+
+
+@dataclass
+class Child:
+    spec: ProcessSpec
+    pid: int
+    started: float
+    quick_deaths: int = 0
+    restart_at: float | None = field(default=None)
+
+
+class Master:
+    """Keeps one child per :class:`ProcessSpec` alive; ``target(spec)`` runs in the child."""
+
+    def __init__(self, specs: list[ProcessSpec], target: Callable[[ProcessSpec], int],
+                 grace_seconds: float) -> None:
+        self.specs = specs
+        self.target = target
+        self.grace_seconds = grace_seconds
+        self.children: dict[str, Child] = {}
+        self.stopping = Event()
+        self._signals: list[object] = []
+        self.restarts = 0
+
+    def run(self) -> int:
+        """Start every worker, supervise until asked to stop, then drain; returns the exit code."""
+        self._signals = [gevent.signal_handler(signal.SIGTERM, self.stopping.set),
+                         gevent.signal_handler(signal.SIGINT, self.stopping.set)]
+        for spec in self.specs:
+            self.spawn(spec)
+        while not self.stopping.wait(TICK):
+            self.tick(time.monotonic())
+        return self.stop()
+
+    def spawn(self, spec: ProcessSpec, quick_deaths: int = 0) -> None:
+        pid = os.fork()
+        if pid == 0:  # the child: never returns into the master's loop
+            code = 1
+            try:
+                for handler in self._signals:
+                    handler.cancel()  # type: ignore[attr-defined]
+                code = self.target(spec)
+            except BaseException:
+                log.exception("worker process %s crashed", spec.id)
+            finally:
+                logging.shutdown()
+                os._exit(code)
+        self.children[spec.id] = Child(spec, pid, time.monotonic(), quick_deaths)
+        log.info("started worker process %s (pid %d)", spec.id, pid)
+
+    def tick(self, now: float) -> None:
+        """Reap dead workers and start their replacements when their backoff has passed."""
+        for child in list(self.children.values()):
+            if child.restart_at is None and self._exited(child):
+                lived = now - child.started
+                quick = child.quick_deaths + 1 if lived < 1.0 else 0
+                child.restart_at = now + min(0.1 * 2 ** quick, RESTART_BACKOFF_MAX) if quick else now
+                child.quick_deaths = quick
+            if child.restart_at is not None and now >= child.restart_at:
+                self.restarts += 1
+                self.spawn(child.spec, child.quick_deaths)
+
+    def _exited(self, child: Child) -> bool:
+        try:
+            pid, status = os.waitpid(child.pid, os.WNOHANG)
+        except ChildProcessError:
+            pid, status = child.pid, 0
+        if pid == 0:
+            return False
+        log.warning("worker process %s (pid %d) died: %s", child.spec.id, child.pid, _describe(status))
+        return True
+
+    def stop(self) -> int:
+        """Ask every worker to drain, wait for them, kill stragglers."""
+        live = [c for c in self.children.values() if c.restart_at is None]
+        for child in live:
+            _signal(child.pid, signal.SIGTERM)
+        deadline = time.monotonic() + self.grace_seconds + STOP_MARGIN
+        for child in live:
+            while time.monotonic() < deadline:
+                pid, _ = _waitpid(child.pid)
+                if pid:
+                    break
+                gevent.sleep(0.05)
+            else:
+                log.error("worker process %s did not stop in time; killing it", child.spec.id)
+                _signal(child.pid, signal.SIGKILL)
+                _waitpid(child.pid, 0)
+        log.info("all worker processes stopped")
+        return 0
+
+
+def _signal(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _waitpid(pid: int, flags: int = os.WNOHANG) -> tuple[int, int]:
+    try:
+        return os.waitpid(pid, flags)
+    except ChildProcessError:
+        return pid, 0
+
+
+def _describe(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"killed by signal {os.WTERMSIG(status)}"
+    return f"exit code {os.waitstatus_to_exitcode(status)}"

@@ -1,0 +1,138 @@
+"""One tier's greenlet pool: fetchers fill a local buffer, long-lived executors drain it.
+
+A fetcher takes up to ``prefetch`` jobs per round trip while the pool has room
+(``concurrency`` running plus ``prefetch`` buffered); when the lanes are empty it blocks in
+Redis on the lanes' wake markers. Executors loop over the buffer (no greenlet per job) and
+hand outcomes to the process's acker.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import gevent
+import redis
+from gevent.event import Event
+from gevent.queue import Queue
+
+from ..errors import BananasError
+from ..job import Delivery
+from ..queue.broker import Broker
+from ..retry import Backoff
+from .acker import Acker
+from .leases import LeaseBook
+from .plan import PoolSpec
+from .runner import Runner
+
+log = logging.getLogger(__name__)
+STOP = None
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    prefetch: int
+    lease_ms: int
+    block_timeout: float
+    owner: str
+
+
+class Pool:
+    """Fetchers (one per queue) + ``concurrency`` executors for one :class:`PoolSpec`."""
+
+    def __init__(self, spec: PoolSpec, queues: list[str], broker: Broker, blocking: redis.Redis,
+                 runner: Runner, acker: Acker, book: LeaseBook, settings: PoolSettings) -> None:
+        self.spec = spec
+        self.queues = queues
+        self.broker = broker
+        self.blocking = blocking
+        self.runner = runner
+        self.acker = acker
+        self.book = book
+        self.settings = settings
+        self.buffer: Queue[Delivery | None] = Queue()
+        self.room = Event()
+        self.room.set()
+        self.held = 0  # buffered + running
+        self.limit = spec.concurrency + settings.prefetch
+        self.running: dict[int, Delivery] = {}
+        self.fetchers: list[gevent.Greenlet] = []
+        self.executors: list[gevent.Greenlet] = []
+        self.completed = 0
+
+    def start(self) -> None:
+        self.executors = [gevent.spawn(self._execute_loop, i) for i in range(self.spec.concurrency)]
+        self.fetchers = [gevent.spawn(self._fetch_loop, q) for q in self.queues]
+
+    # -- fetching -----------------------------------------------------------------------
+
+    def fetch_step(self, queue: str) -> int:
+        """Take one batch if there is room, else block until there is or work arrives."""
+        room = self.limit - self.held
+        if room <= 0:
+            self.room.clear()
+            self.room.wait()
+            return 0
+        s = self.settings
+        deliveries = self.broker.dequeue(queue, self.spec.lanes, min(s.prefetch, room), s.lease_ms, s.owner)
+        if not deliveries:
+            self.broker.wait_for_work(self.blocking, queue, self.spec.lanes, s.block_timeout)
+            return 0
+        self.book.add(deliveries)
+        self.held += len(deliveries)
+        for d in deliveries:
+            self.buffer.put(d)
+        return len(deliveries)
+
+    def _fetch_loop(self, queue: str) -> None:
+        backoff = Backoff()
+        while True:
+            try:
+                self.fetch_step(queue)
+                backoff.succeeded()
+            except (redis.RedisError, BananasError) as exc:
+                delay = backoff.failed()
+                log.warning("pool %s: fetching from %s failed (%s); next try in %.2f s",
+                            self.spec.id, queue, exc, delay)
+                gevent.sleep(delay)
+
+    # -- executing ----------------------------------------------------------------------
+
+    def _execute_loop(self, slot: int) -> None:
+        while True:
+            d = self.buffer.get()
+            if d is STOP:
+                return
+            self.running[slot] = d
+            outcome = self.runner.run(d)
+            del self.running[slot]
+            self.held -= 1
+            self.completed += 1
+            self.room.set()
+            self.acker.put(outcome)
+
+    # -- stopping -----------------------------------------------------------------------
+
+    def stop_fetching(self) -> list[Delivery]:
+        """Stop the fetchers; return the buffered deliveries nobody started."""
+        gevent.killall(self.fetchers)
+        unstarted = []
+        while not self.buffer.empty():
+            d = self.buffer.get_nowait()
+            if d is not STOP:
+                unstarted.append(d)
+        self.held -= len(unstarted)
+        return unstarted
+
+    def finish(self, timeout: float) -> list[Delivery]:
+        """Let running jobs finish within ``timeout``; kill the rest and return their deliveries."""
+        for _ in self.executors:
+            self.buffer.put(STOP)
+        gevent.joinall(self.executors, timeout=timeout)
+        interrupted = list(self.running.values())
+        gevent.killall(self.executors)
+        return interrupted
+
+    @property
+    def busy(self) -> int:
+        return len(self.running)

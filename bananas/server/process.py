@@ -1,0 +1,147 @@
+"""One worker process: its pools, the acker, the lease heartbeat, the schedulers, a status key.
+
+It runs inside a forked child of the master on a gevent hub. SIGTERM or SIGINT drains it:
+fetching stops, buffered jobs go back to their lanes unstarted, running jobs get
+``grace_seconds`` to finish, outcomes are settled, and the process exits 0.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import time
+from dataclasses import dataclass
+
+import gevent
+import orjson
+import redis
+from gevent.event import Event
+
+from ..config import Config
+from ..connection import ConnectionSettings, connect
+from ..job import Delivery
+from ..queue.broker import Broker, Retention
+from ..registry import Registry
+from .acker import Acker
+from .leases import Heartbeat, LeaseBook
+from .plan import ProcessSpec
+from .pool import Pool, PoolSettings
+from .runner import Runner, RunPolicy
+from .scheduler import Scheduler
+
+log = logging.getLogger(__name__)
+STATUS_INTERVAL = 10.0
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who this process is, in logs and in the ``workers`` status hash."""
+
+    mode: str
+    process_id: str
+    host: str
+    pid: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.host}:{self.pid}:{self.process_id}"
+
+
+class WorkerProcess:
+    def __init__(self, config: Config, spec: ProcessSpec, registry: Registry, redis_url: str) -> None:
+        self.config = config
+        self.spec = spec
+        self.identity = Identity(config.worker.mode, spec.id, socket.gethostname(), os.getpid())
+        r = config.redis
+        settings = ConnectionSettings(redis_url, r.socket_timeout, r.connect_timeout, r.max_connections)
+        blockers = len(spec.pools) * len(config.worker.queues) + len(config.worker.queues) + 4
+        self.redis = connect(settings)
+        self.blocking = connect(settings, block_timeout=max(r.block_timeout, config.worker.scheduler_interval),
+                                max_connections=blockers)
+        retention = Retention(config.retention.succeeded_seconds, config.retention.dead_seconds)
+        self.broker = Broker(self.redis, r.namespace, retention)
+        self.book = LeaseBook()
+        self.acker = Acker(self.broker, self.book)
+        self.heartbeat = Heartbeat(self.broker, self.book, config.worker.lease_seconds)
+        runner = Runner(registry, RunPolicy.from_config(config))
+        pool_settings = PoolSettings(config.worker.prefetch, round(config.worker.lease_seconds * 1000),
+                                     r.block_timeout, self.identity.key)
+        self.pools = [Pool(p, list(config.worker.queues), self.broker, self.blocking, runner, self.acker,
+                           self.book, pool_settings) for p in spec.pools]
+        self.schedulers = [Scheduler(self.broker, self.blocking, q, config.worker.scheduler_interval,
+                                     config.worker.max_recoveries) for q in config.worker.queues]
+        self.stopping = Event()
+        self.background: list[gevent.Greenlet] = []
+
+    def run(self) -> int:
+        """Serve until SIGTERM/SIGINT, then drain; returns the exit code."""
+        gevent.signal_handler(signal.SIGTERM, self.stopping.set)
+        gevent.signal_handler(signal.SIGINT, self.stopping.set)
+        self.broker.load_scripts()
+        for pool in self.pools:
+            pool.start()
+        self.background = [gevent.spawn(self.acker.run), gevent.spawn(self.heartbeat.run),
+                           gevent.spawn(self._status_loop)]
+        if self.spec.scheduler:
+            self.background += [gevent.spawn(s.run) for s in self.schedulers]
+        log.info("worker process %s started: pools %s", self.spec.id,
+                 ", ".join(f"{p.id}({'/'.join(p.lanes)} x{p.concurrency})" for p in self.spec.pools))
+        self.stopping.wait()
+        self.drain()
+        return 0
+
+    def drain(self) -> None:
+        """Stop fetching, hand back unstarted jobs, let running ones finish, settle everything."""
+        log.info("worker process %s draining (grace %.0f s)", self.spec.id, self.config.worker.grace_seconds)
+        unstarted: list[Delivery] = []
+        for pool in self.pools:
+            unstarted += pool.stop_fetching()
+        self._release(unstarted)
+        deadline = time.monotonic() + self.config.worker.grace_seconds
+        interrupted: list[Delivery] = []
+        for pool in self.pools:
+            interrupted += pool.finish(max(deadline - time.monotonic(), 0.0))
+        if interrupted:
+            log.warning("%d jobs did not finish within the grace period; handing them back", len(interrupted))
+            self._release(interrupted)
+        self.acker.flush()
+        gevent.killall(self.background)
+        self._remove_status()
+
+    def _release(self, deliveries: list[Delivery]) -> None:
+        by_queue: dict[str, list[tuple[str, str]]] = {}
+        for d in deliveries:
+            by_queue.setdefault(d.queue, []).append((d.id, d.token))
+            self.book.remove(d.queue, d.id)
+        for queue, pairs in by_queue.items():
+            try:
+                self.broker.release(queue, pairs)
+            except redis.RedisError as exc:
+                log.warning("could not hand back %d jobs of %s (%s); their leases will expire",
+                            len(pairs), queue, exc)
+
+    def status(self) -> dict[str, object]:
+        """This process as written to the ``workers`` status hash."""
+        return {
+            "mode": self.identity.mode, "process": self.spec.id, "host": self.identity.host,
+            "pid": self.identity.pid, "scheduler": self.spec.scheduler, "queues": self.config.worker.queues,
+            "pools": [{"id": p.spec.id, "lanes": list(p.spec.lanes), "concurrency": p.spec.concurrency,
+                       "busy": p.busy, "completed": p.completed} for p in self.pools],
+            "held": self.book.count(), "heartbeat": time.time(),
+        }
+
+    def _status_loop(self) -> None:
+        while True:
+            try:
+                self.redis.hset(self.broker.globals.workers, self.identity.key, orjson.dumps(self.status()))
+            except redis.RedisError as exc:
+                log.debug("status write failed: %s", exc)
+            gevent.sleep(STATUS_INTERVAL)
+
+    def _remove_status(self) -> None:
+        try:
+            self.redis.hdel(self.broker.globals.workers, self.identity.key)
+        except redis.RedisError:
+            log.debug("could not remove status of %s", self.identity.key)

@@ -1,0 +1,56 @@
+"""The scheduler greenlet of one queue: due delayed/retry jobs to the scheduled lane, lost
+leases back to their lanes. It sleeps in Redis until the next due time (at most
+``interval``), woken early when a job is delayed to before that.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import gevent
+import redis
+
+from ..errors import BananasError
+from ..queue.broker import Broker, PromoteResult
+from ..retry import Backoff
+
+log = logging.getLogger(__name__)
+MIN_SLEEP = 0.002
+
+
+class Scheduler:
+    def __init__(self, broker: Broker, blocking: redis.Redis, queue: str, interval: float,
+                 max_recoveries: int, batch: int = 1000) -> None:
+        self.broker = broker
+        self.blocking = blocking
+        self.queue = queue
+        self.interval = interval
+        self.max_recoveries = max_recoveries
+        self.batch = batch
+        self.backoff = Backoff(cap=interval * 5)
+
+    def tick(self) -> tuple[PromoteResult, float]:
+        """One step; returns what it did and how long to sleep before the next."""
+        r = self.broker.promote(self.queue, self.batch, self.max_recoveries)
+        if r.recovered or r.poisoned:
+            log.warning("queue %s: %d jobs recovered from lost workers, %d dead as poison",
+                        self.queue, r.recovered, r.poisoned)
+        if r.promoted == self.batch or r.recovered + r.poisoned == self.batch:
+            return r, 0.0  # more may be due right now
+        sleep = self.interval
+        for due in (r.next_eta_ms, r.next_lease_ms):
+            if due is not None:
+                sleep = min(sleep, max((due - r.now_ms) / 1000, MIN_SLEEP))
+        return r, sleep
+
+    def run(self) -> None:
+        while True:
+            try:
+                _, sleep = self.tick()
+                self.backoff.succeeded()
+                if sleep > 0:
+                    self.broker.wait_for_schedule(self.blocking, self.queue, sleep)
+            except (redis.RedisError, BananasError) as exc:
+                delay = self.backoff.failed()
+                log.warning("scheduler of %s failed (%s); next try in %.2f s", self.queue, exc, delay)
+                gevent.sleep(delay)
