@@ -10,7 +10,7 @@ import redis
 
 from .connection import ConnectionSettings, connect, translate_errors
 from .errors import InvalidJob, JobNotFound
-from .job import JobInfo, Limits, NewJob, job_info, prepare
+from .envelope import JobInfo, Limits, NewJob, job_info, prepare
 from .queue.broker import Broker
 
 SUBMIT_KEYS = frozenset(

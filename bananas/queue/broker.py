@@ -14,7 +14,7 @@ from typing import Any
 import redis
 from redis.commands.core import Script
 
-from ..job import Delivery, NewJob
+from ..envelope import Delivery, NewJob
 from ..keys import LANES, GlobalKeys, QueueKeys
 
 DELIVERY_FIELDS = 9

@@ -9,7 +9,7 @@ import gevent
 import redis
 
 from ..errors import BananasError
-from ..job import Delivery
+from ..envelope import Delivery
 from ..queue.broker import Broker
 from ..retry import Backoff
 

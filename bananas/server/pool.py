@@ -17,7 +17,7 @@ from gevent.event import Event
 from gevent.queue import Queue
 
 from ..errors import BananasError
-from ..job import Delivery
+from ..envelope import Delivery
 from ..queue.broker import Broker
 from ..retry import Backoff
 from .acker import Acker

@@ -21,7 +21,7 @@ from gevent.event import Event
 
 from ..config import Config
 from ..connection import ConnectionSettings, connect
-from ..job import Delivery
+from ..envelope import Delivery
 from ..queue.broker import Broker, Retention
 from ..registry import Registry
 from .acker import Acker

@@ -16,7 +16,7 @@ import orjson
 
 from ..config import Config
 from ..errors import HandlerNotFound, InvalidJob, JobTimeout, Reject, Retry
-from ..job import Delivery, Limits, decode_payload
+from ..envelope import Delivery, Limits, decode_payload
 from ..queue.broker import Outcome
 from ..registry import JobContext, Registry
 from ..retry import backoff_delay
