@@ -1,0 +1,63 @@
+import pytest
+
+from bananas.envelope import Limits, check_depth, decode_payload, encode_payload, prepare
+from bananas.errors import InvalidJob
+
+LIMITS = Limits(max_payload_bytes=1000, max_depth=5)
+
+
+def test_prepare_generates_a_hex_id_and_encodes_the_payload():
+    job = prepare("send", {"to": "a@b"}, limits=LIMITS)
+    assert len(job.id) == 32 and int(job.id, 16) >= 0
+    assert job.payload == '{"to":"a@b"}'
+    assert (job.queue, job.priority) == ("default", "normal")
+
+
+@pytest.mark.parametrize("payload, message", [
+    ({"x": "y" * 2000}, "above the limit"),
+    ({1: "a"}, "not JSON-serialisable"),
+    ({"x": object()}, "not JSON-serialisable"),
+    ({"big": 2 ** 70}, "not JSON-serialisable"),
+    ([1, 2], "must be a JSON object"),
+    (b"\x80\x04pickle", "must be a JSON object"),
+])
+def test_bad_payloads_are_refused_with_a_reason(payload, message):
+    with pytest.raises(InvalidJob, match=message):
+        encode_payload(payload, LIMITS)
+
+
+def test_deep_nesting_is_refused_without_recursion():
+    deep: object = {}
+    for _ in range(100_000):
+        deep = {"a": deep}
+    with pytest.raises(InvalidJob, match="deeper than 5"):
+        check_depth(deep, 5)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"priority": "urgent"}, "priority"),
+    ({"queue": "a{b}"}, "braces"),
+    ({"job_id": "has space"}, "white space"),
+    ({"delay": 1, "at": 5.0}, "not both"),
+    ({"max_retries": -1}, "max_retries"),
+    ({"timeout": 0}, "timeout"),
+])
+def test_bad_options_are_refused(kwargs, message):
+    with pytest.raises(InvalidJob, match=message):
+        prepare("job", {}, limits=LIMITS, **kwargs)
+
+
+def test_naive_datetimes_are_refused():
+    from datetime import datetime
+    with pytest.raises(InvalidJob, match="timezone-aware"):
+        prepare("job", {}, limits=LIMITS, at=datetime(2030, 1, 1))
+
+
+@pytest.mark.parametrize("text, message", [
+    ("{not json", "not valid JSON"),
+    ("[1]", "must be a JSON object"),
+    ('{"a": ' * 10 + "1" + "}" * 10, "deeper"),
+])
+def test_decoding_refuses_malformed_payloads(text, message):
+    with pytest.raises(InvalidJob, match=message):
+        decode_payload(text, LIMITS)
