@@ -9,8 +9,8 @@ from typing import Any
 import redis
 
 from .connection import ConnectionSettings, connect, translate_errors
-from .errors import InvalidJob, JobNotFound
 from .envelope import JobInfo, Limits, NewJob, job_info, prepare
+from .errors import InvalidJob, JobNotFound
 from .queue.broker import Broker
 
 SUBMIT_KEYS = frozenset(

@@ -191,6 +191,6 @@ def reference() -> str:
     """Every setting with its environment variable, default and help, as Markdown rows."""
     rows = ["| key | environment | default | meaning |", "|---|---|---|---|"]
     for key, field, _ in leaves(Config):
-        default = field.default if field.default is not dataclasses.MISSING else field.default_factory()  # type: ignore[misc]
+        default = field.default_factory() if field.default is dataclasses.MISSING else field.default  # type: ignore[operator]
         rows.append(f"| `{key}` | `{env_name(key, field)}` | `{default!r}` | {field.metadata['help']} |")
     return "\n".join(rows)

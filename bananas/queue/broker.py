@@ -187,11 +187,13 @@ class Broker:
 
     def job_fields(self, queue: str, job_id: str) -> dict[str, str]:
         """The raw job hash (empty when the job does not exist)."""
-        return dict(self.redis.hgetall(self.keys(queue).job(job_id)))
+        fields: dict[str, str] = self.redis.hgetall(self.keys(queue).job(job_id))  # type: ignore[assignment]
+        return fields
 
     def queue_names(self) -> set[str]:
         """Every queue a client has submitted to."""
-        return set(self.redis.smembers(self.globals.queues))
+        names: set[str] = self.redis.smembers(self.globals.queues)  # type: ignore[assignment]
+        return names
 
     def _run(self, script: Script, keys: list[str], args: list[Any],
              pipe: redis.client.Pipeline | None) -> Any:

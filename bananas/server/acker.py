@@ -20,6 +20,7 @@ from .leases import LeaseBook
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 1000
+CLOSE = None
 
 
 class Acker:
@@ -28,7 +29,7 @@ class Acker:
     def __init__(self, broker: Broker, book: LeaseBook) -> None:
         self.broker = broker
         self.book = book
-        self.inbox: Queue[Outcome] = Queue()
+        self.inbox: Queue[Outcome | None] = Queue()
         self.backoff = Backoff()
         self.settled = 0
         self.stale = 0
@@ -36,18 +37,25 @@ class Acker:
     def put(self, outcome: Outcome) -> None:
         self.inbox.put(outcome)
 
-    def step(self, block: bool = True) -> int:
-        """Settle one batch (waiting for the first outcome if ``block``); returns its size."""
-        if not block and self.inbox.empty():
-            return 0
-        batch = [self.inbox.get()]
-        while len(batch) < MAX_BATCH and not self.inbox.empty():
-            batch.append(self.inbox.get_nowait())
+    def step(self) -> bool:
+        """Wait for outcomes and settle one batch; False once :meth:`close` was called."""
+        batch: list[Outcome] = []
+        item = self.inbox.get()
+        while item is not CLOSE:
+            batch.append(item)
+            if len(batch) >= MAX_BATCH or self.inbox.empty():
+                break
+            item = self.inbox.get_nowait()
+        if batch:
+            self._send_until_done(batch)
+        return item is not CLOSE
+
+    def _send_until_done(self, batch: list[Outcome]) -> None:
         while True:
             try:
                 self._send(batch)
                 self.backoff.succeeded()
-                return len(batch)
+                return
             except (redis.RedisError, BananasError) as exc:
                 delay = self.backoff.failed()
                 log.warning("settling %d jobs failed (%s); next try in %.2f s", len(batch), exc, delay)
@@ -73,10 +81,9 @@ class Acker:
                                 outcome.id)
 
     def run(self) -> None:
-        while True:
-            self.step()
-
-    def flush(self) -> None:
-        """Settle everything queued so far (used at shutdown)."""
-        while self.step(block=False):
+        """Settle batches until closed; everything put before :meth:`close` is settled."""
+        while self.step():
             pass
+
+    def close(self) -> None:
+        self.inbox.put(CLOSE)

@@ -8,8 +8,8 @@ from collections.abc import Iterable
 import gevent
 import redis
 
-from ..errors import BananasError
 from ..envelope import Delivery
+from ..errors import BananasError
 from ..queue.broker import Broker
 from ..retry import Backoff
 

@@ -8,6 +8,7 @@ it keeps dying at start). SIGTERM/SIGINT: forward SIGTERM, wait for the workers 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -117,10 +118,8 @@ class Master:
 
 
 def _signal(pid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def _waitpid(pid: int, flags: int = os.WNOHANG) -> tuple[int, int]:

@@ -38,9 +38,9 @@ def plan(worker: WorkerConfig) -> list[ProcessSpec]:
     if w.mode == "thin":
         return [ProcessSpec("thin-1", (PoolSpec("thin-1", LANES, w.concurrency),), True)]
     if w.mode == "thin_plus":
-        pools = (PoolSpec("priority-1", PRIORITIES, w.priority_concurrency),
-                 PoolSpec("scheduled-1", ("scheduled",), w.scheduled_concurrency))
-        return [ProcessSpec("thin_plus-1", pools, True)]
+        plus = (PoolSpec("priority-1", PRIORITIES, w.priority_concurrency),
+                PoolSpec("scheduled-1", ("scheduled",), w.scheduled_concurrency))
+        return [ProcessSpec("thin_plus-1", plus, True)]
     if w.mode == "default":
         pools = tuple(PoolSpec(f"{lane}-1", (lane,), tier_concurrency(w, lane)) for lane in LANES)
         return [ProcessSpec("default-1", pools, True)]

@@ -16,8 +16,8 @@ import redis
 from gevent.event import Event
 from gevent.queue import Queue
 
-from ..errors import BananasError
 from ..envelope import Delivery
+from ..errors import BananasError
 from ..queue.broker import Broker
 from ..retry import Backoff
 from .acker import Acker
@@ -59,6 +59,8 @@ class Pool:
         self.fetchers: list[gevent.Greenlet] = []
         self.executors: list[gevent.Greenlet] = []
         self.completed = 0
+        self.stopping = False
+        self.idle: set[str] = set()  # queues whose fetcher is blocked, safe to interrupt
 
     def start(self) -> None:
         self.executors = [gevent.spawn(self._execute_loop, i) for i in range(self.spec.concurrency)]
@@ -71,12 +73,18 @@ class Pool:
         room = self.limit - self.held
         if room <= 0:
             self.room.clear()
+            self.idle.add(queue)
             self.room.wait()
+            self.idle.discard(queue)
             return 0
         s = self.settings
         deliveries = self.broker.dequeue(queue, self.spec.lanes, min(s.prefetch, room), s.lease_ms, s.owner)
         if not deliveries:
+            if self.stopping:
+                return 0
+            self.idle.add(queue)
             self.broker.wait_for_work(self.blocking, queue, self.spec.lanes, s.block_timeout)
+            self.idle.discard(queue)
             return 0
         self.book.add(deliveries)
         self.held += len(deliveries)
@@ -86,7 +94,7 @@ class Pool:
 
     def _fetch_loop(self, queue: str) -> None:
         backoff = Backoff()
-        while True:
+        while not self.stopping:
             try:
                 self.fetch_step(queue)
                 backoff.succeeded()
@@ -94,7 +102,9 @@ class Pool:
                 delay = backoff.failed()
                 log.warning("pool %s: fetching from %s failed (%s); next try in %.2f s",
                             self.spec.id, queue, exc, delay)
+                self.idle.add(queue)
                 gevent.sleep(delay)
+                self.idle.discard(queue)
 
     # -- executing ----------------------------------------------------------------------
 
@@ -114,8 +124,16 @@ class Pool:
     # -- stopping -----------------------------------------------------------------------
 
     def stop_fetching(self) -> list[Delivery]:
-        """Stop the fetchers; return the buffered deliveries nobody started."""
-        gevent.killall(self.fetchers)
+        """Stop the fetchers; return the buffered deliveries nobody started.
+
+        A fetcher blocked on a wake marker is interrupted; one in the middle of a dequeue
+        is let finish, so the jobs it took reach the buffer instead of a lost reply.
+        """
+        self.stopping = True
+        for queue, fetcher in zip(self.queues, self.fetchers):
+            if queue in self.idle:
+                fetcher.kill()
+        gevent.joinall(self.fetchers)
         unstarted = []
         while not self.buffer.empty():
             d = self.buffer.get_nowait()

@@ -82,8 +82,8 @@ class WorkerProcess:
         self.broker.load_scripts()
         for pool in self.pools:
             pool.start()
-        self.background = [gevent.spawn(self.acker.run), gevent.spawn(self.heartbeat.run),
-                           gevent.spawn(self._status_loop)]
+        self.acking = gevent.spawn(self.acker.run)
+        self.background = [gevent.spawn(self.heartbeat.run), gevent.spawn(self._status_loop)]
         if self.spec.scheduler:
             self.background += [gevent.spawn(s.run) for s in self.schedulers]
         log.info("worker process %s started: pools %s", self.spec.id,
@@ -106,7 +106,8 @@ class WorkerProcess:
         if interrupted:
             log.warning("%d jobs did not finish within the grace period; handing them back", len(interrupted))
             self._release(interrupted)
-        self.acker.flush()
+        self.acker.close()
+        self.acking.join()
         gevent.killall(self.background)
         self._remove_status()
 

@@ -15,8 +15,8 @@ import gevent
 import orjson
 
 from ..config import Config
-from ..errors import HandlerNotFound, InvalidJob, JobTimeout, Reject, Retry
 from ..envelope import Delivery, Limits, decode_payload
+from ..errors import HandlerNotFound, InvalidJob, JobTimeout, Reject, Retry
 from ..queue.broker import Outcome
 from ..registry import JobContext, Registry
 from ..retry import backoff_delay

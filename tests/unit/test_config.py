@@ -41,12 +41,12 @@ def test_bad_yaml_type_names_the_key(tmp_path):
 
 
 def test_value_below_minimum_is_refused():
-    with pytest.raises(ConfigError, match="worker.prefetch"):
+    with pytest.raises(ConfigError, match=r"worker\.prefetch"):
         load_config(None, None, {"worker.prefetch": "0"})
 
 
 def test_unknown_cli_override_is_refused():
-    with pytest.raises(ConfigError, match="worker.nope"):
+    with pytest.raises(ConfigError, match=r"worker\.nope"):
         load_config(None, None, {"worker.nope": "1"})
 
 
