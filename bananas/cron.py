@@ -54,6 +54,7 @@ _NAME = re.compile(r"[A-Za-z0-9_.\-]+")
 _QUEUE = re.compile(r"[A-Za-z0-9_.:\-]+")
 # Widest window searched backwards for the latest fire; cronsim itself gives up after 50 years.
 _MAX_LOOKBACK = timedelta(days=366 * 60)
+_MAX_INTERVAL_S = 3660 * 86400
 
 
 @dataclass(frozen=True)
@@ -106,8 +107,8 @@ def parse_interval(text: str) -> int:
         raise ValueError(f"bad interval {text!r}: use units d, h, m, s, e.g. 30s, 5m or 1h30m")
     days, hours, minutes, seconds = (int(part or 0) for part in match.groups())
     total = ((days * 24 + hours) * 60 + minutes) * 60 + seconds
-    if total <= 0:
-        raise ValueError(f"bad interval {text!r}: must be at least 1s")
+    if not 0 < total <= _MAX_INTERVAL_S:
+        raise ValueError(f"bad interval {text!r}: must be from 1s to 3660d")
     return total
 
 

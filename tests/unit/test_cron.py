@@ -155,7 +155,7 @@ def test_intervals_parse(text, seconds):
     assert parse_interval(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "30", "0s", "1x", "1m1h", "-5s", "1.5h", "every 30s"])
+@pytest.mark.parametrize("text", ["", "30", "0s", "1x", "1m1h", "-5s", "1.5h", "every 30s", "3661d"])
 def test_bad_intervals_are_refused(text):
     with pytest.raises(ValueError):
         parse_interval(text)
