@@ -115,13 +115,19 @@ class Client:
         return prepare(args.pop("name"), args.pop("payload", None), limits=self.limits, **args)
 
     def _submit_batch(self, jobs: list[NewJob]) -> None:
-        new_queues = {job.queue for job in jobs} - self._known_queues
+        by_queue: dict[str, list[NewJob]] = {}
+        for job in jobs:
+            by_queue.setdefault(job.queue, []).append(job)
+        new_queues = by_queue.keys() - self._known_queues
 
         def build(pipe: redis.client.Pipeline) -> None:
             if new_queues:
                 pipe.sadd(self.broker.globals.queues, *new_queues)
-            for job in jobs:
-                self.broker.submit(job, pipe)
+            for queue, batch in by_queue.items():
+                if len(batch) == 1:
+                    self.broker.submit(batch[0], pipe)
+                else:  # one script call per queue (per chunk): one round trip in all
+                    self.broker.submit_many(queue, batch, pipe)
 
         self.broker.run_pipeline(build)
         self._known_queues |= new_queues

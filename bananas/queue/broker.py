@@ -15,9 +15,11 @@ import redis
 from redis.commands.core import Script
 
 from ..envelope import Delivery, NewJob
-from ..keys import LANES, GlobalKeys, QueueKeys
+from ..keys import LANES, PRIORITIES, GlobalKeys, QueueKeys
 
 DELIVERY_FIELDS = 9
+SUBMIT_MANY_CHUNK = 1000
+"""Jobs per ``submit_many`` script call: bounds how long one call holds Redis (a few ms)."""
 
 
 @dataclass(frozen=True)
@@ -66,12 +68,13 @@ class Broker:
         self.globals = GlobalKeys(namespace)
         self._keys: dict[str, QueueKeys] = {}
         self._submit = client.register_script(_load("submit"))
+        self._submit_many = client.register_script(_load("submit_many"))
         self._dequeue = client.register_script(_load("dequeue"))
         self._settle = client.register_script(_load("settle"))
         self._promote = client.register_script(_load("promote"))
         self._extend = client.register_script(_load("extend"))
         self._release = client.register_script(_load("release"))
-        self._scripts = [self._submit, self._dequeue, self._settle, self._promote, self._extend,
+        self._scripts = [self._submit, self._submit_many, self._dequeue, self._settle, self._promote, self._extend,
                          self._release]
 
     def load_scripts(self) -> None:
@@ -120,6 +123,19 @@ class Broker:
         args = [job.id, job.name, job.payload, job.queue, job.priority,
                 _opt(job.max_retries), _opt(job.timeout), _opt(job.delay_ms), _opt(job.at_ms)]
         return self._run(self._submit, keys, args, pipe)
+
+    def submit_many(self, queue: str, jobs: Sequence[NewJob], pipe: redis.client.Pipeline) -> None:
+        """Queue on ``pipe`` the writes of many new jobs of ``queue``, up to
+        :data:`SUBMIT_MANY_CHUNK` per script call (each idempotent on its job ids)."""
+        k = self.keys(queue)
+        keys = [k.stats, k.delayed, k.scheduler_wake, *self._lane_keys(k, PRIORITIES)]
+        sha = self._submit_many.sha
+        for start in range(0, len(jobs), SUBMIT_MANY_CHUNK):
+            args: list[Any] = [k.job_prefix, queue]
+            for j in jobs[start:start + SUBMIT_MANY_CHUNK]:
+                args += (j.id, j.name, j.payload, j.priority, _opt(j.max_retries), _opt(j.timeout),
+                         _opt(j.delay_ms), _opt(j.at_ms))
+            pipe.evalsha(sha, len(keys), *keys, *args)
 
     # -- working ------------------------------------------------------------------------
 
