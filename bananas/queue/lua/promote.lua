@@ -4,7 +4,8 @@
 2. Jobs whose lease ran out (their worker died or lost Redis) go back to the front of the
    lane they came from; the delivery already counted as an attempt. A job recovered more
    than `max_recoveries` times keeps killing its workers: it goes dead as `poison`.
-3. Dead-set entries older than the dead retention are dropped (their hashes have expired).
+3. A lane with work but no wake marker gets one (see below).
+4. Dead-set entries older than the dead retention are dropped (their hashes have expired).
 KEYS: 1 delayed, 2 inflight, 3 dead, 4 stats, then pairs (lane, lane wake) for
       high, normal, low, scheduled
 ARGV: 1 job key prefix, 2 batch size, 3 dead retention s, 4 max recoveries
@@ -58,6 +59,11 @@ end
 if recovered > 0 then redis.call('HINCRBY', KEYS[4], 'recovered', recovered) end
 if poisoned > 0 then redis.call('HINCRBY', KEYS[4], 'dead', poisoned) end
 
+-- Re-arm: a lane holding work without a wake marker (one lost with a fetcher that died or was
+-- stopped while holding it) wakes a fetcher here, so idle fetchers never poll the lanes.
+for k = 5, 11, 2 do
+  if redis.call('LLEN', KEYS[k]) > 0 then woken[k] = true end
+end
 for k, _ in pairs(woken) do
   if redis.call('LLEN', KEYS[k + 1]) == 0 then redis.call('LPUSH', KEYS[k + 1], '1') end
 end
