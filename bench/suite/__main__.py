@@ -52,6 +52,8 @@ def run_latency(redis: RedisServer, tmp: Path, q: float, capacity: float | None)
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.suite")
     parser.add_argument("--quick", action="store_true", help="smaller sizes and windows (about a third)")
+    parser.add_argument("--capacity", type=float, default=None,
+                        help="jobs/s for the 80%%-of-capacity latency row when 'process' is not run")
     parser.add_argument("--only", default=",".join(SCENARIOS), help=f"comma-separated: {','.join(SCENARIOS)}")
     args = parser.parse_args(argv)
     only = [s.strip() for s in args.only.split(",") if s.strip()]
@@ -63,7 +65,7 @@ def main(argv: list[str]) -> int:
     results: dict[str, Any] = {"machine": machine(), "quick": args.quick, "tables": {}}
     print("machine:", results["machine"], flush=True)
     redis = RedisServer(tmp)
-    capacity = None
+    capacity = args.capacity
     steps: dict[str, tuple[str, Callable[[], list[dict[str, Any]]]]] = {
         "submit": ("Submission, one producer", lambda: submit.submission(redis, 1.5 * q)),
         "producers": ("Concurrent producers (greenlets, one by one) with one worker draining",
