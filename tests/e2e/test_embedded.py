@@ -18,8 +18,8 @@ def test_embedded_redis_serves_jobs_keeps_an_aof_and_stops_with_the_server(tmp_p
     config.write_text(yaml.safe_dump({"handlers": {"paths": [str(TEST_HANDLERS)]},
                                       "worker": {"mode": "thin", "grace_seconds": 5}}))
     exe = Path(sys.executable).with_name("bananas-server")
-    log = open(tmp_path / "server.log", "wb")
-    proc = subprocess.Popen([str(exe), "-c", str(config)], cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+    with open(tmp_path / "server.log", "wb") as log:
+        proc = subprocess.Popen([str(exe), "-c", str(config)], cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
     url_file = tmp_path / ".bananas" / "redis.url"
     try:
         wait_until(url_file.exists, 15, "the embedded Redis URL", lambda: (tmp_path / "server.log").read_text())
@@ -33,7 +33,6 @@ def test_embedded_redis_serves_jobs_keeps_an_aof_and_stops_with_the_server(tmp_p
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0
-        log.close()
     try:
         redis.Redis.from_url(url, socket_connect_timeout=1).ping()
         raise AssertionError("the embedded Redis is still running")
