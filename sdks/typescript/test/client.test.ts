@@ -103,6 +103,18 @@ describe("submitJob", () => {
     }
   });
 
+  test("can use a connection it was given, and leaves it open on close", async () => {
+    const own = new Redis(server.url);
+    const shared = new Client({ redis: own });
+    try {
+      const id = await shared.submitJob("j", {});
+      await shared.close();
+      assert.equal(await own.hget(`{bananas:default}:job:${id}`, "state"), "queued");
+    } finally {
+      own.disconnect();
+    }
+  });
+
   test("recovers when Redis lost its script cache", async () => {
     await client.submitJob("j", {});
     await admin.script("FLUSH");
@@ -193,5 +205,20 @@ describe("an unreachable Redis", () => {
       await lost.close();
     }
     assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`);
+  });
+
+  test("a Redis that stops answering raises RedisUnavailable after socketTimeoutMs", async () => {
+    const slow = new Client({ url: server.url, socketTimeoutMs: 300 });
+    try {
+      await slow.submitJob("j", {}); // connected and the queue registered
+      server.pause();
+      const started = Date.now();
+      await assert.rejects(slow.submitJob("j", {}), /unreachable during submitJob: Command timed out/);
+      const waited = Date.now() - started;
+      assert.ok(waited >= 250 && waited < 2000, `waited ${waited} ms`);
+    } finally {
+      server.resume();
+      await slow.close();
+    }
   });
 });

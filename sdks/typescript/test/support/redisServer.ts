@@ -63,7 +63,17 @@ export class RedisServer {
     return server;
   }
 
+  /** SIGSTOP: the server keeps its socket open but answers nothing (a hung Redis). */
+  pause(): void {
+    this.proc.kill("SIGSTOP");
+  }
+
+  resume(): void {
+    this.proc.kill("SIGCONT");
+  }
+
   async stop(): Promise<void> {
+    this.resume();
     if (this.proc.exitCode === null && this.proc.signalCode === null) {
       const exited = new Promise((resolve) => this.proc.once("exit", resolve));
       this.proc.kill("SIGTERM");
