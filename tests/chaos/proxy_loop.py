@@ -347,7 +347,10 @@ class ProxyLoop:
         while b"\n" in buffer:
             line, _, rest = bytes(buffer).partition(b"\n")
             buffer[:] = rest
-            reply = self.command(json.loads(line))
+            try:
+                reply = self.command(json.loads(line))
+            except (ValueError, TypeError, AttributeError) as exc:  # a bad request must not end it
+                reply = {"ok": False, "error": f"bad request: {exc}"}
             ctl.sendall(json.dumps(reply).encode() + b"\n")
 
     def command(self, request: dict[str, object]) -> dict[str, object]:

@@ -56,6 +56,9 @@ def test_sentinel_reports_the_master_and_fails_over_to_the_replica(tmp_path: Pat
         assert setup.master_address() == ("127.0.0.1", old_master.port)
         master = setup.sentinel(socket_timeout=1).master_for(setup.master_name, socket_timeout=1)
         master.set("before", "1")
+        # Replication is asynchronous and SENTINEL FAILOVER does not wait for the replica to
+        # catch up: without WAIT the write can be missing on the promoted node (seen here).
+        assert master.execute_command("WAIT", 1, 2000) == 1
         promoted = setup.failover()
         assert promoted is not old_master
         assert setup.master_address() == ("127.0.0.1", promoted.port)

@@ -149,7 +149,8 @@ class RedisSentinelSetup:
         (``+convert-to-slave``, measured about 10 s after ``+switch-master`` here); meanwhile
         the old master still accepts writes that its resync then throws away. This helper
         demotes it at once with the same ``REPLICAOF`` Sentinel would send, so tests start
-        from a settled topology. ``master`` and ``replica`` swap.
+        from a settled topology. ``master`` and ``replica`` swap. Writes the replica had not
+        received yet are lost, as in a real failover: use ``WAIT`` first to rule that out.
         """
         client = self.sentinels[0].client(socket_timeout=2)
         try:
