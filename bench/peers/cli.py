@@ -24,9 +24,9 @@ def parse_args(argv: list[str] | None, names: list[str]) -> argparse.Namespace:
     parser.add_argument("--only", default="", help=f"comma-separated subset of: {','.join(names)}")
     parser.add_argument("--scenarios", default="throughput,latency", help="comma-separated subset")
     parser.add_argument("--quick", action="store_true", help="a fifth of the jobs, 3 s of latency pacing")
-    parser.add_argument("--jobs", type=int, default=0, help="scenario-1 jobs for every peer (default: per peer)")
+    parser.add_argument("--jobs", type=int, default=0, help="scenario-1 jobs, every peer")
     parser.add_argument("--rate", type=float, default=200.0, help="scenario-2 submits per second")
-    parser.add_argument("--seconds", type=float, default=0.0, help="scenario-2 duration (default 10, quick 3)")
+    parser.add_argument("--seconds", type=float, default=0.0, help="scenario-2 seconds (10; quick 3)")
     parser.add_argument("--concurrency", type=int, default=100, help="greenlets/coroutines per worker")
     parser.add_argument("--install", action="store_true", help="install missing or outdated peers first")
     parser.add_argument("--install-only", action="store_true", help="install, then exit")
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         procs.stop_all()
     document["machine"]["loadavg_at_end"] = os.getloadavg()
     _print(document)
-    print(f"\nJSON: {report.write_json(args.results_dir, document)}")
+    print(f"\nJSON: {report.write_json(args.results_dir, document)}\nLogs: {procs.log_dir}")
     return 0
 
 
@@ -116,6 +116,9 @@ def _print(document: dict[str, Any]) -> None:
     print(report.throughput_table(results))
     print(f"\nScenario 2: enqueue -> start latency at {document['settings']['rate']:.0f} jobs/s")
     print(report.latency_table(results))
+    errors = report.errors_block(results)
+    if errors:
+        print("\nErrors and warnings\n" + errors)
     print("\nVersions\n" + report.versions_block(results))
     print("\nCommand lines\n" + report.commands_block(results))
     sys.stdout.flush()

@@ -28,7 +28,8 @@ class Processes:
         self.log_dir = log_dir
         self.children: list[subprocess.Popen[bytes]] = []
 
-    def spawn(self, argv: list[str], env: dict[str, str], cwd: Path, log_name: str) -> subprocess.Popen[bytes]:
+    def spawn(self, argv: list[str], env: dict[str, str], cwd: Path,
+              log_name: str) -> subprocess.Popen[bytes]:
         """Start a long-running child whose output goes to `<log_dir>/<log_name>.log`."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         with (self.log_dir / f"{log_name}.log").open("ab") as log:

@@ -25,6 +25,18 @@ class Resp:
         self.sock.sendall(frame)
         return self._read()
 
+    def get_int(self, key: str) -> int:
+        """GET an integer value; 0 when the key is missing."""
+        value = self.call("GET", key)
+        return int(value) if isinstance(value, (bytes, str, int)) else 0
+
+    def list_ints(self, key: str) -> list[int]:
+        """The whole list at `key` as integers."""
+        values = self.call("LRANGE", key, 0, -1)
+        if not isinstance(values, list):
+            return []
+        return [int(v) for v in values if isinstance(v, (bytes, str, int))]
+
     def _read(self) -> Reply:
         line = self.file.readline()
         if not line:

@@ -47,7 +47,8 @@ class Run:
 
     def _show(self, role: str, command: Command) -> str:
         shown = " ".join(f"{k}={shlex.quote(v)}" for k, v in sorted(command.env.items()))
-        line = f"(cd {shlex.quote(str(command.cwd))} && {shown + ' ' if shown else ''}{shlex.join(command.argv)})"
+        prefix = f"{shown} " if shown else ""
+        line = f"(cd {shlex.quote(str(command.cwd))} && {prefix}{shlex.join(command.argv)})"
         self.commands[role] = line
         return line
 
@@ -66,12 +67,17 @@ class Run:
                              f"{self.peer.name}-{self.scenario}-producer", timeout)
         return dict(json.loads(out.strip().splitlines()[-1]))
 
+    def worker_tracebacks(self) -> int:
+        """Tracebacks the worker logged: a run with any deserves a look at its log."""
+        log = self.procs.log_dir / f"{self.peer.name}-{self.scenario}-worker.log"
+        return log.read_text(errors="replace").count("Traceback") if log.exists() else 0
+
     def wait_done(self, target: int, worker: Any, timeout: float) -> int:
         """Poll the counter every 20 ms until it reaches `target`; bounded by time and worker life."""
         deadline = time.monotonic() + timeout
         count = 0
         while time.monotonic() < deadline:
-            count = int(self.redis.client.call("GET", "bench:done") or 0)
+            count = self.redis.client.get_int("bench:done")
             if count >= target:
                 return count
             if worker.poll() is not None:
@@ -91,11 +97,12 @@ def throughput(peer: Peer, procs: Processes, settings: Settings) -> dict[str, An
         started = time.monotonic()
         run.wait_done(total, worker, settings.drain_timeout)
         drain_s = time.monotonic() - started
-        t_lo, t_hi = (int(run.redis.client.call("GET", f"bench:mark:{n}") or 0) for n in (lo, hi))
+        t_lo, t_hi = (run.redis.client.get_int(f"bench:mark:{n}") for n in (lo, hi))
         return {"jobs": total, "window": [lo, hi],
                 "jobs_per_s": stats.window_rate(lo, hi, t_lo, t_hi),
                 "enqueue_per_s": pushed["sent"] / pushed["seconds"],
-                "drain_s_incl_startup": drain_s, "commands": run.commands}
+                "drain_s_incl_startup": drain_s, "worker_tracebacks": run.worker_tracebacks(),
+                "commands": run.commands}
     finally:
         procs.stop_all()
 
@@ -111,11 +118,11 @@ def latency(peer: Peer, procs: Processes, settings: Settings) -> dict[str, Any]:
         paced = run.produce(["paced", str(settings.rate), str(settings.seconds)],
                             timeout=settings.seconds * 3 + 30)
         run.wait_done(paced["sent"], worker, timeout=30)
-        raw = run.redis.client.call("LRANGE", "bench:lat", 0, -1)
-        latencies = [int(v) for v in raw] if isinstance(raw, list) else []  # type: ignore[arg-type]
+        latencies = run.redis.client.list_ints("bench:lat")
         achieved = paced["sent"] / paced["seconds"] if paced["seconds"] else 0.0
         return {"jobs": paced["sent"], "target_rate": settings.rate, "achieved_rate": achieved,
-                "latency_ms": stats.latency_summary(latencies), "commands": run.commands}
+                "latency_ms": stats.latency_summary(latencies), "worker_tracebacks": run.worker_tracebacks(),
+                "commands": run.commands}
     finally:
         procs.stop_all()
 

@@ -126,7 +126,8 @@ class PythonPeer(Peer):
         return dict(json.loads(out.stdout), python=self._python_version())
 
     def _python_version(self) -> str:
-        out = subprocess.run([str(self.bin("python")), "-c", "import platform; print(platform.python_version())"],
+        code = "import platform; print(platform.python_version())"
+        out = subprocess.run([str(self.bin("python")), "-c", code],
                              capture_output=True, text=True, check=True, timeout=60)
         return out.stdout.strip()
 

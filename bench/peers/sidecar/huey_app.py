@@ -1,4 +1,9 @@
-"""Huey peer: RedisHuey (blocking BRPOP reads), results off, greenlet workers."""
+"""Huey peer: RedisHuey (blocking BRPOP reads), results off, greenlet workers.
+
+Every greenlet worker blocks in its own BRPOP, and redis-py 8 caps a pool at 100 connections:
+with the default pool 100 workers raise "Too many connections". The pool is sized above the
+worker count instead.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,8 @@ import probe
 import redis
 from huey import RedisHuey
 
-huey = RedisHuey(probe.queue_name(), url=probe.redis_url(), results=False)
+_pool = redis.ConnectionPool.from_url(probe.redis_url(), max_connections=probe.concurrency() * 2 + 20)
+huey = RedisHuey(probe.queue_name(), connection_pool=_pool, results=False)
 
 
 @functools.cache

@@ -1,4 +1,10 @@
-"""SAQ peer: asyncio worker, blocking dequeue, job records deleted on completion (ttl=-1)."""
+"""SAQ peer: asyncio worker, blocking dequeue, job records deleted on completion (ttl=-1).
+
+Each of the `concurrency` coroutines holds a connection in a blocking BLMOVE, and redis-py 8
+caps a pool at 100 connections: with SAQ's default `Queue.from_url` pool a 100-coroutine
+worker raises "Too many connections" in its upkeep tasks and strands jobs. The queue gets a
+pool sized above the coroutine count instead.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +13,11 @@ from typing import Any
 
 import probe
 import redis.asyncio
-from saq import Queue
+from saq.queue.redis import RedisQueue
 
-queue = Queue.from_url(probe.redis_url(), name=probe.queue_name())
+_POOL_SIZE = probe.concurrency() * 2 + 20
+queue = RedisQueue(redis.asyncio.Redis.from_url(probe.redis_url(), max_connections=_POOL_SIZE),
+                   name=probe.queue_name())
 
 
 async def startup(ctx: dict[str, Any]) -> None:
