@@ -80,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     all_peers = discover()
     args = parse_args(argv, list(all_peers))
     peers = _select(all_peers, args.only)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGHUP, _terminate)
     if args.install or args.install_only:
@@ -100,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for name, peer in peers.items():
             document["peers"][name] = _run_peer(peer, scenarios, settings, procs)
+    except KeyboardInterrupt:
+        print("interrupted: every child process was stopped", flush=True)
+        return 130
     finally:
         procs.stop_all()
     document["machine"]["loadavg_at_end"] = os.getloadavg()
