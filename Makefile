@@ -34,5 +34,7 @@ lint: install
 	$(VENV)/bin/ruff check bananas tests bench handlers
 	$(VENV)/bin/mypy bananas
 
+include bench/peers/peers.mk
+
 clean:
 	rm -rf $(VENV) .bananas .pytest_cache .mypy_cache .ruff_cache $(SDK)/node_modules $(SDK)/dist $(SDK)/build
