@@ -32,6 +32,7 @@ def run_process(redis: RedisServer, tmp: Path, q: float) -> list[dict[str, Any]]
         ("1 process, c=500, prefetch 500", {"concurrency": 500, "prefetch": 500, "jobs": int(150_000 * q)}),
         ("1 process, c=100, scaled mode", {"scaled": True, "jobs": int(150_000 * q)}),
         ("2 processes, c=100 each", {"processes": 2, "jobs": int(200_000 * q)}),
+        ("1 process, c=100, Redis over a Unix socket", {"unix": True, "jobs": int(150_000 * q)}),
         ("1 process, c=100, log level INFO", {"log_level": "INFO", "jobs": int(150_000 * q)}),
     ]
     for label, kw in cases:

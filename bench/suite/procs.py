@@ -74,9 +74,11 @@ class RedisServer:
             raise SystemExit("redis-server must be on PATH")
         self.proc = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir), "--save", "",
-             "--appendonly", "no", "--logfile", str(self.dir / "redis.log")],
+             "--appendonly", "no", "--logfile", str(self.dir / "redis.log"),
+             "--unixsocket", str(self.dir / "redis.sock"), "--unixsocketperm", "700"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.unix_url = f"unix://{self.dir / 'redis.sock'}?db=0"
         self.client = redis.Redis(port=self.port, decode_responses=True)
         deadline = time.monotonic() + 10
         while True:

@@ -38,13 +38,15 @@ def _wait_done(redis: RedisServer, server: Server, target: int, timeout: float) 
 
 def processing(redis: RedisServer, workdir: Path, *, jobs: int, window: float, processes: int = 1,
                concurrency: int = 100, prefetch: int = 100, log_level: str = "WARNING",
-               scaled: bool = False) -> dict[str, Any]:
+               scaled: bool = False, unix: bool = False) -> dict[str, Any]:
     """Preload ``jobs`` no-op jobs, start a server, measure the steady rate over ``window`` s
-    (from 5 % done, ending early at 90 %), with worker/Redis CPU and commands per job."""
+    (from 5 % done, ending early at 90 %), with worker/Redis CPU and commands per job.
+    With ``unix`` the server talks to Redis over its Unix socket instead of TCP loopback."""
     redis.reset()
     with Client(redis.url) as client:
         preload(client, jobs)
-    server = Server(redis.url, workdir, processes=processes, concurrency=concurrency, prefetch=prefetch,
+    url = redis.unix_url if unix else redis.url
+    server = Server(url, workdir, processes=processes, concurrency=concurrency, prefetch=prefetch,
                     log_level=log_level, extra={"scaled": scaled})
     try:
         n0 = _wait_done(redis, server, max(1, jobs // 20), timeout=60)
