@@ -99,6 +99,26 @@ def latency(redis: RedisServer, workdir: Path, *, rate: float, seconds: float, b
             "p50 ms from submit's return": percentiles(after)["p50"]}
 
 
+def capacity(redis: RedisServer, workdir: Path, seconds: float = 2.0) -> float:
+    """End-to-end capacity: jobs/s one worker process (c=100) finishes while this process submits
+    batches of 100 as fast as it can, on the same cores."""
+    redis.reset()
+    server = Server(redis.url, workdir)
+    try:
+        server.wait_started()
+        with Client(redis.url) as client:
+            specs = [{"name": "noop"}] * 100
+            for _ in range(10):
+                client.submit_jobs(specs)
+            _wait_done(redis, server, 1000, 30)
+            n0, t0 = _done(redis), time.perf_counter()
+            while time.perf_counter() < t0 + seconds:
+                client.submit_jobs(specs)
+            return (_done(redis) - n0) / (time.perf_counter() - t0)
+    finally:
+        server.stop()
+
+
 def _paced(client: Client, rate: float, seconds: float, batch_every: float) -> list[tuple[str, int, int]]:
     """(job id, clock before the submit call, clock after it returned) per job."""
     ids: list[tuple[str, int, int]] = []
