@@ -15,12 +15,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import ops, submit, work
+from . import floor, ops, submit, work
 from .procs import RedisServer
 from .report import machine, save, table
 
 ROOT = Path(__file__).resolve().parents[2]
-SCENARIOS = ("submit", "producers", "process", "ops", "depth", "latency", "idle")
+SCENARIOS = ("submit", "producers", "process", "ops", "depth", "latency", "idle", "floor")
 
 
 def run_process(redis: RedisServer, tmp: Path, q: float) -> list[dict[str, Any]]:
@@ -79,6 +79,7 @@ def main(argv: list[str]) -> int:
         "latency": ("Enqueue → start latency (1 process, c=100, prefetch 100)",
                     lambda: run_latency(redis, tmp, q, capacity)),
         "idle": ("Idle server (1 process): commands over 10 s", lambda: work.idle(redis, tmp, 10.0)),
+        "floor": ("Floors: plain redis-py on this machine, no Bananas", lambda: floor.floor(redis, 10 * q)),
     }
     try:
         for name in SCENARIOS:
