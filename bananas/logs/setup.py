@@ -147,6 +147,10 @@ def configure_logging(
         runtime.es = EsTier(config.es, client, runtime.fallback, clock)
         tiers.append((_level(config.es.level), runtime.es.accept))
     runtime.install(tiers, Defaults(worker_id, worker_type, component))
+    if runtime.es is not None:
+        # The client's own warnings about a failing cluster stay local: shipping them would
+        # feed every failed request back into the queue that cannot be delivered.
+        runtime.handlers[-1].addFilter(_not_from_shipper)
     runner.start(console.loop.run, "bananas-log-console")
     if file is not None:
         runtime.file_ticker = Ticker(file.step, config.file.flush_interval, file.flush, clock)
@@ -155,6 +159,10 @@ def configure_logging(
         for number in range(config.es.num_workers):
             runtime.shipper_loops.append(runner.start(runtime.es.run, f"bananas-log-shipper-{number}"))
     return runtime
+
+
+def _not_from_shipper(record: logging.LogRecord) -> bool:
+    return not record.name.startswith(_QUIET_LOGGERS)
 
 
 def _level(name: str) -> int:

@@ -62,7 +62,7 @@ class FakeElasticsearch:
         self.drop = False
         self.product_header = True
         self._ids = itertools.count(1)
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), _make_handler(self))
+        self.server = _QuietServer(("127.0.0.1", port), _make_handler(self))
         self.server.daemon_threads = True
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
                                         daemon=True)
@@ -192,6 +192,11 @@ class FakeElasticsearch:
             self.docs.clear()
             self.ids.clear()
             return 200, {"acknowledged": True}
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that timed out and hung up is normal here: no traceback on stderr."""
 
 
 def _make_handler(fake: FakeElasticsearch) -> type[BaseHTTPRequestHandler]:
