@@ -25,8 +25,10 @@ from .formats import make_format
 from .runner import Runner
 
 MB = 1024 * 1024
-# Largest batch written under one lock: bounds how far a file can overshoot its size limit.
+# Largest batch written under one lock: rotation is checked between batches, so this bounds
+# how far a file can overshoot its size limit (at most an eighth of it, 4 KB to 1 MB).
 BATCH_BYTES = 1 * MB
+MIN_BATCH_BYTES = 4096
 # How often rotated files are checked against the age limit, in seconds.
 AGE_SWEEP_SECONDS = 60.0
 
@@ -87,6 +89,7 @@ class FileTier:
         self.last_sweep = 0.0
         self._handlers: dict[str, _BatchFileHandler] = {}
         self._max_bytes = int(config.buffer_mb * MB)
+        self.batch_bytes = min(BATCH_BYTES, max(MIN_BATCH_BYTES, int(config.max_size_mb * MB) // 8))
 
     def path_for(self, component: str) -> str:
         """The file a record of ``component`` goes to."""
@@ -97,7 +100,7 @@ class FileTier:
         path = self.path_for(fields["component"])
         buffer = self.buffers.get(path)
         if buffer is None:
-            buffer = self.buffers[path] = ByteBuffer(BATCH_BYTES, self._max_bytes)
+            buffer = self.buffers[path] = ByteBuffer(self.batch_bytes, self._max_bytes)
         buffer.append(self.format.encode(fields))
 
     def flush(self) -> int:
@@ -126,7 +129,7 @@ class FileTier:
                 encoding="utf-8", use_gzip=self.config.compress,
             )
             handler.setFormatter(logging.Formatter("%(message)s"))
-        for batch in split_batches(data):
+        for batch in split_batches(data, self.batch_bytes):
             # The batch travels as the message of one record: one lock, one write, whole lines.
             text = batch[:-1].decode("utf-8", "replace")
             handler.emit(logging.LogRecord("bananas.files", logging.INFO, path, 0, text, None, None))
