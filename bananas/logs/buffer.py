@@ -15,10 +15,11 @@ from collections.abc import Callable
 class ByteBuffer:
     """Collects byte chunks for one destination; ``drain`` hands them over in one piece."""
 
-    def __init__(self, flush_bytes: int, max_bytes: int) -> None:
+    def __init__(self, flush_bytes: int, max_bytes: int, wake: threading.Event | None = None) -> None:
         self.flush_bytes = flush_bytes
         self.max_bytes = max_bytes
-        self.wake = threading.Event()
+        # Set when flush_bytes are waiting; several buffers may share one loop's event.
+        self.wake = wake if wake is not None else threading.Event()
         self.dropped = 0
         self.appended = 0
         self._chunks: list[bytes] = []
@@ -39,7 +40,7 @@ class ByteBuffer:
         self._chunks.append(data)
         self._size = size
         self.appended += 1
-        if size >= self.flush_bytes:
+        if size >= self.flush_bytes and not self.wake.is_set():  # set() takes a lock: once is enough
             self.wake.set()
         return True
 

@@ -116,6 +116,10 @@ class LogConfig:
     color: bool = setting(
         False, "Colour the level name in the text format (never inside messages).", env="LOG_COLOR"
     )
+    caller_info: bool = setting(
+        False, "Add the caller's module:line to every record (costs a stack walk per record, about 1 µs).",
+        env="LOG_CALLER_INFO",
+    )
     flush_bytes: int = setting(
         65536, "The console buffer is written once it holds this many bytes.", env="LOG_FLUSH_BYTES",
         minimum=1,

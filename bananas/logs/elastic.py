@@ -93,7 +93,7 @@ class EsTier:
             return
         queue.append(fields)
         self.counters["enqueued"] += 1
-        if len(queue) >= self._wake_at:
+        if len(queue) >= self._wake_at and not self.wake.is_set():
             self.wake.set()
 
     def step(self, now: float) -> int:

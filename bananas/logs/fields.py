@@ -7,6 +7,8 @@ Elasticsearch tiers share the work.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import logging
 import traceback
 from typing import Any, NamedTuple
@@ -44,16 +46,22 @@ class Defaults(NamedTuple):
     worker_id: str | None
     worker_type: str | None
     component: str
+    caller: bool = False
 
 
+@functools.lru_cache(maxsize=4096)
 def component_for_logger(name: str) -> str | None:
-    """The component a logger name implies (``bananas.queue.redis`` → ``queue``), or None."""
+    """The component a logger name implies (``bananas.queue.redis`` → ``queue``), or None.
+
+    Memoised: a process has few logger names and this runs for every record.
+    """
     for prefix, component in _COMPONENT_BY_LOGGER:
         if name == prefix or name.startswith(prefix + "."):
             return component
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def log_source_for(name: str, in_job: bool) -> str:
     """``bananas_job`` for job loggers, ``bananas_internal`` for Bananas' own loggers.
 
@@ -95,9 +103,12 @@ def capture(record: logging.LogRecord, defaults: Defaults) -> dict[str, Any]:
         for key, value in zip(JOB_KEYS, job, strict=True):
             if value is not None:
                 out[key] = value
+    if defaults.caller:
+        out["caller"] = f"{record.module}:{record.lineno}"
     attrs = record.__dict__
     if len(attrs) > _BASE_LEN:
-        for key, value in attrs.items():
+        # extra= keys are set after the attributes every record has, so skip those quickly.
+        for key, value in itertools.islice(attrs.items(), _BASE_LEN, None):
             if key not in _STANDARD:
                 out[key] = value
     if record.exc_info and record.exc_info[1] is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -85,6 +86,7 @@ class FileTier:
         self.runner = runner
         self.format = make_format(config.format)
         self.buffers: dict[str, ByteBuffer] = {}
+        self.wake = threading.Event()  # shared by every file's buffer; the file loop waits on it
         self.written_records = 0
         self.last_sweep = 0.0
         self._handlers: dict[str, _BatchFileHandler] = {}
@@ -100,7 +102,7 @@ class FileTier:
         path = self.path_for(fields["component"])
         buffer = self.buffers.get(path)
         if buffer is None:
-            buffer = self.buffers[path] = ByteBuffer(self.batch_bytes, self._max_bytes)
+            buffer = self.buffers[path] = ByteBuffer(self.batch_bytes, self._max_bytes, self.wake)
         buffer.append(self.format.encode(fields))
 
     def flush(self) -> int:

@@ -63,12 +63,13 @@ class Ticker:
         interval: float,
         final: Callable[[], Any],
         clock: Callable[[], float],
+        wake: threading.Event | None = None,
     ) -> None:
         self.step = step
         self.interval = interval
         self.final = final
         self.clock = clock
-        self.wake = threading.Event()
+        self.wake = wake if wake is not None else threading.Event()
         self.stopping = False
 
     def run(self) -> None:

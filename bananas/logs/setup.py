@@ -28,6 +28,19 @@ from .runner import Runner, Ticker
 # shipper would ship again in a loop. Only their warnings and errors are kept.
 _QUIET_LOGGERS = ("elastic_transport", "elasticsearch", "urllib3")
 Accept = Callable[[dict[str, Any]], None]
+# LogRecord details no tier writes; the logging docs' "Optimization" section turns them off
+# like this. ``_srcfile = None`` skips the stack walk for file/line (kept with caller_info).
+_RECORD_SWITCHES = ("logThreads", "logProcesses", "logMultiprocessing")
+
+
+def _trim_records(caller_info: bool) -> dict[str, Any]:
+    """Stop ``logging`` computing fields nobody writes; the previous values, for restoring."""
+    saved = {name: getattr(logging, name) for name in (*_RECORD_SWITCHES, "_srcfile")}
+    for name in _RECORD_SWITCHES:
+        setattr(logging, name, False)
+    if not caller_info:
+        logging._srcfile = None
+    return saved
 
 
 class LoggingRuntime:
@@ -45,6 +58,7 @@ class LoggingRuntime:
         self.shipper_loops: list[threading.Thread] = []
         self.local_levels: list[tuple[int, Accept]] = []
         self._saved: tuple[list[logging.Handler], int] | None = None
+        self.saved_switches: dict[str, Any] = {}
 
     def fallback(self, records: list[dict[str, Any]]) -> None:
         """Write records the Elasticsearch tier could not ship to each local tier that skipped them."""
@@ -114,6 +128,9 @@ class LoggingRuntime:
                 root.addHandler(old)
             root.setLevel(level)
             self._saved = None
+        for name, value in self.saved_switches.items():
+            setattr(logging, name, value)
+        self.saved_switches = {}
 
 
 def configure_logging(
@@ -146,14 +163,15 @@ def configure_logging(
         client = es_client if es_client is not None else make_client(config.es)
         runtime.es = EsTier(config.es, client, runtime.fallback, clock)
         tiers.append((_level(config.es.level), runtime.es.accept))
-    runtime.install(tiers, Defaults(worker_id, worker_type, component))
+    runtime.install(tiers, Defaults(worker_id, worker_type, component, config.caller_info))
+    runtime.saved_switches = _trim_records(config.caller_info)
     if runtime.es is not None:
         # The client's own warnings about a failing cluster stay local: shipping them would
         # feed every failed request back into the queue that cannot be delivered.
         runtime.handlers[-1].addFilter(_not_from_shipper)
     runner.start(console.loop.run, "bananas-log-console")
     if file is not None:
-        runtime.file_ticker = Ticker(file.step, config.file.flush_interval, file.flush, clock)
+        runtime.file_ticker = Ticker(file.step, config.file.flush_interval, file.flush, clock, file.wake)
         runner.start(runtime.file_ticker.run, "bananas-log-file")
     if runtime.es is not None:
         for number in range(config.es.num_workers):
