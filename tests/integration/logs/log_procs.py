@@ -100,6 +100,7 @@ def hub_stall(path: str, offload: str) -> None:
         log = logging.getLogger("bananas.server.pool")
         slowest = 0.0
         started = time.monotonic()
+        print("ready", flush=True)  # the parent holds the lock for a second from now
         for seq in range(150):
             before = time.perf_counter()
             log.info("while locked %d", seq)

@@ -73,7 +73,8 @@ def hold_lock_while(tmp_path: Path, mode: str) -> dict:
     path = tmp_path / "b.log"
     with open(tmp_path / ".__b.lock", "a+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        proc = start("hub_stall", str(path), mode)
+        proc = start("hub_stall", str(path), mode, stdout=subprocess.PIPE)
+        assert proc.stdout is not None and proc.stdout.readline() == b"ready\n"
         time.sleep(1.0)
         fcntl.flock(lock, fcntl.LOCK_UN)
     return result(proc)
