@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 
@@ -141,3 +142,16 @@ def test_shutdown_ships_what_is_waiting(fake_es, shipping):
     shipping.stop()
     assert len(fake_es.docs) == 30
     assert runtime.snapshot()["es"]["shipped"] == 30
+
+
+def test_open_breaker_sends_records_to_the_log_file_too(dead_url, shipping, tmp_path):
+    path = tmp_path / "logs" / "b.log"
+    runtime = shipping.start(dead_url, {"LOG_FILE_ENABLED": "1", "LOG_FILE_PATH": str(path),
+                                        "LOG_FILE_LEVEL": "WARNING"})
+    emit(40, "to file")
+    assert wait_until(lambda: runtime.snapshot()["es"]["fallback"] == 40)
+    runtime.flush()
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    mine = [r for r in lines if r["logger"] == "bananas.server.pool"]
+    assert sorted(r["msg"] for r in mine) == sorted(f"to file {i}" for i in range(40))
+    assert all(r["es_fallback"] for r in mine)
