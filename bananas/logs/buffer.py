@@ -11,6 +11,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from .runner import guarded
+
 
 class ByteBuffer:
     """Collects byte chunks for one destination; ``drain`` hands them over in one piece."""
@@ -69,6 +71,7 @@ class FlushLoop:
         self.stopping = False
         self.written_bytes = 0
         self.write_errors = 0
+        self.loop_errors = 0
         self._last = clock()
 
     def step(self, now: float) -> int:
@@ -99,8 +102,8 @@ class FlushLoop:
         while not self.stopping:
             self.buffer.wake.wait(self.flush_interval)
             self.buffer.wake.clear()
-            self.step(self.clock())
-        self.flush()
+            self.loop_errors += guarded(self.step, self.clock())
+        self.loop_errors += guarded(self.flush, self.clock())
 
     def stop(self) -> None:
         """Ask ``run`` to write what is left and return."""

@@ -66,5 +66,6 @@ class ConsoleTier:
             "dropped": self.buffer.dropped,
             "written_bytes": self.loop.written_bytes,
             "write_errors": self.loop.write_errors,
+            "loop_errors": self.loop.loop_errors,
             "buffered_bytes": self.buffer.size,
         }

@@ -28,6 +28,7 @@ from elasticsearch import ApiError, Elasticsearch, UnsupportedProductError
 from .breaker import CircuitBreaker
 from .config import EsLogConfig
 from .formats import IsoTime
+from .runner import guarded
 
 # While the breaker is open, records are moved to the fallback at least this often (seconds).
 OPEN_DRAIN_INTERVAL = 0.2
@@ -79,7 +80,7 @@ class EsTier:
         self.stopping = False
         self.counters = dict.fromkeys(
             ("enqueued", "dropped", "shipped", "bulk_requests", "bulk_failures", "item_retries",
-             "item_rejected", "fallback"), 0,
+             "item_rejected", "fallback", "loop_errors"), 0,
         )
         self._times = IsoTime()
         self._wake_at = max(1, config.flush_bytes // INITIAL_RECORD_BYTES)
@@ -196,7 +197,7 @@ class EsTier:
             timeout = OPEN_DRAIN_INTERVAL if self.breaker.is_open else self.config.flush_interval
             self.wake.wait(min(timeout, self.config.flush_interval))
             self.wake.clear()
-            self.step(self.clock())
+            self.counters["loop_errors"] += guarded(self.step, self.clock())
 
     def drain(self, deadline: float) -> None:
         """Send what is waiting until the deadline (clock time); the rest goes to the fallback."""

@@ -9,12 +9,12 @@ write index over at 50 GB per primary shard or after one day, warm after 7 days,
 
 from __future__ import annotations
 
-from typing import Any
-
-from elasticsearch import Elasticsearch
+from typing import TYPE_CHECKING, Any
 
 from .config import EsLogConfig
-from .es_client import make_client
+
+if TYPE_CHECKING:  # the client (ssl, urllib3) loads only when a function below runs
+    from elasticsearch import Elasticsearch
 
 _KEYWORDS = (
     "level", "logger", "component", "worker_id", "worker_type", "log_source", "job_id", "job_name",
@@ -91,6 +91,8 @@ def init_elasticsearch(config: EsLogConfig, client: Elasticsearch | None = None)
 
     Raises the client's ``ApiError``/``TransportError`` when the cluster refuses or is down.
     """
+    from .es_client import make_client
+
     es = client or make_client(config)
     es.ilm.put_lifecycle(name=policy_name(config), policy=ilm_policy())
     body = index_template(config)
@@ -105,6 +107,8 @@ def clean_elasticsearch(config: EsLogConfig, client: Elasticsearch | None = None
 
     Missing pieces are skipped; other failures raise the client's errors.
     """
+    from .es_client import make_client
+
     es = (client or make_client(config)).options(ignore_status=404)
     es.indices.delete_data_stream(name=config.index_prefix)
     es.indices.delete_index_template(name=config.index_prefix)

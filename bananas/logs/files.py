@@ -144,7 +144,12 @@ class FileTier:
         cutoff = now - self.config.max_age_days * 86400
         for base in list(self._handlers):
             folder = Path(base).parent
-            entries = [(str(p), p.stat().st_mtime) for p in folder.glob(Path(base).name + ".*")]
+            entries = []
+            for candidate in folder.glob(Path(base).name + ".*"):
+                try:
+                    entries.append((str(candidate), candidate.stat().st_mtime))
+                except FileNotFoundError:  # another process rotated it away meanwhile
+                    continue
             for path in expired_backups(entries, base, cutoff):
                 try:
                     os.remove(path)

@@ -54,6 +54,19 @@ class Runner:
         return not any(loop.is_alive() for loop in chosen)
 
 
+def guarded(step: Callable[[float], Any], now: float) -> int:
+    """Run one loop iteration; 1 if it raised, else 0.
+
+    A background loop must outlive any one bad iteration (a file rotated away under it, a
+    client bug): if it died, its buffer would grow until everything is dropped.
+    """
+    try:
+        step(now)
+    except Exception:
+        return 1
+    return 0
+
+
 class Ticker:
     """Calls ``step(now)`` every ``interval`` seconds until ``stop``, then ``final()`` once."""
 
@@ -71,15 +84,16 @@ class Ticker:
         self.clock = clock
         self.wake = wake if wake is not None else threading.Event()
         self.stopping = False
+        self.errors = 0
 
     def run(self) -> None:
-        """The loop body for :meth:`Runner.start`."""
+        """The loop body for :meth:`Runner.start`; an iteration that raises is counted, not fatal."""
         while not self.stopping:
             self.wake.wait(self.interval)
             self.wake.clear()
             if not self.stopping:
-                self.step(self.clock())
-        self.final()
+                self.errors += guarded(self.step, self.clock())
+        self.errors += guarded(lambda _: self.final(), 0.0)
 
     def stop(self) -> None:
         """End the loop after a last ``final()``."""

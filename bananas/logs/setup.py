@@ -11,23 +11,25 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import IO, Any
-
-from elasticsearch import Elasticsearch
+from typing import IO, TYPE_CHECKING, Any
 
 from .config import LogConfig
 from .console import ConsoleTier
-from .elastic import EsTier
-from .es_client import make_client
 from .fields import Defaults
-from .files import FileTier
 from .handler import TierHandler
 from .runner import Runner, Ticker
+
+if TYPE_CHECKING:  # the file and Elasticsearch tiers (ssl, urllib3, portalocker) load only when enabled
+    from elasticsearch import Elasticsearch
+
+    from .elastic import EsTier
+    from .files import FileTier
 
 # Loggers of the Elasticsearch client: at INFO they log every bulk request, which the
 # shipper would ship again in a loop. Only their warnings and errors are kept.
 _QUIET_LOGGERS = ("elastic_transport", "elasticsearch", "urllib3")
 Accept = Callable[[dict[str, Any]], None]
+AcceptMany = Callable[[list[dict[str, Any]]], None]
 # LogRecord details no tier writes; the logging docs' "Optimization" section turns them off
 # like this. ``_srcfile = None`` skips the stack walk for file/line (kept with caller_info).
 _RECORD_SWITCHES = ("logThreads", "logProcesses", "logMultiprocessing")
@@ -80,10 +82,17 @@ class LoggingRuntime:
         """Counters per tier for the metrics endpoint (``None`` for a disabled tier)."""
         return {
             "console": self.console.snapshot(),
-            "file": self.file.snapshot() if self.file else None,
+            "file": self._file_snapshot(),
             "es": self.es.snapshot() if self.es else None,
             "handler_errors": sum(h.errors for h in self.handlers),
         }
+
+    def _file_snapshot(self) -> dict[str, int] | None:
+        if self.file is None:
+            return None
+        out = self.file.snapshot()
+        out["loop_errors"] = self.file_ticker.errors if self.file_ticker else 0
+        return out
 
     def shutdown(self, timeout: float = 5.0) -> None:
         """Ship, write and flush everything within ``timeout`` seconds, then remove the handlers.
@@ -153,15 +162,14 @@ def configure_logging(
     """
     runner = Runner(use_gevent)
     console = ConsoleTier(config, stream if stream is not None else sys.stdout, runner, clock)
-    file = FileTier(config.file, runner) if config.file.enabled else None
+    file = _file_tier(config, runner)
     runtime = LoggingRuntime(console, file, runner, clock)
     tiers: list[tuple[int, Accept]] = [(_level(config.level), console.accept)]
     if file is not None:
         tiers.append((_level(config.file.level), file.accept))
     runtime.local_levels = list(tiers)
     if config.es.enabled:
-        client = es_client if es_client is not None else make_client(config.es)
-        runtime.es = EsTier(config.es, client, runtime.fallback, clock)
+        runtime.es = _es_tier(config, es_client, runtime.fallback, clock)
         tiers.append((_level(config.es.level), runtime.es.accept))
     runtime.install(tiers, Defaults(worker_id, worker_type, component, config.caller_info))
     runtime.saved_switches = _trim_records(config.caller_info)
@@ -177,6 +185,23 @@ def configure_logging(
         for number in range(config.es.num_workers):
             runtime.shipper_loops.append(runner.start(runtime.es.run, f"bananas-log-shipper-{number}"))
     return runtime
+
+
+def _file_tier(config: LogConfig, runner: Runner) -> FileTier | None:
+    if not config.file.enabled:
+        return None
+    from .files import FileTier
+
+    return FileTier(config.file, runner)
+
+
+def _es_tier(
+    config: LogConfig, client: Elasticsearch | None, fallback: AcceptMany, clock: Callable[[], float]
+) -> EsTier:
+    from .elastic import EsTier
+    from .es_client import make_client
+
+    return EsTier(config.es, client if client is not None else make_client(config.es), fallback, clock)
 
 
 def _not_from_shipper(record: logging.LogRecord) -> bool:

@@ -1,4 +1,7 @@
+import time
+
 from bananas.logs.buffer import ByteBuffer, FlushLoop
+from bananas.logs.runner import Runner, Ticker
 
 
 class Clock:
@@ -54,3 +57,23 @@ def test_write_errors_are_counted_not_raised():
     buffer.append(b"a\n")
     assert loop.flush() == 0
     assert loop.write_errors == 1
+
+
+def test_a_loop_outlives_an_iteration_that_raises():
+    calls: list[float] = []
+
+    def step(now: float) -> None:
+        calls.append(now)
+        if len(calls) == 1:
+            raise FileNotFoundError("rotated away by another process")
+
+    finals: list[bool] = []
+    ticker = Ticker(step, 0.001, lambda: finals.append(True), Clock())
+    runner = Runner(use_gevent=False)
+    runner.start(ticker.run, "test-ticker")
+    deadline = time.monotonic() + 2
+    while len(calls) < 3 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    ticker.stop()
+    assert runner.join(2)
+    assert len(calls) >= 3 and ticker.errors == 1 and finals == [True]

@@ -65,3 +65,15 @@ def test_template_maps_ids_as_keywords_and_durations_as_numbers():
         assert props[name] == {"type": "keyword"}
     assert props["time"]["type"] == "date" and props["msg"]["type"] == "text"
     assert props["duration_ms"]["type"] == "float"
+
+
+def test_importing_the_logging_package_loads_no_network_or_lock_library():
+    # ssl/urllib3 must be importable after gevent patches them; the tiers load them when enabled.
+    import subprocess
+    import sys
+
+    code = ("import sys, bananas.config, bananas.logs; "
+            "print(sorted(m for m in ('ssl', 'urllib3', 'elasticsearch', 'concurrent_log_handler', 'gevent') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
