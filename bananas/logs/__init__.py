@@ -10,7 +10,7 @@ from .context import bind_component, bind_worker, component_scope, job_logger, j
 from .es_setup import clean_elasticsearch, init_elasticsearch
 from .setup import LoggingRuntime, configure_logging
 
-__all__ = [  # noqa: RUF022 (grouped by use, not sorted)
+__all__ = [
     # configuration
     "EsLogConfig", "FileLogConfig", "LogConfig",
     # start-up and shutdown

@@ -54,7 +54,7 @@ class FileLogConfig:
 class EsLogConfig:
     enabled: bool = setting(False, "Ship records to Elasticsearch.", env="LOG_ES_ENABLED")
     # setting() turns a list default into a default_factory, so the default is never shared.
-    addresses: list[str] = setting(  # noqa: RUF009
+    addresses: list[str] = setting(
         ["http://127.0.0.1:9200"], "Elasticsearch URLs, comma separated (ignored with a cloud id).",
         env="LOG_ES_ADDRESSES",
     )
