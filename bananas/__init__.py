@@ -10,6 +10,7 @@ from .errors import (
     ConfigError,
     HandlerNotFound,
     InvalidJob,
+    JobCancelled,
     JobFailed,
     JobNotFound,
     JobTimeout,
@@ -50,5 +51,6 @@ __all__ = [
     "InvalidJob",
     "JobNotFound",
     "JobFailed",
+    "JobCancelled",
     "JobTimeout",
 ]
