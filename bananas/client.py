@@ -13,7 +13,7 @@ import redis
 from .connection import BLOCKING_MARGIN, ConnectionSettings, connect, translate_errors
 from .envelope import JobInfo, Limits, NewJob, job_info, prepare
 from .errors import ConfigError, InvalidJob, JobNotFound
-from .queue.broker import Broker
+from .queue.broker import Broker, Retention
 from .registry import Registry
 from .results import WAIT_CHUNK, ResultWaiter
 from .routing import Router
@@ -36,7 +36,8 @@ class Client:
     (a :class:`~bananas.registry.Registry`, for the ``@job(queue=, priority=)`` defaults) let
     the client pick a job's queue and priority; without them jobs go to ``default`` at
     ``normal`` unless the call says otherwise. ``max_waiters`` bounds the connections that
-    ``get_result`` may hold while it blocks.
+    ``get_result`` may hold while it blocks. ``retention`` is how long a job cancelled by
+    this client is kept (the dead retention; ``from_config`` takes the servers').
     """
 
     def __init__(
@@ -50,11 +51,12 @@ class Client:
         routes: Mapping[str, str] | Iterable[tuple[str, str]] = (),
         handlers: Registry | None = None,
         max_waiters: int = 50,
+        retention: Retention | None = None,
     ) -> None:
         settings = ConnectionSettings(url, socket_timeout, socket_timeout)
         self.redis = redis_client or connect(settings)
         self.limits = limits or Limits()
-        self.broker = Broker(self.redis, namespace)
+        self.broker = Broker(self.redis, namespace, retention)
         self.router = Router(routes, handlers)
         self._settings = settings if redis_client is None else None
         self._max_waiters = max_waiters
@@ -77,8 +79,9 @@ class Client:
             raise ConfigError("redis.url: a client needs the URL of the servers' Redis")
         handlers = load_registry(config.handlers.paths, config.handlers.modules) if load_handlers else None
         limits = Limits(config.limits.max_payload_bytes, config.limits.max_depth)
+        retention = Retention(config.retention.succeeded_seconds, config.retention.dead_seconds)
         return cls(config.redis.url, namespace=config.redis.namespace, socket_timeout=config.redis.socket_timeout,
-                   limits=limits, routes=config.routes, handlers=handlers, **kwargs)
+                   limits=limits, routes=config.routes, handlers=handlers, retention=retention, **kwargs)
 
     def close(self) -> None:
         """Release the connection pools."""
