@@ -19,6 +19,7 @@ from .errors import (
     Reject,
     Retry,
 )
+from .periodic import periodic  # the function; it shadows the module name on purpose
 from .registry import JobContext, job
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ __all__ = [
     "Client",
     # writing handlers
     "job",
+    "periodic",
     "JobContext",
     "Retry",
     "Reject",
