@@ -59,6 +59,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("workers", help="running worker processes")
     p.set_defaults(func=cmd_workers)
 
+    add_control_commands(sub)
+
+    p = sub.add_parser("config", help="print every setting with its environment variable and default")
+    p.set_defaults(func=cmd_config)
+    return parser
+
+
+def add_control_commands(sub: Any) -> None:
+    """Subcommands for schedules, pause/resume and cancel."""
     p = sub.add_parser("schedules", help="periodic jobs with their last and next fire times")
     p.set_defaults(func=cmd_schedules)
 
@@ -72,10 +81,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("job_id")
     p.add_argument("--queue")
     p.set_defaults(func=cmd_cancel)
-
-    p = sub.add_parser("config", help="print every setting with its environment variable and default")
-    p.set_defaults(func=cmd_config)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
