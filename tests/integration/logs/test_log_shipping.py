@@ -53,8 +53,9 @@ def test_documents_refused_with_429_are_retried_until_indexed(fake_es, shipping)
     runtime = shipping.start(fake_es.url, {"LOG_ES_MAX_ITEM_RETRIES": "3"})
     emit(50, "busy")
     assert fake_es.wait_for_docs(50)
-    counters = runtime.snapshot()["es"]
-    assert counters["item_retries"] >= 100 and counters["shipped"] == 50
+    # The server holds the documents before the shipper has read its answer and counted them.
+    assert wait_until(lambda: runtime.snapshot()["es"]["shipped"] == 50), runtime.snapshot()
+    assert runtime.snapshot()["es"]["item_retries"] >= 100
     assert len(set(fake_es.messages())) == 50, "no duplicates"
 
 
