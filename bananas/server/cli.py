@@ -12,8 +12,11 @@ import redis
 
 from ..config import Config, load_config
 from ..connection import ConnectionSettings, connect
+from ..cron import Schedule
 from ..errors import BananasError, ConfigError
 from ..registry import Registry, load_registry
+from ..routing import parse_routes
+from .cron_loop import load_schedules
 from .embedded import EmbeddedRedis
 from .master import Master
 from .plan import ProcessSpec, plan
@@ -63,16 +66,20 @@ def main(argv: list[str]) -> int:
         registry = load_registry(config.handlers.paths, config.handlers.modules)
         if not len(registry):
             raise ConfigError("no handlers found in handlers.paths / handlers.modules")
+        parse_routes(config.routes)
+        schedules = load_schedules(config.cron, registry)
     except BananasError as exc:
         print(f"bananas-server: {exc}", file=sys.stderr)
         return 2
     log.info("handlers: %s", ", ".join(registry.names()))
+    if schedules:
+        log.info("schedules: %s", ", ".join(s.name for s in schedules))
     if args.check:
         return 0
-    return serve(config, registry)
+    return serve(config, registry, schedules)
 
 
-def serve(config: Config, registry: Registry) -> int:
+def serve(config: Config, registry: Registry, schedules: tuple[Schedule, ...] = ()) -> int:
     embedded = None
     url = config.redis.url
     if not url:
@@ -86,7 +93,7 @@ def serve(config: Config, registry: Registry) -> int:
         specs = plan(config.worker)
 
         def run_worker(spec: ProcessSpec) -> int:
-            return WorkerProcess(config, spec, registry, url).run()
+            return WorkerProcess(config, spec, registry, url, schedules).run()
 
         master = Master(specs, run_worker, config.worker.grace_seconds)
         log.info("mode %s: %d worker process(es), queues %s", config.worker.mode, len(specs),

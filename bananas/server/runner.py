@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import gevent
@@ -16,7 +16,7 @@ import orjson
 
 from ..config import Config
 from ..envelope import Delivery, Limits, decode_payload
-from ..errors import HandlerNotFound, InvalidJob, JobTimeout, Reject, Retry
+from ..errors import HandlerNotFound, InvalidJob, JobCancelled, JobTimeout, Reject, Retry
 from ..queue.broker import Outcome
 from ..registry import JobContext, Registry
 from ..retry import backoff_delay
@@ -43,12 +43,26 @@ class RunPolicy:
                    config.retry.backoff_max, config.retry.jitter)
 
 
+@dataclass(eq=False)
+class Running:
+    """A handler call in progress: its context and the greenlet it runs in."""
+
+    ctx: JobContext
+    greenlet: Any = field(default=None)
+
+
 class Runner:
-    """Turns a :class:`Delivery` into an :class:`Outcome` by running its handler."""
+    """Turns a :class:`Delivery` into an :class:`Outcome` by running its handler.
+
+    ``active`` maps ``(queue, id)`` to the handler calls in progress, so a cancellation can
+    reach them; ``cancelled`` holds jobs cancelled while buffered, which then never start.
+    """
 
     def __init__(self, registry: Registry, policy: RunPolicy) -> None:
         self.registry = registry
         self.policy = policy
+        self.active: dict[tuple[str, str], Running] = {}
+        self.cancelled: set[tuple[str, str]] = set()
 
     def run(self, d: Delivery) -> Outcome:
         """Run the job's handler once; never raises (but lets GreenletExit through)."""
@@ -60,16 +74,35 @@ class Runner:
         max_retries = _first(d.max_retries, handler.max_retries, self.policy.default_max_retries)
         timeout = _first(d.timeout, handler.timeout, self.policy.default_timeout)
         ctx = JobContext(d.id, d.name, d.queue, d.priority, d.attempt, max_retries, job_log)
+        key = (d.queue, d.id)
+        if key in self.cancelled:
+            self.cancelled.discard(key)
+            return Outcome(d.queue, d.id, d.token, "cancelled", "")
+        self.active[key] = Running(ctx, gevent.getcurrent())
         try:
             with gevent.Timeout(timeout, JobTimeout(f"timed out after {timeout:g} s")):
                 result = handler.func(payload, ctx)
+            if ctx.cancelled:  # the handler noticed and stopped early: not a success
+                return Outcome(d.queue, d.id, d.token, "cancelled", "")
             return Outcome(d.queue, d.id, d.token, "ok", _encode_result(result))
-        except Retry as exc:
+        except JobCancelled:
+            return Outcome(d.queue, d.id, d.token, "cancelled", "")
+        except Exception as exc:
+            if ctx.cancelled:
+                return Outcome(d.queue, d.id, d.token, "cancelled", _describe(exc))
+            return self._classify(d, max_retries, exc)
+        except SystemExit as exc:  # a handler calling sys.exit()
+            return self._classify(d, max_retries, exc)
+        finally:
+            del self.active[key]
+
+    def _classify(self, d: Delivery, max_retries: int, exc: BaseException) -> Outcome:
+        """The outcome of a handler that raised ``exc`` (called inside its ``except``)."""
+        if isinstance(exc, Retry):
             return self._failed(d, max_retries, f"Retry: {exc.reason}", "", exc.delay)
-        except Reject as exc:
+        if isinstance(exc, Reject):
             return self._dead(d, f"Reject: {exc.reason}", "")
-        except (Exception, SystemExit) as exc:  # SystemExit: a handler calling sys.exit()
-            return self._failed(d, max_retries, _describe(exc), traceback.format_exc(), None)
+        return self._failed(d, max_retries, _describe(exc), traceback.format_exc(), None)
 
     def _failed(self, d: Delivery, max_retries: int, error: str, tb: str,
                 delay: float | None) -> Outcome:

@@ -79,3 +79,15 @@ def test_bulk_submit_survives_a_flushed_script_cache(client, r):
     r.script_flush()
     assert len(client.submit_jobs([{"name": "j"}, {"name": "j"}])) == 2
     assert r.llen(client.broker.keys("default").lane("normal")) == 4
+
+
+def test_bulk_submit_returns_ids_in_order_across_queues_and_unique_jobs(client, r):
+    first = client.submit_job("u", {"k": 1}, unique_for=60)
+    specs = [{"name": "j", "queue": "q1"}, {"name": "u", "payload": {"k": 1}, "unique_for": 60},
+             {"name": "j", "queue": "q2", "job_id": "mine"}, {"name": "j", "queue": "q1"},
+             {"name": "j", "job_id": "mine", "queue": "q2"}]
+    ids = client.submit_jobs(specs)
+    assert ids[1] == first, "a unique job already pending returns its owner's id"
+    assert ids[2] == ids[4] == "mine"
+    assert len({ids[0], ids[3], first, "mine"}) == 4
+    assert r.lrange(client.broker.keys("q1").lane("normal"), 0, -1) == [ids[3], ids[0]]

@@ -17,3 +17,16 @@ def test_promote_rearms_the_marker_of_a_lane_with_work(redis_url):
     broker.promote("default")
     assert r.llen(k.wake("low")) == 1, "at most one marker"
     r.close()
+
+
+def test_promote_leaves_a_paused_queue_asleep(redis_url):
+    r = redis.Redis.from_url(redis_url, decode_responses=True)
+    broker = Broker(r)
+    k = broker.keys("default")
+    broker.set_paused("default", True)
+    r.lpush(k.lane("normal"), "some-job")
+    broker.promote("default")
+    assert r.llen(k.wake("normal")) == 0, "a paused queue's fetchers are not woken every second"
+    broker.set_paused("default", False)
+    assert r.llen(k.wake("normal")) == 1
+    r.close()

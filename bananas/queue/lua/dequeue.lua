@@ -2,10 +2,13 @@
 Every taken job gets a new fencing token, one more attempt, state active, and an entry in
 the in-flight set scored by its lease deadline. An id whose hash is gone (expired, or
 garbage pushed by hand) is dead-lettered with a reason instead of being handed out.
-KEYS: 1 inflight, 2 dead, 3 stats, then pairs (lane, lane wake) in priority order
+A paused queue (KEYS 4 exists) hands out nothing: one EXISTS, so pausing costs the hot path
+almost nothing and takes effect on the next dequeue of every worker.
+KEYS: 1 inflight, 2 dead, 3 stats, 4 paused flag, then pairs (lane, lane wake) in priority order
 ARGV: 1 count, 2 lease ms, 3 owner, 4 job key prefix, 5 dead retention seconds
 Returns a flat list, 9 entries a job:
   id, token, attempts, name, payload, priority, max_retries, timeout, enqueued_at ]]
+if redis.call('EXISTS', KEYS[4]) == 1 then return {} end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local count = tonumber(ARGV[1])
@@ -13,7 +16,7 @@ local deadline = now + tonumber(ARGV[2])
 local out = {}
 local leased = {}
 local n = 0
-for i = 4, #KEYS, 2 do
+for i = 5, #KEYS, 2 do
   while n < count do
     local id = redis.call('RPOP', KEYS[i])
     if not id then break end
@@ -49,7 +52,7 @@ for s = 1, #leased, 4000 do
   redis.call('ZADD', KEYS[1], unpack(leased, s, math.min(s + 3999, #leased)))
 end
 -- Pass the baton: a lane still holding work wakes another idle fetcher.
-for i = 4, #KEYS, 2 do
+for i = 5, #KEYS, 2 do
   if redis.call('LLEN', KEYS[i]) > 0 and redis.call('LLEN', KEYS[i + 1]) == 0 then
     redis.call('LPUSH', KEYS[i + 1], '1')
   end

@@ -5,7 +5,9 @@ KEYS: 1 stats, 2 delayed, 3 scheduler wake, then pairs (lane, lane wake) for hig
 ARGV: 1 job key prefix, 2 queue, then 8 per job:
       id, name, payload (JSON), priority, max_retries ('' = default),
       timeout seconds ('' = default), delay ms ('' = none), ETA epoch ms ('' = none)
-Returns a list with 1 (created) or 0 (the id already existed) per job. ]]
+Unique jobs are not taken here (the client sends them to `submit`, which checks their key).
+Returns, per job, {1, state, id} when created or {0, state, id} when the id existed, as
+`submit` does. ]]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local lanes = {high = {}, normal = {}, low = {}}
@@ -17,8 +19,9 @@ local created = 0
 for i = 3, #ARGV, 8 do
   local id = ARGV[i]
   local key = ARGV[1] .. id
-  if redis.call('EXISTS', key) == 1 then
-    out[#out + 1] = 0
+  local existing = redis.call('HGET', key, 'state')
+  if existing then
+    out[#out + 1] = {0, existing, id}
   else
     local run_at = nil
     if ARGV[i + 6] ~= '' then
@@ -33,15 +36,16 @@ for i = 3, #ARGV, 8 do
       delayed[#delayed + 1] = run_at
       delayed[#delayed + 1] = id
       if earliest == nil or run_at < earliest then earliest = run_at end
+      out[#out + 1] = {1, 'scheduled', id}
     else
       redis.call('HSET', key, 'id', id, 'name', ARGV[i + 1], 'payload', ARGV[i + 2], 'queue', ARGV[2],
         'priority', ARGV[i + 3], 'max_retries', ARGV[i + 4], 'timeout', ARGV[i + 5], 'created_at', now,
         'attempts', 0, 'token', 0, 'state', 'queued', 'enqueued_at', now, 'lane', ARGV[i + 3])
       local ids = lanes[ARGV[i + 3]]
       ids[#ids + 1] = id
+      out[#out + 1] = {1, 'queued', id}
     end
     created = created + 1
-    out[#out + 1] = 1
   end
 end
 -- unpack() is bounded by the Lua stack: push in slices.
