@@ -38,6 +38,7 @@ readme: install
 	$(PY) tools/update_readme.py
 
 include bench/peers/peers.mk
+include bench/bench.mk
 
 clean:
 	rm -rf $(VENV) .bananas .pytest_cache .mypy_cache .ruff_cache $(SDK)/node_modules $(SDK)/dist $(SDK)/build
