@@ -25,19 +25,50 @@ export interface Route {
   readonly queue: string;
 }
 
-/** Does character `c` belong to the set `body` of a `[...]` class (without `!`)? */
-function inClass(body: string[], c: string): boolean {
-  const code = c.codePointAt(0)!;
-  for (let i = 0; i < body.length; i++) {
-    if (i + 2 < body.length && body[i + 1] === "-") {
-      // A range, by code point; one whose ends are reversed (z-a) matches nothing, as in Python.
-      if (body[i].codePointAt(0)! <= code && code <= body[i + 2].codePointAt(0)!) return true;
-      i += 2;
-    } else if (body[i] === c) {
-      return true;
+function codeOf(c: string | undefined): number {
+  return c === undefined ? -1 : c.codePointAt(0)!;
+}
+
+/**
+ * A class body (between `[` and `]`) split at its range hyphens the way Python's
+ * `fnmatch.translate` splits it — reversed ranges dropped, hyphens inside a chunk literal —
+ * so that odd classes such as `[b-a!]` (which Python reads as "any character") agree too.
+ */
+function classChunks(body: string[]): string[][] {
+  if (!body.includes("-")) return [body];
+  const chunks: string[][] = [];
+  let i = 0;
+  for (let k = body[0] === "!" ? 2 : 1; ; k += 3) {
+    k = body.indexOf("-", k);
+    if (k < 0) break;
+    chunks.push(body.slice(i, k));
+    i = k + 1;
+  }
+  if (i < body.length) chunks.push(body.slice(i));
+  else chunks[chunks.length - 1].push("-");
+  for (let m = chunks.length - 1; m > 0; m--) {
+    if (codeOf(chunks[m - 1].at(-1)) > codeOf(chunks[m][0])) {
+      chunks[m - 1] = [...chunks[m - 1].slice(0, -1), ...chunks[m].slice(1)];
+      chunks.splice(m, 1);
     }
   }
-  return false;
+  return chunks;
+}
+
+/** Does character `c` belong to the class whose body (between `[` and `]`) is `body`? */
+function inClass(body: string[], c: string): boolean {
+  const chunks = classChunks(body);
+  if (chunks.length === 1 && chunks[0].length === 0) return false; // empty: matches nothing
+  if (chunks.length === 1 && chunks[0].length === 1 && chunks[0][0] === "!") return true; // only "!" left: anything
+  const negated = chunks[0][0] === "!";
+  if (negated) chunks[0] = chunks[0].slice(1);
+  const code = codeOf(c);
+  let member = chunks.some((chunk) => chunk.includes(c));
+  for (let m = 1; m < chunks.length && !member; m++) {
+    // Between two chunks a range; after an empty first chunk the hyphen is a literal.
+    member = chunks[m - 1].length === 0 ? c === "-" : codeOf(chunks[m - 1].at(-1)) <= code && code <= codeOf(chunks[m][0]);
+  }
+  return member !== negated;
 }
 
 /** Index just past the `]` closing the class opened at `start` (a `[`), or -1 if none. */
@@ -84,9 +115,7 @@ function matchOne(pat: string[], p: number, c: string): number {
   if (token === "[") {
     const end = classEnd(pat, p);
     if (end < 0) return c === "[" ? 1 : 0; // an unclosed `[` is literal
-    const negated = pat[p + 1] === "!";
-    const body = pat.slice(p + (negated ? 2 : 1), end - 1);
-    return inClass(body, c) !== negated ? end - p : 0;
+    return inClass(pat.slice(p + 1, end - 1), c) ? end - p : 0;
   }
   return token === c ? 1 : 0;
 }
