@@ -31,7 +31,9 @@ class ServerProcess:
         tree: dict[str, Any] = {"redis": {"url": redis_url},
                                 "handlers": {"paths": [str(TEST_HANDLERS)]},
                                 "worker": {"mode": "thin", "concurrency": 20, "lease_seconds": 5,
-                                           "grace_seconds": 10}}
+                                           "grace_seconds": 10},
+                                # off unless a test asks: many servers share this machine's ports
+                                "http": {"port": 0}}
         for section, values in (config or {}).items():
             tree.setdefault(section, {}).update(values)
         self.config_path = self.tmp / "config.yaml"
