@@ -25,6 +25,7 @@ from .reports import Reporter
 
 log = logging.getLogger(__name__)
 SHUTDOWN_SECONDS = 5.0
+IDLE_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -45,18 +46,22 @@ def process_type(config: Config, spec: ProcessSpec) -> str:
 
 
 def forget_inherited(runtime: LoggingRuntime) -> None:
-    """Drop the master's buffered records from this child's copy and stop its loops."""
+    """Drop the master's buffered records from this child's copy and idle its loops.
+
+    The loops are not stopped: a thread (greenlet) inherited through fork that ends raises
+    in ``threading`` (the child's thread table no longer lists it). With empty buffers and
+    nothing appending, they only wake now and then.
+    """
     runtime.console.buffer.drain()
-    runtime.console.loop.stop()
+    runtime.console.loop.flush_interval = IDLE_SECONDS
     if runtime.file is not None:
         for buffer in runtime.file.buffers.values():
             buffer.drain()
         if runtime.file_ticker is not None:
-            runtime.file_ticker.stop()
+            runtime.file_ticker.interval = IDLE_SECONDS
     if runtime.es is not None:
         runtime.es.queue.clear()
         runtime.es.retry.clear()
-        runtime.es.stop()
 
 
 def build_report(worker: WorkerProcess, logs: LoggingRuntime) -> dict[str, Any]:
