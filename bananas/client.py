@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -237,17 +238,39 @@ class Client:
         return prepare(name, args.pop("payload", None), limits=self.limits, **args)
 
     def _submit_batch(self, jobs: list[NewJob]) -> list[Any]:
+        """Submit in one round trip; one ``[created, state, id]`` reply per job, in order.
+
+        Jobs of one queue go in one ``submit_many`` call (per chunk); a lone job, and every
+        unique job (its key is checked by ``submit``), goes in its own ``submit`` call.
+        """
         new_queues = {job.queue for job in jobs} - self._known_queues
+        by_queue: dict[str, list[int]] = {}
+        singles: list[int] = []
+        for i, job in enumerate(jobs):
+            (singles if job.unique_key is not None else by_queue.setdefault(job.queue, [])).append(i)
+        for queue in [q for q, idx in by_queue.items() if len(idx) == 1]:
+            singles += by_queue.pop(queue)
+        calls: list[tuple[bool, list[int]]] = []  # (many?, job indexes) per reply, in order
 
         def build(pipe: redis.client.Pipeline) -> None:
+            calls.clear()
             if new_queues:
                 pipe.sadd(self.broker.globals.queues, *new_queues)
-            for job in jobs:
-                self.broker.submit(job, pipe)
+            for i in singles:
+                self.broker.submit(jobs[i], pipe)
+                calls.append((False, [i]))
+            for queue, idx in by_queue.items():
+                sizes = self.broker.submit_many(queue, [jobs[i] for i in idx], pipe)
+                for start, size in zip(itertools.accumulate([0, *sizes]), sizes):
+                    calls.append((True, idx[start:start + size]))
 
         replies = self.broker.run_pipeline(build)
         self._known_queues |= new_queues
-        return replies[1:] if new_queues else replies
+        out: list[Any] = [None] * len(jobs)
+        for (many, idx), reply in zip(calls, replies[1:] if new_queues else replies):
+            for i, item in zip(idx, reply if many else [reply]):
+                out[i] = item
+        return out
 
 
 def _blocking_twin(client: redis.Redis, max_connections: int) -> redis.Redis:

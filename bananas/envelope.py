@@ -7,7 +7,8 @@ so the client (at the door) and the worker (on receipt) apply the same rules.
 from __future__ import annotations
 
 import hashlib
-import uuid
+import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -20,6 +21,7 @@ from .keys import PRIORITIES
 
 STATES = ("queued", "scheduled", "active", "succeeded", "retrying", "dead", "cancelled")
 MAX_NAME_LENGTH = 200
+_BAD_NAME_CHAR = re.compile(r"[{}\s]")
 
 
 @dataclass(frozen=True)
@@ -86,15 +88,15 @@ class JobInfo:
 
 
 def new_job_id() -> str:
-    """A random 128-bit job id as 32 hex characters."""
-    return uuid.uuid4().hex
+    """A random 128-bit job id as 32 hex characters (from the OS's CSPRNG, like uuid4)."""
+    return os.urandom(16).hex()
 
 
 def check_name(kind: str, value: object) -> str:
     """A job, queue or handler name: non-empty text without braces (they would break hash tags)."""
     if not isinstance(value, str) or not value or len(value) > MAX_NAME_LENGTH:
         raise InvalidJob(f"{kind} must be a non-empty string of at most {MAX_NAME_LENGTH} characters")
-    if "{" in value or "}" in value or any(c.isspace() for c in value):
+    if _BAD_NAME_CHAR.search(value):
         raise InvalidJob(f"{kind} {value!r} must not contain braces or white space")
     return value
 

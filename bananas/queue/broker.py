@@ -15,9 +15,11 @@ import redis
 from redis.commands.core import Script
 
 from ..envelope import Delivery, NewJob
-from ..keys import LANES, GlobalKeys, QueueKeys
+from ..keys import LANES, PRIORITIES, GlobalKeys, QueueKeys
 
 DELIVERY_FIELDS = 9
+SUBMIT_MANY_CHUNK = 1000
+"""Jobs per ``submit_many`` script call: bounds how long one call holds Redis (a few ms)."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ class Broker:
         self.globals = GlobalKeys(namespace)
         self._keys: dict[str, QueueKeys] = {}
         self._submit = client.register_script(_load("submit"))
+        self._submit_many = client.register_script(_load("submit_many"))
         self._dequeue = client.register_script(_load("dequeue"))
         self._settle = client.register_script(_load("settle"))
         self._promote = client.register_script(_load("promote"))
@@ -90,8 +93,10 @@ class Broker:
         self._wait = client.register_script(_load("wait"))
         self._pause = client.register_script(_load("pause"))
         self._cron_fire = client.register_script(_load("cron_fire"))
+        self._submit_many = client.register_script(_load("submit_many"))
         self._scripts = [self._submit, self._dequeue, self._settle, self._promote, self._extend,
-                         self._release, self._cancel, self._wait, self._pause, self._cron_fire]
+                         self._release, self._cancel, self._wait, self._pause, self._cron_fire,
+                         self._submit_many]
 
     def load_scripts(self) -> None:
         """Load every script into Redis (after a restart its script cache is empty)."""
@@ -145,6 +150,27 @@ class Broker:
             keys.append(k.unique(job.unique_key))
             args += [job.unique_for, k.job_prefix]
         return self._run(self._submit, keys, args, pipe)
+
+    def submit_many(self, queue: str, jobs: Sequence[NewJob], pipe: redis.client.Pipeline) -> list[int]:
+        """Queue on ``pipe`` the writes of many new jobs of ``queue`` (none of them unique: unique
+        jobs go through :meth:`submit`), up to :data:`SUBMIT_MANY_CHUNK` per script call.
+
+        Each call replies with ``[created, state, id]`` per job, like ``submit``. Returns how
+        many jobs each queued call covers, in order.
+        """
+        k = self.keys(queue)
+        keys = [k.stats, k.delayed, k.scheduler_wake, *self._lane_keys(k, PRIORITIES)]
+        sha = self._submit_many.sha
+        sizes = []
+        for start in range(0, len(jobs), SUBMIT_MANY_CHUNK):
+            chunk = jobs[start:start + SUBMIT_MANY_CHUNK]
+            args: list[Any] = [k.job_prefix, queue]
+            for j in chunk:
+                args += (j.id, j.name, j.payload, j.priority, _opt(j.max_retries), _opt(j.timeout),
+                         _opt(j.delay_ms), _opt(j.at_ms))
+            pipe.evalsha(sha, len(keys), *keys, *args)
+            sizes.append(len(chunk))
+        return sizes
 
     # -- working ------------------------------------------------------------------------
 
@@ -200,7 +226,7 @@ class Broker:
     def promote(self, queue: str, batch: int = 1000, max_recoveries: int = 3) -> PromoteResult:
         """Move due delayed jobs to the scheduled lane and recover expired leases."""
         k = self.keys(queue)
-        keys = [k.delayed, k.inflight, k.dead, k.stats, *self._lane_keys(k)]
+        keys = [k.delayed, k.inflight, k.dead, k.stats, *self._lane_keys(k), k.paused]
         r = self._promote(keys, [k.job_prefix, batch, self.retention.dead_seconds, max_recoveries,
                                  k.done_prefix])
         return PromoteResult(int(r[0]), int(r[1]), int(r[2]), int(r[3]),

@@ -120,6 +120,10 @@ def _print(document: dict[str, Any]) -> None:
     print(report.throughput_table(results))
     print(f"\nScenario 2: enqueue -> start latency at {document['settings']['rate']:.0f} jobs/s")
     print(report.latency_table(results))
+    ratios = report.ratios_table(results)
+    if ratios:
+        print("\nBananas ÷ peer (jobs/s, enqueue/s: above 1 is faster; latency: below 1 is sooner)")
+        print(ratios)
     errors = report.errors_block(results)
     if errors:
         print("\nErrors and warnings\n" + errors)

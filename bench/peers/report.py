@@ -112,3 +112,27 @@ def write_json(results_dir: Path, document: dict[str, Any]) -> Path:
     path = results_dir / f"peers-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
     path.write_text(json.dumps(document, indent=2, default=str) + "\n")
     return path
+
+
+def ratios_table(results: dict[str, dict[str, Any]], reference: str = "bananas") -> str:
+    """`reference` ÷ each other peer: throughput and enqueue (above 1: the reference is faster),
+    p50 and p99 latency (below 1: the reference starts jobs sooner). Empty without the reference."""
+    ref = results.get(reference)
+    if ref is None:
+        return ""
+
+    def figure(res: dict[str, Any], scenario: str, *path: str) -> float:
+        value: Any = res.get(scenario, {})
+        for key in path:
+            value = value.get(key, {}) if isinstance(value, dict) else {}
+        return float(value) if isinstance(value, (int, float)) and value else math.nan
+
+    columns = [("throughput", "jobs_per_s"), ("throughput", "enqueue_per_s"),
+               ("latency", "latency_ms", "p50"), ("latency", "latency_ms", "p99")]
+    rows = []
+    for name, res in results.items():
+        if name == reference:
+            continue
+        cells = [figure(ref, *c) / figure(res, *c) for c in columns]
+        rows.append([res["title"], *(_fmt(x, 2) for x in cells)])
+    return _table(["peer", "jobs/s ratio", "enqueue/s ratio", "p50 ratio", "p99 ratio"], rows)

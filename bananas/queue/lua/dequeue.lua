@@ -14,6 +14,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local count = tonumber(ARGV[1])
 local deadline = now + tonumber(ARGV[2])
 local out = {}
+local leased = {}
 local n = 0
 for i = 5, #KEYS, 2 do
   while n < count do
@@ -21,7 +22,7 @@ for i = 5, #KEYS, 2 do
     if not id then break end
     local key = ARGV[4] .. id
     local f = redis.call('HMGET', key, 'name', 'payload', 'priority', 'max_retries', 'timeout',
-      'enqueued_at', 'state')
+      'enqueued_at', 'state', 'attempts', 'token')
     if not f[1] then
       redis.call('HSET', key, 'id', id, 'state', 'dead', 'reason', 'missing',
         'error', 'job id found in a lane without its job hash', 'finished_at', now)
@@ -29,10 +30,13 @@ for i = 5, #KEYS, 2 do
       redis.call('ZADD', KEYS[2], now, id)
       redis.call('HINCRBY', KEYS[3], 'dead', 1)
     elseif f[7] == 'queued' then
-      local attempts = redis.call('HINCRBY', key, 'attempts', 1)
-      local token = redis.call('HINCRBY', key, 'token', 1)
-      redis.call('HSET', key, 'state', 'active', 'started_at', now, 'owner', ARGV[3])
-      redis.call('ZADD', KEYS[1], deadline, id)
+      -- one HSET instead of two HINCRBYs and an HSET: Redis CPU is the budget under load
+      local attempts = (tonumber(f[8]) or 0) + 1
+      local token = (tonumber(f[9]) or 0) + 1
+      redis.call('HSET', key, 'state', 'active', 'started_at', now, 'owner', ARGV[3],
+        'attempts', attempts, 'token', token)
+      leased[#leased + 1] = deadline
+      leased[#leased + 1] = id
       out[#out + 1] = id
       out[#out + 1] = token
       out[#out + 1] = attempts
@@ -41,6 +45,11 @@ for i = 5, #KEYS, 2 do
     end
     -- any other state (cancelled, a stray duplicate id) is dropped from the lane
   end
+end
+-- Every taken job enters the in-flight set in this same script: one ZADD per slice
+-- (unpack is bounded by the Lua stack).
+for s = 1, #leased, 4000 do
+  redis.call('ZADD', KEYS[1], unpack(leased, s, math.min(s + 3999, #leased)))
 end
 -- Pass the baton: a lane still holding work wakes another idle fetcher.
 for i = 5, #KEYS, 2 do

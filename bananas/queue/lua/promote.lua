@@ -6,9 +6,10 @@
    than `max_recoveries` times keeps killing its workers: it goes dead as `poison`.
    A lost job whose cancellation was requested ends `cancelled` instead. A job that ends
    here releases its unique key and wakes result waiters, as settle does.
-3. Dead-set entries older than the dead retention are dropped (their hashes have expired).
+3. A lane with work but no wake marker gets one, unless the queue is paused (see below).
+4. Dead-set entries older than the dead retention are dropped (their hashes have expired).
 KEYS: 1 delayed, 2 inflight, 3 dead, 4 stats, then pairs (lane, lane wake) for
-      high, normal, low, scheduled
+      high, normal, low, scheduled, then 13 paused flag (optional)
 ARGV: 1 job key prefix, 2 batch size, 3 dead retention s, 4 max recoveries,
       5 done list prefix
 Returns {promoted, recovered, poisoned, now, next ETA or -1, next lease deadline or -1} ]]
@@ -76,6 +77,14 @@ if recovered > 0 then redis.call('HINCRBY', KEYS[4], 'recovered', recovered) end
 if poisoned > 0 then redis.call('HINCRBY', KEYS[4], 'dead', poisoned) end
 if cancelled > 0 then redis.call('HINCRBY', KEYS[4], 'cancelled', cancelled) end
 
+-- Re-arm: a lane holding work without a wake marker (one lost with a fetcher that died or was
+-- stopped while holding it) wakes a fetcher here, so idle fetchers never poll the lanes. A
+-- paused queue is left asleep (resuming pushes the markers).
+if not (KEYS[13] and redis.call('EXISTS', KEYS[13]) == 1) then
+  for k = 5, 11, 2 do
+    if redis.call('LLEN', KEYS[k]) > 0 then woken[k] = true end
+  end
+end
 for k, _ in pairs(woken) do
   if redis.call('LLEN', KEYS[k + 1]) == 0 then redis.call('LPUSH', KEYS[k + 1], '1') end
 end
