@@ -60,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_workers)
 
     add_control_commands(sub)
+    add_elasticsearch_commands(sub)
 
     p = sub.add_parser("config", help="print every setting with its environment variable and default")
     p.set_defaults(func=cmd_config)
@@ -81,6 +82,15 @@ def add_control_commands(sub: Any) -> None:
     p.add_argument("job_id")
     p.add_argument("--queue")
     p.set_defaults(func=cmd_cancel)
+
+
+def add_elasticsearch_commands(sub: Any) -> None:
+    """``es-init`` and ``es-clean``: the log tier's ILM policy, index template and data stream."""
+    for name, helptext in (("es-init", "create or update the ILM policy and index template for logs"),
+                           ("es-clean", "delete the log data stream, its index template and ILM policy")):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("-c", "--config", help="YAML config file (logging.es); LOG_ES_* override it")
+        p.set_defaults(func=cmd_elasticsearch, clean=name == "es-clean")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -166,6 +176,27 @@ def cmd_pause(args: argparse.Namespace) -> int:
 def cmd_cancel(args: argparse.Namespace) -> int:
     with _client(args) as client:
         print(client.cancel(args.job_id, args.queue))
+    return 0
+
+
+def cmd_elasticsearch(args: argparse.Namespace) -> int:
+    from elasticsearch import ApiError, TransportError
+
+    from .config import load_config
+    from .logs import clean_elasticsearch, init_elasticsearch
+
+    es = load_config(args.config, os.environ).logging.es
+    where = "Elastic Cloud" if es.cloud_id else ", ".join(es.addresses)
+    try:
+        if args.clean:
+            clean_elasticsearch(es)
+        else:
+            init_elasticsearch(es)
+    except (ApiError, TransportError) as exc:
+        print(f"bananas: Elasticsearch at {where} refused or failed: {exc}", file=sys.stderr)
+        return 1
+    done = "deleted" if args.clean else "created or updated"
+    print(f"{es.index_prefix}: data stream template and ILM policy {es.index_prefix}-policy {done} ({where})")
     return 0
 
 

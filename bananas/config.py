@@ -122,6 +122,19 @@ class LimitsConfig:
 
 
 @dataclass(frozen=True)
+class HttpConfig:
+    host: str = setting("127.0.0.1", "Address of the master's /metrics and /health endpoints.")
+    port: int = setting(9090, "Port of /metrics and /health; 0 turns the endpoint off.", minimum=0)
+    report_timeout: float = setting(
+        5.0, "/health/live fails once a worker process has not reported for this many seconds.", minimum=1.0
+    )
+    stall_seconds: float = setting(
+        60.0, "/health/live fails once a pool with free executors took no job for this long while "
+        "jobs waited in its lanes.", minimum=1.0
+    )
+
+
+@dataclass(frozen=True)
 class Config:
     redis: RedisConfig = dataclasses.field(default_factory=RedisConfig)
     embedded: EmbeddedConfig = dataclasses.field(default_factory=EmbeddedConfig)
@@ -131,6 +144,7 @@ class Config:
     retention: RetentionConfig = dataclasses.field(default_factory=RetentionConfig)
     limits: LimitsConfig = dataclasses.field(default_factory=LimitsConfig)
     logging: LogConfig = dataclasses.field(default_factory=LogConfig)
+    http: HttpConfig = dataclasses.field(default_factory=HttpConfig)
     routes: dict[str, str] = setting(
         {}, "Job name or glob pattern → queue, first match in file order (e.g. image.*: gpu). "
         "A per-call queue= overrides it."

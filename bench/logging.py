@@ -14,6 +14,12 @@ Runs under gevent like the server (``patch_all`` first). Each case logs ``calls`
 
 The loops yield to the hub every 500 calls, as job greenlets do when they wait on I/O, so
 the flush greenlets keep up; a case whose buffer dropped records is flagged.
+
+``--jobs N`` also measures what logging costs a real server: a ``bananas-server`` (thin
+mode, 50 greenlets, JSON records to a file) against a private ``redis-server`` runs N
+no-op jobs that were queued while the queue was paused, timed from resume to the last
+settled job, with ``LOG_LEVEL=INFO`` (one record per job) and with logging off
+(``LOG_LEVEL=CRITICAL``: no record per job; metrics are still counted), rounds alternating.
 """
 
 from __future__ import annotations
@@ -34,9 +40,11 @@ import argparse  # noqa: E402 (after patching, as in the server)
 import logging  # noqa: E402
 import platform  # noqa: E402
 import statistics  # noqa: E402
+import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import gevent  # noqa: E402
 
@@ -45,6 +53,7 @@ from bananas.logs import configure_logging, job_scope  # noqa: E402
 from bananas.logs.setup import LoggingRuntime, _trim_records  # noqa: E402
 
 YIELD_EVERY = 500
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def per_call(
@@ -139,11 +148,77 @@ def stdlib_floor(calls: int, repeat: int) -> str:
     return f"| stdlib floor (NullHandler) | {best:,.0f} | {median:,.0f} |"
 
 
+def server_round(url: str, level: str, jobs: int, tmp: Path) -> float:
+    """Jobs per second of one server run over ``jobs`` queued no-op jobs at ``level``."""
+    import redis
+
+    from bananas import Client
+
+    r = redis.Redis.from_url(url, decode_responses=True)
+    r.flushall()  # the private redis-server started by this bench, never a shared one
+    with Client(url) as client:
+        client.pause("default")
+        for start in range(0, jobs, 1000):
+            client.submit_jobs([{"name": "noop"}] * min(1000, jobs - start))
+        env = {**os.environ, "LOG_LEVEL": level, "LOG_FORMAT": "json", "BANANAS_HTTP_PORT": "0"}
+        args = [str(Path(sys.executable).with_name("bananas-server")), "--redis-url", url, "--mode", "thin",
+                "--set", "worker.concurrency=50", "--set", f"handlers.paths={ROOT / 'tests/e2e/handlers'}"]
+        with open(tmp / f"server-{level}.log", "ab") as out:
+            proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env)
+        try:
+            deadline = time.monotonic() + 30
+            while not r.hlen("bananas:workers") and time.monotonic() < deadline:
+                time.sleep(0.05)
+            started = time.perf_counter()
+            client.resume("default")
+            deadline = time.monotonic() + 300
+            while int(r.hget(client.broker.keys("default").stats, "succeeded") or 0) < jobs:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError(f"server did not finish {jobs} jobs; see {tmp}")
+                time.sleep(0.01)
+            return jobs / (time.perf_counter() - started)
+        finally:
+            proc.terminate()
+            proc.wait(60)
+            r.close()
+
+
+def server_throughput(jobs: int, rounds: int) -> list[str]:
+    """Rows of jobs/s with logging at INFO and off, rounds alternating."""
+    sys.path.insert(0, str(ROOT))
+    from tests.support.redis_proc import RedisProcess
+
+    results: dict[str, list[float]] = {"INFO": [], "CRITICAL": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        redis_proc = RedisProcess(Path(tmp) / "redis", aof=False).start()
+        try:
+            for _ in range(rounds):
+                for level in results:
+                    results[level].append(server_round(redis_proc.url, level, jobs, Path(tmp)))
+        finally:
+            redis_proc.stop()
+    names = {"INFO": "logging at INFO (one JSON record per job, to a file)", "CRITICAL": "logging off"}
+    rows = [f"| {names[level]} | {max(v):,.0f} | {statistics.median(v):,.0f} |" for level, v in results.items()]
+    info, off = statistics.median(results["INFO"]), statistics.median(results["CRITICAL"])
+    rows.append(f"| INFO vs off (medians) | {100 * (info / off - 1):+.1f} % | |")
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--jobs", type=int, default=0, help="also run N jobs through a real server per round")
+    parser.add_argument("--rounds", type=int, default=3, help="server rounds per level (with --jobs)")
+    parser.add_argument("--only-jobs", action="store_true", help="skip the per-call table")
     args = parser.parse_args()
+    if args.jobs:
+        print(f"{args.jobs:,} no-op jobs per round, {args.rounds} rounds per level, thin mode, 50 greenlets")
+        print("| server | best jobs/s | median jobs/s |\n|---|---:|---:|")
+        for row in server_throughput(args.jobs, args.rounds):
+            print(row, flush=True)
+        if args.only_jobs:
+            return
     print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores, "
           f"{args.calls:,} calls x {args.repeat} rounds, gevent hub")
     print("| case | best ns/call | median ns/call |\n|---|---:|---:|")

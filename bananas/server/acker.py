@@ -16,6 +16,7 @@ from gevent.queue import Queue
 from ..errors import BananasError
 from ..queue.broker import Broker, Outcome
 from ..retry import Backoff
+from .events import Events
 from .leases import LeaseBook
 
 log = logging.getLogger(__name__)
@@ -26,9 +27,10 @@ CLOSE = None
 class Acker:
     """Collects outcomes from executors and settles them in batches."""
 
-    def __init__(self, broker: Broker, book: LeaseBook) -> None:
+    def __init__(self, broker: Broker, book: LeaseBook, events: Events | None = None) -> None:
         self.broker = broker
         self.book = book
+        self.events = events or Events()
         self.inbox: Queue[Outcome | None] = Queue()
         self.backoff = Backoff()
         self.settled = 0
@@ -52,13 +54,15 @@ class Acker:
 
     def _send_until_done(self, batch: list[Outcome]) -> None:
         while True:
+            started = self.events.clock()
             try:
                 self._send(batch)
                 self.backoff.succeeded()
                 return
             except (redis.RedisError, BananasError) as exc:
                 delay = self.backoff.failed()
-                log.warning("settling %d jobs failed (%s); next try in %.2f s", len(batch), exc, delay)
+                log.warning("settling %d jobs failed (%s); next try in %.2f s", len(batch), exc, delay,
+                            extra=self.events.redis_failed("settle", started))
                 gevent.sleep(delay)
 
     def _send(self, batch: list[Outcome]) -> None:

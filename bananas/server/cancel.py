@@ -17,6 +17,7 @@ import redis
 from ..errors import BananasError, JobCancelled
 from ..queue.broker import Broker
 from ..retry import Backoff
+from .events import Events
 from .leases import LeaseBook
 from .runner import Runner, Running
 
@@ -27,8 +28,9 @@ class Canceller:
     """Reacts to cancellations of jobs this process holds."""
 
     def __init__(self, broker: Broker, blocking: redis.Redis, runner: Runner, book: LeaseBook,
-                 owner: str, grace_seconds: float) -> None:
+                 owner: str, grace_seconds: float, events: Events | None = None) -> None:
         self.broker = broker
+        self.events = events or Events()
         self.blocking = blocking
         self.runner = runner
         self.book = book
@@ -69,10 +71,12 @@ class Canceller:
     def run(self, queue: str, timeout: float) -> None:
         backoff = Backoff()
         while True:
+            started = self.events.clock()
             try:
                 self.step(queue, timeout)
                 backoff.succeeded()
             except (redis.RedisError, BananasError) as exc:
                 delay = backoff.failed()
-                log.warning("cancel watcher of %s failed (%s); next try in %.2f s", queue, exc, delay)
+                log.warning("cancel watcher of %s failed (%s); next try in %.2f s", queue, exc, delay,
+                            extra=self.events.redis_failed("wait_for_cancel", started))
                 gevent.sleep(delay)

@@ -14,16 +14,20 @@ from ..config import Config, load_config
 from ..connection import ConnectionSettings, connect
 from ..cron import Schedule
 from ..errors import BananasError, ConfigError
+from ..logs import LoggingRuntime, bind_component, configure_logging
 from ..registry import Registry, load_registry
 from ..routing import parse_routes
+from .boot import SHUTDOWN_SECONDS, Boot, run_worker
 from .cron_loop import load_schedules
 from .embedded import EmbeddedRedis
+from .http import serve_http
 from .master import Master
+from .monitor import Monitor
 from .plan import ProcessSpec, plan
-from .process import WorkerProcess
 
 log = logging.getLogger("bananas.server")
 URL_FILE = "redis.url"
+MONITOR_TIMEOUT = 1.0
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -62,7 +66,20 @@ def main(argv: list[str]) -> int:
     try:
         args = parse_args(argv)
         config = load_config(args.config, os.environ, overrides(args))
-        configure_logging(config)
+    except BananasError as exc:
+        print(f"bananas-server: {exc}", file=sys.stderr)
+        return 2
+    logs = configure_logging(config.logging, worker_id=None, worker_type=None, component="api")
+    bind_component("api")
+    try:
+        return start(args, config, logs)
+    finally:
+        logs.shutdown(SHUTDOWN_SECONDS)
+
+
+def start(args: argparse.Namespace, config: Config, logs: LoggingRuntime) -> int:
+    """Load handlers, routes and schedules, then serve (or stop there with ``--check``)."""
+    try:
         registry = load_registry(config.handlers.paths, config.handlers.modules)
         if not len(registry):
             raise ConfigError("no handlers found in handlers.paths / handlers.modules")
@@ -76,10 +93,10 @@ def main(argv: list[str]) -> int:
         log.info("schedules: %s", ", ".join(s.name for s in schedules))
     if args.check:
         return 0
-    return serve(config, registry, schedules)
+    return serve(config, registry, schedules, logs)
 
 
-def serve(config: Config, registry: Registry, schedules: tuple[Schedule, ...] = ()) -> int:
+def serve(config: Config, registry: Registry, schedules: tuple[Schedule, ...], logs: LoggingRuntime) -> int:
     embedded = None
     url = config.redis.url
     if not url:
@@ -90,18 +107,37 @@ def serve(config: Config, registry: Registry, schedules: tuple[Schedule, ...] = 
                  "REDIS_URL=%s", url)
     try:
         check_redis(config, url)
-        specs = plan(config.worker)
-
-        def run_worker(spec: ProcessSpec) -> int:
-            return WorkerProcess(config, spec, registry, url, schedules).run()
-
-        master = Master(specs, run_worker, config.worker.grace_seconds)
-        log.info("mode %s: %d worker process(es), queues %s", config.worker.mode, len(specs),
-                 ", ".join(config.worker.queues))
-        return master.run()
+        return supervise(config, registry, schedules, logs, url)
     finally:
         if embedded is not None:
             embedded.stop()
+
+
+def supervise(config: Config, registry: Registry, schedules: tuple[Schedule, ...], logs: LoggingRuntime,
+              url: str) -> int:
+    """Run the master with its monitor and HTTP endpoints until it is told to stop."""
+    specs = plan(config.worker)
+    # Short timeouts: a scrape or a health check must answer even while Redis hangs.
+    client = connect(ConnectionSettings(url, MONITOR_TIMEOUT, MONITOR_TIMEOUT, 4))
+    monitor = Monitor(config, specs, client, len(registry), logs)
+    boot = Boot(config, registry, url, schedules, monitor, logs)
+
+    def target(spec: ProcessSpec) -> int:
+        return run_worker(boot, spec)
+
+    master = Master(specs, target, config.worker.grace_seconds, monitor)
+    monitor.restarts = lambda: master.restarts
+    server = serve_http(monitor, config.http.host, config.http.port)
+    monitor.start()
+    log.info("mode %s: %d worker process(es), queues %s", config.worker.mode, len(specs),
+             ", ".join(config.worker.queues))
+    try:
+        return master.run()
+    finally:
+        if server is not None:
+            server.stop(timeout=1)
+        monitor.stop()
+        client.close()
 
 
 def check_redis(config: Config, url: str) -> None:
@@ -127,9 +163,3 @@ def check_redis(config: Config, url: str) -> None:
                     "data. Use noeviction (submits then fail loudly instead)", policy)
     if aof != "yes" and not save:
         log.warning("Redis persistence is off (no AOF, no RDB): a Redis restart loses every job")
-
-
-def configure_logging(config: Config) -> None:
-    fmt = ('{"time":"%(asctime)s","level":"%(levelname)s","component":"%(name)s","msg":"%(message)s"}'
-           if config.logging.format == "json" else "%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.basicConfig(level=config.logging.level, format=fmt, stream=sys.stderr)

@@ -12,6 +12,7 @@ from ..envelope import Delivery
 from ..errors import BananasError
 from ..queue.broker import Broker
 from ..retry import Backoff
+from .events import Events
 
 log = logging.getLogger(__name__)
 CHUNK = 500
@@ -37,8 +38,10 @@ class LeaseBook:
 class Heartbeat:
     """Renews every held lease each ``lease/3`` seconds, so long jobs keep theirs."""
 
-    def __init__(self, broker: Broker, book: LeaseBook, lease_seconds: float) -> None:
+    def __init__(self, broker: Broker, book: LeaseBook, lease_seconds: float,
+                 events: Events | None = None) -> None:
         self.broker = broker
+        self.events = events or Events()
         self.book = book
         self.lease_ms = round(lease_seconds * 1000)
         self.interval = lease_seconds / 3
@@ -61,11 +64,13 @@ class Heartbeat:
 
     def run(self) -> None:
         while True:
+            started = self.events.clock()
             try:
                 self.step()
                 self.backoff.succeeded()
                 gevent.sleep(self.interval)
             except (redis.RedisError, BananasError) as exc:
                 delay = self.backoff.failed()
-                log.warning("lease heartbeat failed (%s); next try in %.2f s", exc, delay)
+                log.warning("lease heartbeat failed (%s); next try in %.2f s", exc, delay,
+                            extra=self.events.redis_failed("extend", started))
                 gevent.sleep(delay)

@@ -15,6 +15,7 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import gevent
 from gevent.event import Event
@@ -25,6 +26,16 @@ log = logging.getLogger(__name__)
 TICK = 0.1
 RESTART_BACKOFF_MAX = 5.0
 STOP_MARGIN = 5.0
+
+
+class ForkHooks(Protocol):
+    """Called around each fork (see :class:`.monitor.Monitor`): the report socket of the child."""
+
+    def before_fork(self, spec: ProcessSpec) -> None: ...
+
+    def in_child(self, spec: ProcessSpec) -> None: ...
+
+    def in_parent(self, spec: ProcessSpec, pid: int) -> None: ...
 
 
 @dataclass
@@ -40,8 +51,9 @@ class Master:
     """Keeps one child per :class:`ProcessSpec` alive; ``target(spec)`` runs in the child."""
 
     def __init__(self, specs: list[ProcessSpec], target: Callable[[ProcessSpec], int],
-                 grace_seconds: float) -> None:
+                 grace_seconds: float, hooks: ForkHooks | None = None) -> None:
         self.specs = specs
+        self.hooks = hooks
         self.target = target
         self.grace_seconds = grace_seconds
         self.children: dict[str, Child] = {}
@@ -60,12 +72,16 @@ class Master:
         return self.stop()
 
     def spawn(self, spec: ProcessSpec, quick_deaths: int = 0) -> None:
+        if self.hooks is not None:
+            self.hooks.before_fork(spec)
         pid = os.fork()
         if pid == 0:  # the child: never returns into the master's loop
             code = 1
             try:
                 for handler in self._signals:
                     handler.cancel()  # type: ignore[attr-defined]
+                if self.hooks is not None:
+                    self.hooks.in_child(spec)
                 code = self.target(spec)
             except BaseException:
                 log.exception("worker process %s crashed", spec.id)
@@ -73,6 +89,8 @@ class Master:
                 logging.shutdown()
                 os._exit(code)
         self.children[spec.id] = Child(spec, pid, time.monotonic(), quick_deaths)
+        if self.hooks is not None:
+            self.hooks.in_parent(spec, pid)
         log.info("started worker process %s (pid %d)", spec.id, pid)
 
     def tick(self, now: float) -> None:

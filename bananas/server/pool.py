@@ -18,9 +18,11 @@ from gevent.queue import Queue
 
 from ..envelope import Delivery
 from ..errors import BananasError
+from ..logs import bind_worker
 from ..queue.broker import Broker
 from ..retry import Backoff
 from .acker import Acker
+from .events import Events
 from .leases import LeaseBook
 from .plan import PoolSpec
 from .runner import Runner
@@ -41,7 +43,8 @@ class Pool:
     """Fetchers (one per queue) + ``concurrency`` executors for one :class:`PoolSpec`."""
 
     def __init__(self, spec: PoolSpec, queues: list[str], broker: Broker, blocking: redis.Redis,
-                 runner: Runner, acker: Acker, book: LeaseBook, settings: PoolSettings) -> None:
+                 runner: Runner, acker: Acker, book: LeaseBook, settings: PoolSettings,
+                 events: Events | None = None) -> None:
         self.spec = spec
         self.queues = queues
         self.broker = broker
@@ -59,6 +62,9 @@ class Pool:
         self.fetchers: list[gevent.Greenlet] = []
         self.executors: list[gevent.Greenlet] = []
         self.completed = 0
+        self.taken = 0
+        self.events = events or Events()
+        self.worker_type = pool_type(spec)
         self.stopping = False
         self.idle: set[str] = set()  # queues whose fetcher is blocked, safe to interrupt
 
@@ -92,20 +98,24 @@ class Pool:
             return 0
         self.book.add(deliveries)
         self.held += len(deliveries)
+        self.taken += len(deliveries)
+        self.events.dequeued(deliveries)
         for d in deliveries:
             self.buffer.put(d)
         return len(deliveries)
 
     def _fetch_loop(self, queue: str) -> None:
+        bind_worker(self.spec.id, self.worker_type)
         backoff = Backoff()
         while not self.stopping:
+            started = self.events.clock()
             try:
                 self.fetch_step(queue)
                 backoff.succeeded()
             except (redis.RedisError, BananasError) as exc:
                 delay = backoff.failed()
                 log.warning("pool %s: fetching from %s failed (%s); next try in %.2f s",
-                            self.spec.id, queue, exc, delay)
+                            self.spec.id, queue, exc, delay, extra=self.events.redis_failed("dequeue", started))
                 self.idle.add(queue)
                 gevent.sleep(delay)
                 self.idle.discard(queue)
@@ -113,12 +123,13 @@ class Pool:
     # -- executing ----------------------------------------------------------------------
 
     def _execute_loop(self, slot: int) -> None:
+        bind_worker(self.spec.id, self.worker_type)
         while True:
             d = self.buffer.get()
             if d is STOP:
                 return
             self.running[slot] = d
-            outcome = self.runner.run(d)
+            outcome = self.events.run(self.runner, d, self.spec.id)
             del self.running[slot]
             self.held -= 1
             self.completed += 1
@@ -158,3 +169,8 @@ class Pool:
     @property
     def busy(self) -> int:
         return len(self.running)
+
+
+def pool_type(spec: PoolSpec) -> str:
+    """The ``worker_type`` of a pool: its id without the number (``high-1`` → ``high``)."""
+    return spec.id.rsplit("-", 1)[0]

@@ -23,11 +23,13 @@ from ..config import Config
 from ..connection import ConnectionSettings, connect
 from ..cron import Schedule
 from ..envelope import Delivery
+from ..metrics import Metrics
 from ..queue.broker import Broker, Retention
 from ..registry import Registry
 from .acker import Acker
 from .cancel import Canceller
 from .cron_loop import CronLoop
+from .events import Events
 from .leases import Heartbeat, LeaseBook
 from .plan import ProcessSpec
 from .pool import Pool, PoolSettings
@@ -68,18 +70,20 @@ class WorkerProcess:
         retention = Retention(config.retention.succeeded_seconds, config.retention.dead_seconds)
         self.broker = Broker(self.redis, r.namespace, retention)
         self.book = LeaseBook()
-        self.acker = Acker(self.broker, self.book)
-        self.heartbeat = Heartbeat(self.broker, self.book, config.worker.lease_seconds)
+        self.metrics = Metrics()
+        self.events = events = Events(self.metrics)
+        self.acker = Acker(self.broker, self.book, events)
+        self.heartbeat = Heartbeat(self.broker, self.book, config.worker.lease_seconds, events)
         runner = Runner(registry, RunPolicy.from_config(config))
         self.canceller = Canceller(self.broker, self.blocking, runner, self.book, self.identity.key,
-                                   config.worker.cancel_grace_seconds)
+                                   config.worker.cancel_grace_seconds, events)
         self.cron = CronLoop(self.broker, schedules, config.worker.cron_grace_seconds)
         pool_settings = PoolSettings(config.worker.prefetch, round(config.worker.lease_seconds * 1000),
                                      r.block_timeout, self.identity.key)
         self.pools = [Pool(p, list(config.worker.queues), self.broker, self.blocking, runner, self.acker,
-                           self.book, pool_settings) for p in spec.pools]
+                           self.book, pool_settings, events) for p in spec.pools]
         self.schedulers = [Scheduler(self.broker, self.blocking, q, config.worker.scheduler_interval,
-                                     config.worker.max_recoveries) for q in config.worker.queues]
+                                     config.worker.max_recoveries, events=events) for q in config.worker.queues]
         self.stopping = Event()
         self.background: list[gevent.Greenlet] = []
 
@@ -102,6 +106,7 @@ class WorkerProcess:
                  ", ".join(f"{p.id}({'/'.join(p.lanes)} x{p.concurrency})" for p in self.spec.pools))
         self.stopping.wait()
         self.drain()
+        log.info("worker process %s stopped: %d jobs settled", self.spec.id, self.acker.settled)
         return 0
 
     def drain(self) -> None:
@@ -147,10 +152,11 @@ class WorkerProcess:
 
     def _status_loop(self) -> None:
         while True:
+            started = self.events.clock()
             try:
                 self.redis.hset(self.broker.globals.workers, self.identity.key, orjson.dumps(self.status()))
             except redis.RedisError as exc:
-                log.debug("status write failed: %s", exc)
+                log.debug("status write failed: %s", exc, extra=self.events.redis_failed("status", started))
             gevent.sleep(STATUS_INTERVAL)
 
     def _remove_status(self) -> None:

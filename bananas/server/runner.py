@@ -17,12 +17,12 @@ import orjson
 from ..config import Config
 from ..envelope import Delivery, Limits, decode_payload
 from ..errors import HandlerNotFound, InvalidJob, JobCancelled, JobTimeout, Reject, Retry
+from ..logs import job_logger
 from ..queue.broker import Outcome
 from ..registry import JobContext, Registry
 from ..retry import backoff_delay
 
 log = logging.getLogger(__name__)
-job_log = logging.getLogger("bananas.job")
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,7 @@ class Runner:
         self.policy = policy
         self.active: dict[tuple[str, str], Running] = {}
         self.cancelled: set[tuple[str, str]] = set()
+        self.loggers: dict[str, logging.Logger] = {}  # job name -> ctx.logger (getLogger takes a lock)
 
     def run(self, d: Delivery) -> Outcome:
         """Run the job's handler once; never raises (but lets GreenletExit through)."""
@@ -73,7 +74,7 @@ class Runner:
             return self._dead(d, f"{type(exc).__name__}: {exc}", "")
         max_retries = _first(d.max_retries, handler.max_retries, self.policy.default_max_retries)
         timeout = _first(d.timeout, handler.timeout, self.policy.default_timeout)
-        ctx = JobContext(d.id, d.name, d.queue, d.priority, d.attempt, max_retries, job_log)
+        ctx = JobContext(d.id, d.name, d.queue, d.priority, d.attempt, max_retries, self._logger(d.name))
         key = (d.queue, d.id)
         if key in self.cancelled:
             self.cancelled.discard(key)
@@ -95,6 +96,12 @@ class Runner:
             return self._classify(d, max_retries, exc)
         finally:
             del self.active[key]
+
+    def _logger(self, name: str) -> logging.Logger:
+        logger = self.loggers.get(name)
+        if logger is None:
+            logger = self.loggers[name] = job_logger(name)
+        return logger
 
     def _classify(self, d: Delivery, max_retries: int, exc: BaseException) -> Outcome:
         """The outcome of a handler that raised ``exc`` (called inside its ``except``)."""

@@ -11,8 +11,10 @@ import gevent
 import redis
 
 from ..errors import BananasError
+from ..logs import bind_component
 from ..queue.broker import Broker, PromoteResult
 from ..retry import Backoff
+from .events import Events
 
 log = logging.getLogger(__name__)
 MIN_SLEEP = 0.002
@@ -20,8 +22,9 @@ MIN_SLEEP = 0.002
 
 class Scheduler:
     def __init__(self, broker: Broker, blocking: redis.Redis, queue: str, interval: float,
-                 max_recoveries: int, batch: int = 1000) -> None:
+                 max_recoveries: int, batch: int = 1000, events: Events | None = None) -> None:
         self.broker = broker
+        self.events = events or Events()
         self.blocking = blocking
         self.queue = queue
         self.interval = interval
@@ -31,7 +34,9 @@ class Scheduler:
 
     def tick(self) -> tuple[PromoteResult, float]:
         """One step; returns what it did and how long to sleep before the next."""
+        started = self.events.clock()
         r = self.broker.promote(self.queue, self.batch, self.max_recoveries)
+        self.events.scheduler_tick(self.queue, r, self.events.clock() - started)
         if r.recovered or r.poisoned:
             log.warning("queue %s: %d jobs recovered from lost workers, %d dead as poison",
                         self.queue, r.recovered, r.poisoned)
@@ -44,7 +49,9 @@ class Scheduler:
         return r, sleep
 
     def run(self) -> None:
+        bind_component("scheduler")
         while True:
+            started = self.events.clock()
             try:
                 _, sleep = self.tick()
                 self.backoff.succeeded()
@@ -52,5 +59,6 @@ class Scheduler:
                     self.broker.wait_for_schedule(self.blocking, self.queue, sleep)
             except (redis.RedisError, BananasError) as exc:
                 delay = self.backoff.failed()
-                log.warning("scheduler of %s failed (%s); next try in %.2f s", self.queue, exc, delay)
+                log.warning("scheduler of %s failed (%s); next try in %.2f s", self.queue, exc, delay,
+                            extra=self.events.redis_failed("promote", started))
                 gevent.sleep(delay)

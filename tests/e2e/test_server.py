@@ -184,4 +184,4 @@ def test_check_loads_handlers_and_exits(tmp_path, redis_url):
     done = subprocess.run([str(exe), "--check", "--set", f"handlers.paths={TEST_HANDLERS}",
                            "--redis-url", redis_url], capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stderr
-    assert "always_fail" in done.stderr
+    assert "always_fail" in done.stdout  # records go to stdout

@@ -31,7 +31,9 @@ class ServerProcess:
         tree: dict[str, Any] = {"redis": {"url": redis_url},
                                 "handlers": {"paths": [str(TEST_HANDLERS)]},
                                 "worker": {"mode": "thin", "concurrency": 20, "lease_seconds": 5,
-                                           "grace_seconds": 10}}
+                                           "grace_seconds": 10},
+                                # off unless a test asks: many servers share this machine's ports
+                                "http": {"port": 0}}
         for section, values in (config or {}).items():
             tree.setdefault(section, {}).update(values)
         self.config_path = self.tmp / "config.yaml"
@@ -81,11 +83,21 @@ class ServerProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
+    def children(self) -> list[int]:
+        """Pids of the master's live children, from /proc (the status hash may be gone with Redis)."""
+        if self.proc is None:
+            return []
+        try:
+            text = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text()
+        except OSError:
+            return []
+        return [int(pid) for pid in text.split()]
+
     def kill_all(self) -> None:
         """SIGKILL the master and every worker it started (test clean-up)."""
-        pids = []
+        pids = self.children()
         with contextlib.suppress(redis.RedisError):
-            pids = self.worker_pids()
+            pids += self.worker_pids()
         for pid in [*pids, *([self.proc.pid] if self.proc else [])]:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)

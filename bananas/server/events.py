@@ -1,0 +1,103 @@
+"""What a worker process tells about its work: one log record and a few counter updates per job.
+
+Everything here runs on the job path, so it touches memory only: a record goes to the
+logging tiers' buffers, a count to :class:`~bananas.metrics.Metrics`. At INFO a job costs
+one record (its end: finished, retried, dead or cancelled, with ``status`` and
+``duration_ms``); "dequeued" and "started" are DEBUG records, built only when DEBUG is on.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from ..envelope import Delivery
+from ..logs import job_scope
+from ..metrics import Metrics
+from ..queue.broker import Outcome, PromoteResult
+
+log = logging.getLogger("bananas.server.jobs")
+scheduler_log = logging.getLogger("bananas.server.scheduler.ticks")
+
+# outcome kind -> (status field and metric label, message, level)
+_ENDS = {
+    "ok": ("succeeded", "job finished", logging.INFO),
+    "retry": ("retrying", "job retried", logging.WARNING),
+    "dead": ("dead", "job dead", logging.ERROR),
+    "cancelled": ("cancelled", "job cancelled", logging.INFO),
+}
+
+
+class Runs(Protocol):
+    """The part of :class:`~bananas.server.runner.Runner` the events wrap."""
+
+    def run(self, d: Delivery) -> Outcome: ...
+
+
+class Events:
+    """Logs and counts job transitions, scheduler ticks and Redis failures of one process."""
+
+    def __init__(self, metrics: Metrics | None = None, clock: Callable[[], float] = time.perf_counter,
+                 wall: Callable[[], float] = time.time) -> None:
+        self.metrics = metrics if metrics is not None else Metrics()
+        self.clock = clock
+        self.wall = wall
+
+    def dequeued(self, deliveries: list[Delivery]) -> None:
+        """Count taken deliveries and their queue wait (submit to now, by this host's clock)."""
+        now_ms = self.wall() * 1000
+        debug = log.isEnabledFor(logging.DEBUG)
+        for d in deliveries:
+            wait_ms = now_ms - d.enqueued_at
+            self.metrics.job_dequeued(d.queue, d.priority, wait_ms / 1000)
+            if debug:
+                log.debug("job dequeued", extra={
+                    "job_id": d.id, "job_name": d.name, "priority": d.priority, "queue": d.queue,
+                    "attempt": d.attempt, "wait_ms": round(wait_ms, 3)})
+
+    def run(self, runner: Runs, d: Delivery, worker_id: str) -> Outcome:
+        """Run one delivery inside its ``job_scope``; log and count how it ended."""
+        with job_scope(d.id, d.name, d.priority):
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("job started", extra={"queue": d.queue, "attempt": d.attempt})
+            started = self.clock()
+            outcome = runner.run(d)
+            self.ended(d, outcome, self.clock() - started, worker_id)
+        return outcome
+
+    def ended(self, d: Delivery, outcome: Outcome, seconds: float, worker_id: str) -> None:
+        """The end of one attempt: a counter, a histogram bucket and (level permitting) one record."""
+        status, msg, level = _ENDS.get(outcome.kind, (outcome.kind, "job ended", logging.INFO))
+        self.metrics.job_ended(d.queue, d.priority, status, seconds, worker_id)
+        if not log.isEnabledFor(level):
+            return
+        extra: dict[str, Any] = {"status": status, "duration_ms": round(seconds * 1000, 3),
+                                 "queue": d.queue, "attempt": d.attempt}
+        if outcome.kind == "retry":
+            extra.update(error=outcome.data, delay_ms=outcome.delay_ms)
+        elif outcome.kind == "dead":
+            extra["error"] = outcome.data
+            if outcome.traceback:
+                extra["traceback"] = outcome.traceback
+        log.log(level, msg, extra=extra)
+
+    def scheduler_tick(self, queue: str, result: PromoteResult, seconds: float) -> None:
+        """Count one scheduler step; a DEBUG record with its batch sizes."""
+        add = self.metrics.add
+        add("bananas_scheduler_ticks_total", (queue,))
+        for name, count in (("promoted", result.promoted), ("recovered", result.recovered),
+                            ("poisoned", result.poisoned)):
+            if count:
+                add(f"bananas_scheduler_{name}_total", (queue,), count)
+        if scheduler_log.isEnabledFor(logging.DEBUG):
+            scheduler_log.debug("scheduler tick", extra={
+                "queue": queue, "promoted": result.promoted, "recovered": result.recovered,
+                "poisoned": result.poisoned, "duration_ms": round(seconds * 1000, 3)})
+
+    def redis_failed(self, operation: str, started: float) -> dict[str, Any]:
+        """Count a failed Redis call begun at ``started`` (``clock`` time); the ``extra=`` for its record."""
+        self.metrics.add("bananas_redis_errors_total", (operation,))
+        return {"component": "redis", "redis_operation": operation,
+                "duration_ms": round((self.clock() - started) * 1000, 3)}
