@@ -102,6 +102,18 @@ class Client:
                     return job_info(name, fields)
         raise JobNotFound(f"no job {job_id}" + (f" in queue {queue}" if queue else ""))
 
+    def revive_job(self, job_id: str, queue: str | None = None) -> None:
+        """Send a dead job back to work (its lane, fresh attempts); raises JobNotFound.
+
+        Raises :class:`~bananas.JobNotFound` when the job is not in a dead set (or its data has
+        expired after ``retention.dead_seconds``).
+        """
+        with translate_errors("revive_job"):
+            for name in self._candidate_queues(queue):
+                if self.broker.revive(name, job_id) == 1:
+                    return
+        raise JobNotFound(f"no dead job {job_id}" + (f" in queue {queue}" if queue else ""))
+
     def _candidate_queues(self, queue: str | None) -> list[str]:
         if queue is not None:
             return [queue]

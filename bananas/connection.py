@@ -45,6 +45,9 @@ def connect(settings: ConnectionSettings, *, block_timeout: float | None = None,
         max_connections=max_connections or settings.max_connections,
         retry=Retry(NoBackoff(), 0),
         protocol=2,
+        # Bytes that are not UTF-8 (a pickle blob pushed by hand) must not make a reply
+        # unreadable: the dequeue script has already leased the batch it belongs to.
+        encoding_errors="surrogateescape",
     )
 
 
@@ -56,6 +59,10 @@ def translate_errors(operation: str) -> Iterator[None]:
     except (redis.ConnectionError, redis.TimeoutError) as exc:
         raise RedisUnavailable(f"Redis is unreachable during {operation}: {exc}") from exc
     except redis.ResponseError as exc:
-        if str(exc).startswith("OOM"):
+        text = str(exc)
+        if isinstance(exc, redis.exceptions.OutOfMemoryError) or "maxmemory" in text:
             raise QueueFull(f"Redis is out of memory (maxmemory) during {operation}: {exc}") from exc
+        if isinstance(exc, redis.exceptions.ReadOnlyError) or text.startswith(("READONLY", "MASTERDOWN")):
+            # a replica, or a primary mid-failover: the write can go through once Sentinel is done
+            raise RedisUnavailable(f"Redis refused a write during {operation} (failover?): {exc}") from exc
         raise

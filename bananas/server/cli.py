@@ -13,11 +13,14 @@ import redis
 from ..config import Config, load_config
 from ..connection import ConnectionSettings, connect
 from ..errors import BananasError, ConfigError
+from ..queue.broker import Broker, Retention
 from ..registry import Registry, load_registry
 from .embedded import EmbeddedRedis
 from .master import Master
 from .plan import ProcessSpec, plan
 from .process import WorkerProcess
+from .recovery import ChildGuard, Recovery
+from .runner import RunPolicy
 
 log = logging.getLogger("bananas.server")
 URL_FILE = "redis.url"
@@ -85,16 +88,31 @@ def serve(config: Config, registry: Registry) -> int:
         check_redis(config, url)
         specs = plan(config.worker)
 
-        def run_worker(spec: ProcessSpec) -> int:
-            return WorkerProcess(config, spec, registry, url).run()
+        guard = make_guard(config, url)
+        for spec in specs:
+            guard.table(spec)  # mapped before the fork, so the master can read what a worker ran
 
-        master = Master(specs, run_worker, config.worker.grace_seconds)
+        def run_worker(spec: ProcessSpec) -> int:
+            return WorkerProcess(config, spec, registry, url, guard.table(spec)).run()
+
+        master = Master(specs, run_worker, config.worker.grace_seconds, guard)
         log.info("mode %s: %d worker process(es), queues %s", config.worker.mode, len(specs),
                  ", ".join(config.worker.queues))
         return master.run()
     finally:
         if embedded is not None:
             embedded.stop()
+
+
+def make_guard(config: Config, url: str) -> ChildGuard:
+    """The master's recovery of dead workers' jobs, with its own small Redis pool."""
+    r, w = config.redis, config.worker
+    client = connect(ConnectionSettings(url, r.socket_timeout, r.connect_timeout, 4))
+    retention = Retention(config.retention.succeeded_seconds, config.retention.dead_seconds)
+    broker = Broker(client, r.namespace, retention)
+    recovery = Recovery(broker, list(w.queues), RunPolicy.from_config(config), w.max_recoveries,
+                        give_up_after=w.lease_seconds)
+    return ChildGuard(recovery, backstop_seconds=3 * w.watchdog_grace + 1.0)
 
 
 def check_redis(config: Config, url: str) -> None:

@@ -15,16 +15,28 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import gevent
 from gevent.event import Event
 
 from .plan import ProcessSpec
+from .slots import SlotRecord
 
 log = logging.getLogger(__name__)
 TICK = 0.1
 RESTART_BACKOFF_MAX = 5.0
 STOP_MARGIN = 5.0
+
+
+class Guard(Protocol):
+    """What the master tells about its children's lives (see :class:`.recovery.ChildGuard`)."""
+
+    def died(self, spec: ProcessSpec, pid: int, now: float) -> None: ...
+
+    def overdue(self, spec: ProcessSpec, now: float) -> list[SlotRecord]: ...
+
+    def join(self, timeout: float) -> None: ...
 
 
 @dataclass
@@ -40,10 +52,11 @@ class Master:
     """Keeps one child per :class:`ProcessSpec` alive; ``target(spec)`` runs in the child."""
 
     def __init__(self, specs: list[ProcessSpec], target: Callable[[ProcessSpec], int],
-                 grace_seconds: float) -> None:
+                 grace_seconds: float, guard: Guard | None = None) -> None:
         self.specs = specs
         self.target = target
         self.grace_seconds = grace_seconds
+        self.guard = guard
         self.children: dict[str, Child] = {}
         self.stopping = Event()
         self._signals: list[object] = []
@@ -78,7 +91,11 @@ class Master:
     def tick(self, now: float) -> None:
         """Reap dead workers and start their replacements when their backoff has passed."""
         for child in list(self.children.values()):
+            if child.restart_at is None and self.guard is not None:
+                self._backstop(child, now)
             if child.restart_at is None and self._exited(child):
+                if self.guard is not None:
+                    self.guard.died(child.spec, child.pid, now)
                 lived = now - child.started
                 quick = child.quick_deaths + 1 if lived < 1.0 else 0
                 child.restart_at = now + min(0.1 * 2 ** quick, RESTART_BACKOFF_MAX) if quick else now
@@ -86,6 +103,15 @@ class Master:
             if child.restart_at is not None and now >= child.restart_at:
                 self.restarts += 1
                 self.spawn(child.spec, child.quick_deaths)
+
+    def _backstop(self, child: Child, now: float) -> None:
+        """Kill a worker whose watchdog thread could not (a C call holding the GIL)."""
+        assert self.guard is not None
+        overdue = self.guard.overdue(child.spec, now)
+        if overdue:
+            log.error("worker process %s (pid %d) is stuck in job %s past its timeout; killing it",
+                      child.spec.id, child.pid, overdue[0].id)
+            _signal(child.pid, signal.SIGKILL)
 
     def _exited(self, child: Child) -> bool:
         try:
@@ -113,6 +139,8 @@ class Master:
                 log.error("worker process %s did not stop in time; killing it", child.spec.id)
                 _signal(child.pid, signal.SIGKILL)
                 _waitpid(child.pid, 0)
+        if self.guard is not None:
+            self.guard.join(STOP_MARGIN)
         log.info("all worker processes stopped")
         return 0
 

@@ -61,6 +61,7 @@ class Pool:
         self.completed = 0
         self.stopping = False
         self.idle: set[str] = set()  # queues whose fetcher is blocked, safe to interrupt
+        self.backoffs: dict[str, Backoff] = {}
 
     def start(self) -> None:
         self.executors = [gevent.spawn(self._execute_loop, i) for i in range(self.spec.concurrency)]
@@ -93,15 +94,17 @@ class Pool:
         return len(deliveries)
 
     def _fetch_loop(self, queue: str) -> None:
-        backoff = Backoff()
+        backoff = self.backoffs[queue] = Backoff()
         while not self.stopping:
             try:
                 self.fetch_step(queue)
-                backoff.succeeded()
+                if backoff.succeeded():
+                    log.warning("pool %s: fetching from %s works again", self.spec.id, queue)
             except (redis.RedisError, BananasError) as exc:
                 delay = backoff.failed()
-                log.warning("pool %s: fetching from %s failed (%s); next try in %.2f s",
-                            self.spec.id, queue, exc, delay)
+                log.log(logging.WARNING if backoff.noteworthy else logging.DEBUG,
+                        "pool %s: fetching from %s failed %d times in a row (%s); next try in %.2f s",
+                        self.spec.id, queue, backoff.failures, exc, delay)
                 self.idle.add(queue)
                 gevent.sleep(delay)
                 self.idle.discard(queue)

@@ -28,8 +28,11 @@ from .acker import Acker
 from .leases import Heartbeat, LeaseBook
 from .plan import ProcessSpec
 from .pool import Pool, PoolSettings
+from .recovery import owner_key
 from .runner import Runner, RunPolicy
 from .scheduler import Scheduler
+from .slots import RunningJobs, SlotTable
+from .watchdog import Watchdog
 
 log = logging.getLogger(__name__)
 STATUS_INTERVAL = 10.0
@@ -46,11 +49,12 @@ class Identity:
 
     @property
     def key(self) -> str:
-        return f"{self.host}:{self.pid}:{self.process_id}"
+        return owner_key(self.host, self.pid, self.process_id)
 
 
 class WorkerProcess:
-    def __init__(self, config: Config, spec: ProcessSpec, registry: Registry, redis_url: str) -> None:
+    def __init__(self, config: Config, spec: ProcessSpec, registry: Registry, redis_url: str,
+                 slots: SlotTable | None = None) -> None:
         self.config = config
         self.spec = spec
         self.identity = Identity(config.worker.mode, spec.id, socket.gethostname(), os.getpid())
@@ -65,7 +69,9 @@ class WorkerProcess:
         self.book = LeaseBook()
         self.acker = Acker(self.broker, self.book)
         self.heartbeat = Heartbeat(self.broker, self.book, config.worker.lease_seconds)
-        runner = Runner(registry, RunPolicy.from_config(config))
+        self.running = RunningJobs(slots)
+        self.watchdog = Watchdog(self.running, config.worker.watchdog_grace)
+        runner = Runner(registry, RunPolicy.from_config(config), self.running)
         pool_settings = PoolSettings(config.worker.prefetch, round(config.worker.lease_seconds * 1000),
                                      r.block_timeout, self.identity.key)
         self.pools = [Pool(p, list(config.worker.queues), self.broker, self.blocking, runner, self.acker,
@@ -79,6 +85,7 @@ class WorkerProcess:
         """Serve until SIGTERM/SIGINT, then drain; returns the exit code."""
         gevent.signal_handler(signal.SIGTERM, self.stopping.set)
         gevent.signal_handler(signal.SIGINT, self.stopping.set)
+        self.watchdog.start()
         self.broker.load_scripts()
         for pool in self.pools:
             pool.start()
@@ -109,6 +116,7 @@ class WorkerProcess:
         self.acker.close()
         self.acking.join()
         gevent.killall(self.background)
+        self.watchdog.stop()
         self._remove_status()
 
     def _release(self, deliveries: list[Delivery]) -> None:
@@ -122,6 +130,12 @@ class WorkerProcess:
             except redis.RedisError as exc:
                 log.warning("could not hand back %d jobs of %s (%s); their leases will expire",
                             len(pairs), queue, exc)
+
+    def ready(self) -> bool:
+        """False while any loop of this process is failing to reach Redis (for /health)."""
+        backoffs = [self.acker.backoff, self.heartbeat.backoff, *(s.backoff for s in self.schedulers)]
+        backoffs += [b for pool in self.pools for b in pool.backoffs.values()]
+        return all(b.failures == 0 for b in backoffs)
 
     def status(self) -> dict[str, object]:
         """This process as written to the ``workers`` status hash."""

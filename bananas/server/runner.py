@@ -9,14 +9,14 @@ from __future__ import annotations
 import logging
 import traceback
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import gevent
 import orjson
 
 from ..config import Config
 from ..envelope import Delivery, Limits, decode_payload
-from ..errors import HandlerNotFound, InvalidJob, JobTimeout, Reject, Retry
+from ..errors import HandlerNotFound, InvalidJob, Reject, Retry
 from ..queue.broker import Outcome
 from ..registry import JobContext, Registry
 from ..retry import backoff_delay
@@ -43,45 +43,91 @@ class RunPolicy:
                    config.retry.backoff_max, config.retry.jitter)
 
 
+class Tracker(Protocol):
+    """Where a runner registers the jobs it runs, so a watchdog can see their deadlines."""
+
+    def start(self, d: Delivery, timeout: float, max_retries: int) -> int: ...
+
+    def finish(self, handle: int) -> None: ...
+
+
+class Attempt(Protocol):
+    """What :func:`failure` needs to know about a delivery."""
+
+    @property
+    def queue(self) -> str: ...
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def token(self) -> str: ...
+
+    @property
+    def attempt(self) -> int: ...
+
+
 class Runner:
     """Turns a :class:`Delivery` into an :class:`Outcome` by running its handler."""
 
-    def __init__(self, registry: Registry, policy: RunPolicy) -> None:
+    def __init__(self, registry: Registry, policy: RunPolicy, tracker: Tracker | None = None) -> None:
         self.registry = registry
         self.policy = policy
+        self.tracker = tracker
 
     def run(self, d: Delivery) -> Outcome:
         """Run the job's handler once; never raises (but lets GreenletExit through)."""
+        if d.problem:
+            return _dead(d, f"InvalidJob: {d.problem}", "invalid")
         try:
             handler = self.registry.get(d.name)
             payload = decode_payload(d.payload, self.policy.limits)
-        except (HandlerNotFound, InvalidJob) as exc:
-            return self._dead(d, f"{type(exc).__name__}: {exc}", "")
+        except HandlerNotFound as exc:
+            return _dead(d, f"HandlerNotFound: {exc}", "unknown_handler")
+        except InvalidJob as exc:
+            return _dead(d, f"InvalidJob: {exc}", "invalid")
         max_retries = _first(d.max_retries, handler.max_retries, self.policy.default_max_retries)
         timeout = _first(d.timeout, handler.timeout, self.policy.default_timeout)
         ctx = JobContext(d.id, d.name, d.queue, d.priority, d.attempt, max_retries, job_log)
+        handle = self.tracker.start(d, timeout, max_retries) if self.tracker else None
+        # gevent.Timeout is a BaseException: a handler's `except Exception` cannot swallow it.
+        timer = gevent.Timeout(timeout)
+        timer.start()
         try:
-            with gevent.Timeout(timeout, JobTimeout(f"timed out after {timeout:g} s")):
-                result = handler.func(payload, ctx)
+            result = handler.func(payload, ctx)
             return Outcome(d.queue, d.id, d.token, "ok", _encode_result(result))
+        except gevent.Timeout as exc:
+            if exc is not timer:
+                raise
+            error = f"JobTimeout: timed out after {timeout:g} s"
+            return failure(d, max_retries, self.policy, error, reason="timeout")
         except Retry as exc:
-            return self._failed(d, max_retries, f"Retry: {exc.reason}", "", exc.delay)
+            return failure(d, max_retries, self.policy, f"Retry: {exc.reason}", delay=exc.delay)
         except Reject as exc:
-            return self._dead(d, f"Reject: {exc.reason}", "")
+            return _dead(d, f"Reject: {exc.reason}", "rejected")
         except (Exception, SystemExit) as exc:  # SystemExit: a handler calling sys.exit()
-            return self._failed(d, max_retries, _describe(exc), traceback.format_exc(), None)
+            return failure(d, max_retries, self.policy, _describe(exc), traceback.format_exc())
+        finally:
+            timer.close()
+            if handle is not None and self.tracker is not None:
+                self.tracker.finish(handle)
 
-    def _failed(self, d: Delivery, max_retries: int, error: str, tb: str,
-                delay: float | None) -> Outcome:
-        if d.attempt > max_retries:
-            return self._dead(d, error, tb)
-        if delay is None:
-            p = self.policy
-            delay = backoff_delay(d.attempt, p.backoff_base, p.backoff_max, p.jitter)
-        return Outcome(d.queue, d.id, d.token, "retry", error, tb, round(delay * 1000))
 
-    def _dead(self, d: Delivery, error: str, tb: str) -> Outcome:
-        return Outcome(d.queue, d.id, d.token, "dead", error, tb)
+def failure(d: Attempt, max_retries: int, policy: RunPolicy, error: str, tb: str = "",
+            delay: float | None = None, reason: str = "failed") -> Outcome:
+    """A failed attempt: a retry after backoff (or ``delay``), or dead once retries are spent.
+
+    Also used by the master for a job whose process the watchdog killed (reason ``timeout``).
+    """
+    if d.attempt > max_retries:
+        return Outcome(d.queue, d.id, d.token, "dead", error, tb, 0, reason)
+    if delay is None:
+        delay = backoff_delay(d.attempt, policy.backoff_base, policy.backoff_max, policy.jitter)
+    return Outcome(d.queue, d.id, d.token, "retry", error, tb, round(delay * 1000), reason)
+
+
+def _dead(d: Delivery, error: str, reason: str) -> Outcome:
+    return Outcome(d.queue, d.id, d.token, "dead", error, "", 0, reason)
 
 
 def _first(*values: Any) -> Any:

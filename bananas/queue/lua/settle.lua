@@ -4,16 +4,16 @@ so it runs even when Redis is at maxmemory).
 A delivery is settled only if its fencing token is still current and the job is active:
 a worker whose lease was lost and whose job was delivered again cannot touch it.
 KEYS: 1 inflight, 2 delayed, 3 dead, 4 stats, 5 scheduler wake
-ARGV: 1 job key prefix, 2 succeeded retention s, 3 dead retention s, then 6 per job:
+ARGV: 1 job key prefix, 2 succeeded retention s, 3 dead retention s, then 7 per job:
       id, token, outcome ('ok' | 'retry' | 'dead'), data (result JSON or error text),
-      traceback, retry delay ms
+      traceback, retry delay ms, reason (why it failed: 'failed', 'timeout', 'invalid', ...)
 Returns a list with 1 (settled) or 0 (stale token) per job. ]]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local out = {}
 local stats = {ok = 0, retry = 0, dead = 0}
 local earliest = nil
-for i = 4, #ARGV, 6 do
+for i = 4, #ARGV, 7 do
   local id, outcome = ARGV[i], ARGV[i + 2]
   local key = ARGV[1] .. id
   local f = redis.call('HMGET', key, 'token', 'state')
@@ -27,12 +27,12 @@ for i = 4, #ARGV, 6 do
     elseif outcome == 'retry' then
       local run_at = now + tonumber(ARGV[i + 5])
       redis.call('HSET', key, 'state', 'retrying', 'error', ARGV[i + 3], 'traceback', ARGV[i + 4],
-        'run_at', run_at, 'lane', 'scheduled')
+        'run_at', run_at, 'lane', 'scheduled', 'reason', ARGV[i + 6])
       redis.call('ZADD', KEYS[2], run_at, id)
       if earliest == nil or run_at < earliest then earliest = run_at end
     else
       redis.call('HSET', key, 'state', 'dead', 'error', ARGV[i + 3], 'traceback', ARGV[i + 4],
-        'reason', 'failed', 'finished_at', now)
+        'reason', ARGV[i + 6], 'finished_at', now)
       redis.call('ZADD', KEYS[3], now, id)
       redis.call('EXPIRE', key, ARGV[3])
     end
