@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test unit lint bench chaos clean
+.PHONY: install run test unit lint sdk-test bench chaos clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,15 @@ install: $(STAMP)
 run: install
 	$(VENV)/bin/bananas-server -c config/example.yaml
 
-test: install lint
+test: install lint sdk-test
 	$(PY) -m pytest -q tests
+
+SDK := sdks/typescript
+$(SDK)/node_modules/.package-lock.json: $(SDK)/package-lock.json
+	cd $(SDK) && npm ci --no-audit --no-fund
+
+sdk-test: $(SDK)/node_modules/.package-lock.json
+	cd $(SDK) && npm test
 
 unit: install
 	$(PY) -m pytest -q tests/unit
@@ -28,4 +35,4 @@ lint: install
 	$(VENV)/bin/mypy bananas
 
 clean:
-	rm -rf $(VENV) .bananas .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .bananas .pytest_cache .mypy_cache .ruff_cache $(SDK)/node_modules $(SDK)/dist $(SDK)/build

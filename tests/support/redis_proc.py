@@ -32,6 +32,7 @@ class RedisProcess:
         self.aof = aof
         self.extra = extra
         self.proc: subprocess.Popen[bytes] | None = None
+        self.paused = False
 
     @property
     def url(self) -> str:
@@ -44,6 +45,7 @@ class RedisProcess:
                 "--save", "", "--appendonly", "yes" if self.aof else "no", "--appendfsync", "everysec",
                 "--logfile", str(self.data_dir / "redis.log"), "--daemonize", "no", *self.extra]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.paused = False
         deadline = time.monotonic() + timeout
         client = redis.Redis(port=self.port, socket_timeout=1, socket_connect_timeout=1)
         try:
@@ -64,8 +66,31 @@ class RedisProcess:
         if self.proc and self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGKILL)
             self.proc.wait(10)
+        self.paused = False
+
+    def pause(self) -> None:
+        """SIGSTOP: the server keeps its sockets but answers nothing (a hung or swapped-out Redis)."""
+        if self.proc and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGSTOP)
+            self.paused = True
+
+    def resume(self) -> None:
+        """SIGCONT after :meth:`pause`; queued commands are then served in order."""
+        if self.proc and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGCONT)
+        self.paused = False
+
+    def config_set(self, name: str, value: str | int) -> None:
+        """``CONFIG SET name value`` on the running server (e.g. ``maxmemory``)."""
+        client = self.client(socket_timeout=5)
+        try:
+            client.config_set(name, value)
+        finally:
+            client.close()
 
     def stop(self) -> None:
+        if self.paused:
+            self.resume()  # a stopped process would hold SIGTERM until it is continued
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:

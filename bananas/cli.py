@@ -1,0 +1,135 @@
+"""The ``bananas`` command: submit jobs and look at queues from a shell.
+
+The Redis URL comes from ``--url``, else ``$REDIS_URL``, else the URL an embedded Redis
+wrote to ``.bananas/redis.url`` (so it works next to ``make run``), else localhost:6379.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .errors import BananasError
+
+DEFAULT_URL = "redis://127.0.0.1:6379/0"
+EMBEDDED_URL_FILE = Path(".bananas") / "redis.url"
+
+
+def default_url() -> str:
+    """Where the ``bananas`` command connects when ``--url`` is not given."""
+    if os.environ.get("REDIS_URL"):
+        return os.environ["REDIS_URL"]
+    if EMBEDDED_URL_FILE.is_file():
+        return EMBEDDED_URL_FILE.read_text().strip()
+    return DEFAULT_URL
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bananas", description="Submit and inspect Bananas jobs.")
+    parser.add_argument("--url", help=f"Redis URL (default: $REDIS_URL, .bananas/redis.url, {DEFAULT_URL})")
+    parser.add_argument("--namespace", default="bananas")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("submit", help="submit a job; prints its id")
+    p.add_argument("name")
+    p.add_argument("payload", nargs="?", default="{}", help="JSON object")
+    p.add_argument("--queue", default="default")
+    p.add_argument("--priority", default="normal", choices=("high", "normal", "low"))
+    p.add_argument("--delay", type=float, help="seconds from now")
+    p.add_argument("--count", type=int, default=1, help="submit this many copies in one round trip")
+    p.set_defaults(func=cmd_submit)
+
+    p = sub.add_parser("job", help="show a job")
+    p.add_argument("job_id")
+    p.add_argument("--queue")
+    p.set_defaults(func=cmd_job)
+
+    p = sub.add_parser("stats", help="lane depths and counters of a queue")
+    p.add_argument("--queue", default="default")
+    p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("workers", help="running worker processes")
+    p.set_defaults(func=cmd_workers)
+
+    p = sub.add_parser("config", help="print every setting with its environment variable and default")
+    p.set_defaults(func=cmd_config)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except BananasError as exc:
+        print(f"bananas: {exc}", file=sys.stderr)
+        return 1
+
+
+def _client(args: argparse.Namespace) -> Any:
+    from .client import Client
+
+    return Client(args.url or default_url(), namespace=args.namespace)
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    payload = orjson.loads(args.payload)
+    spec = {"name": args.name, "payload": payload, "queue": args.queue, "priority": args.priority,
+            "delay": args.delay}
+    with _client(args) as client:
+        for job_id in client.submit_jobs([spec] * args.count):
+            print(job_id)
+    return 0
+
+
+def cmd_job(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        info = client.get_job(args.job_id, args.queue)
+    _print_json(dataclasses.asdict(info))
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from .keys import LANES
+
+    with _client(args) as client:
+        k = client.broker.keys(args.queue)
+        pipe = client.redis.pipeline(transaction=False)
+        for lane in LANES:
+            pipe.llen(k.lane(lane))
+        pipe.zcard(k.delayed).zcard(k.inflight).zcard(k.dead).hgetall(k.stats)
+        *depths, delayed, inflight, dead, counters = pipe.execute()
+    _print_json({"queue": args.queue, "lanes": dict(zip(LANES, depths)), "delayed": delayed,
+                 "inflight": inflight, "dead": dead, "counters": {k: int(v) for k, v in counters.items()}})
+    return 0
+
+
+def cmd_workers(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        raw = client.redis.hgetall(client.broker.globals.workers)
+    _print_json([orjson.loads(v) for _, v in sorted(raw.items())])
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    from .config import reference
+
+    print(reference())
+    return 0
+
+
+def _print_json(value: Any) -> None:
+    def default(obj: Any) -> Any:
+        if isinstance(obj, datetime):
+            return obj.isoformat()
+        raise TypeError
+
+    sys.stdout.write(orjson.dumps(value, default=default, option=orjson.OPT_INDENT_2).decode() + "\n")

@@ -1,0 +1,1 @@
+"""Chaos harness: a breakable TCP proxy and an execution ledger outside Redis."""
