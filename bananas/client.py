@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +10,7 @@ import redis
 
 from .connection import ConnectionSettings, connect, translate_errors
 from .envelope import JobInfo, Limits, NewJob, job_info, prepare
-from .errors import InvalidJob, JobNotFound
+from .errors import HandlerNotFound, InvalidJob, JobNotFound, RedisUnavailable
 from .queue.broker import Broker
 
 SUBMIT_KEYS = frozenset(
@@ -25,6 +25,11 @@ class Client:
     patch before creating it. Errors: :class:`~bananas.InvalidJob` for bad input (nothing is
     sent), :class:`~bananas.RedisUnavailable` when Redis cannot be reached within
     ``socket_timeout``, :class:`~bananas.QueueFull` when Redis is at ``maxmemory``.
+
+    A submit whose connection breaks (reset, closed) is sent once more at once: the job id
+    is chosen here, before sending, so a submit Redis had already applied changes nothing.
+    A submit that timed out is not retried: the caller's time budget is spent. With
+    ``handlers`` (the job names the servers know) an unknown name is refused at the door.
     """
 
     def __init__(
@@ -35,9 +40,11 @@ class Client:
         socket_timeout: float = 5.0,
         limits: Limits | None = None,
         redis_client: redis.Redis | None = None,
+        handlers: Collection[str] | None = None,
     ) -> None:
         self.redis = redis_client or connect(ConnectionSettings(url, socket_timeout, socket_timeout))
         self.limits = limits or Limits()
+        self.handlers = frozenset(handlers) if handlers is not None else None
         self.broker = Broker(self.redis, namespace)
         self._known_queues: set[str] = set()
 
@@ -70,13 +77,13 @@ class Client:
         with Redis time). Submitting an existing ``job_id`` again changes nothing and
         returns the same id, so a retried submit never duplicates a job.
         """
+        self._check_handler(name)
         job = prepare(name, payload, limits=self.limits, priority=priority, queue=queue, delay=delay,
                       at=at, job_id=job_id, max_retries=max_retries, timeout=timeout)
-        with translate_errors("submit"):
-            if job.queue in self._known_queues:
-                self.broker.submit(job)
-            else:
-                self._submit_batch([job])
+        if job.queue in self._known_queues:
+            self._send("submit", lambda: self.broker.submit(job))
+        else:
+            self._send("submit", lambda: self._submit_batch([job]))
         return job.id
 
     def submit_jobs(self, specs: Iterable[Mapping[str, Any]]) -> list[str]:
@@ -86,9 +93,23 @@ class Client:
         """
         jobs = [self._prepare_spec(i, spec) for i, spec in enumerate(specs)]
         if jobs:
-            with translate_errors("submit_jobs"):
-                self._submit_batch(jobs)
+            self._send("submit_jobs", lambda: self._submit_batch(jobs))
         return [job.id for job in jobs]
+
+    def _send(self, operation: str, send: Callable[[], object]) -> None:
+        for attempt in (1, 2):
+            try:
+                with translate_errors(operation):
+                    send()
+                return
+            except RedisUnavailable as exc:
+                # Only a broken connection is worth a second try; a timeout spent the budget.
+                if attempt == 2 or not isinstance(exc.__cause__, redis.ConnectionError):
+                    raise
+
+    def _check_handler(self, name: object) -> None:
+        if self.handlers is not None and name not in self.handlers:
+            raise HandlerNotFound(f"no handler named {name!r} (known: {', '.join(sorted(self.handlers))})")
 
     def get_job(self, job_id: str, queue: str | None = None) -> JobInfo:
         """The job's state, attempts, last error and timestamps; raises JobNotFound.
@@ -123,6 +144,7 @@ class Client:
         unknown = set(spec) - SUBMIT_KEYS
         if unknown or "name" not in spec:
             raise InvalidJob(f"job spec #{index}: needs 'name'; unknown keys: {sorted(unknown)}")
+        self._check_handler(spec["name"])
         args = dict(spec)
         return prepare(args.pop("name"), args.pop("payload", None), limits=self.limits, **args)
 
