@@ -230,7 +230,8 @@ class Broker:
              pipe: redis.client.Pipeline | None) -> Any:
         if pipe is None:
             return script(keys, args)
-        return pipe.evalsha(script.sha, len(keys), *keys, *args)
+        # execute_command: redis-py refuses pipe.evalsha on a cluster pipeline, not EVALSHA itself
+        return pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
 
 
 def _delivery(queue: str, f: list[Any]) -> Delivery:
