@@ -144,7 +144,7 @@ class WorkerProcess:
             "pid": self.identity.pid, "scheduler": self.spec.scheduler, "queues": self.config.worker.queues,
             "pools": [{"id": p.spec.id, "lanes": list(p.spec.lanes), "concurrency": p.spec.concurrency,
                        "busy": p.busy, "completed": p.completed} for p in self.pools],
-            "held": self.book.count(), "heartbeat": time.time(),
+            "held": self.book.count(), "heartbeat": time.time(), "ready": self.ready(),
         }
 
     def _status_loop(self) -> None:

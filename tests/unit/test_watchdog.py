@@ -81,3 +81,18 @@ def test_backoff_logs_the_first_and_then_every_doubling_failure():
         noteworthy.append(backoff.noteworthy)
     assert [i + 1 for i, n in enumerate(noteworthy) if n] == [1, 2, 4, 8]
     assert backoff.succeeded() == 9 and backoff.failures == 0
+
+
+def test_worker_process_is_not_ready_while_a_loop_fails_to_reach_redis():
+    from bananas.config import load_config
+    from bananas.registry import Registry
+    from bananas.server.plan import plan
+    from bananas.server.process import WorkerProcess
+
+    config = load_config(None, {}, {"worker.mode": "thin"})
+    process = WorkerProcess(config, plan(config.worker)[0], Registry(), "redis://127.0.0.1:1/0")
+    assert process.ready()
+    process.heartbeat.backoff.failed()
+    assert not process.ready() and process.status()["ready"] is False
+    process.heartbeat.backoff.succeeded()
+    assert process.ready()
