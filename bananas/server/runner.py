@@ -97,8 +97,8 @@ class Runner:
             result = handler.func(payload, ctx)
             return Outcome(d.queue, d.id, d.token, "ok", _encode_result(result))
         except gevent.Timeout as exc:
-            if exc is not timer:
-                raise
+            if exc is not timer:  # the handler's own gevent.Timeout escaped it: a plain failure
+                return failure(d, max_retries, self.policy, _describe(exc), traceback.format_exc())
             error = f"JobTimeout: timed out after {timeout:g} s"
             return failure(d, max_retries, self.policy, error, reason="timeout")
         except Retry as exc:

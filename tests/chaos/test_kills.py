@@ -11,7 +11,7 @@ import time
 from tests.chaos.harness import Producer, children, percentile, rerun_latencies, wait_settled, work_specs, write_result
 
 KILL_CONFIG = {"worker": {"mode": "scaled", "normal_count": 3, "high_count": 0, "low_count": 0,
-                          "scheduled_count": 1, "normal_concurrency": 20, "lease_seconds": 5,
+                          "scheduled_count": 1, "normal_concurrency": 20, "prefetch": 4, "lease_seconds": 5,
                           "max_recoveries": 10}}
 LEASE = 5.0
 
