@@ -12,6 +12,7 @@ import json
 import math
 import os
 import random
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -103,13 +104,30 @@ class Producer(threading.Thread):
         while time.monotonic() < self.deadline:
             try:
                 ids = client.submit_jobs(chunk)
-                self.ledger.record_acknowledged(ids)
                 self.acknowledged += ids
+                record_with_retry(lambda ids=ids: self.ledger.record_acknowledged(ids), time.sleep)
                 return
             except RedisUnavailable:
                 self.failures += 1
                 time.sleep(0.1)
         raise AssertionError("producer gave up: Redis did not come back before the deadline")
+
+
+def record_with_retry(write: Callable[[], None], sleep: Callable[[float], None], tries: int = 100) -> int:
+    """Run a ledger write, retrying while SQLite says "database is locked".
+
+    Seen once in 150 SIGKILLs of ledger writers: a writer killed at the wrong moment can make
+    the next one meet SQLITE_BUSY without the busy handler. Returns the retries it took.
+    """
+    for attempt in range(tries):
+        try:
+            write()
+            return attempt
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == tries - 1:
+                raise
+            sleep(0.05)
+    return tries
 
 
 def work_specs(n: int, ms: tuple[int, int], rng: random.Random) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ import signal
 import time
 
 from bananas import job
+from tests.chaos.harness import record_with_retry
 from tests.chaos.ledger import Ledger
 
 _ledgers: dict[str, Ledger] = {}
@@ -15,7 +16,8 @@ def _record(ctx) -> None:
     path = os.environ["BANANAS_CHAOS_LEDGER"]
     if path not in _ledgers:
         _ledgers[path] = Ledger(path)
-    _ledgers[path].record_execution(ctx.job_id, ctx.attempt, str(os.getpid()))
+    book = _ledgers[path]
+    record_with_retry(lambda: book.record_execution(ctx.job_id, ctx.attempt, str(os.getpid())), time.sleep)
 
 
 @job("chaos_work")
