@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test unit lint sdk-test bench chaos clean
+.PHONY: install run test unit lint sdk-test readme bench chaos clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,14 @@ unit: install
 	$(PY) -m pytest -q tests/unit
 
 lint: install
-	$(VENV)/bin/ruff check bananas tests bench handlers
+	$(VENV)/bin/ruff check bananas tests bench handlers tools
 	$(VENV)/bin/mypy bananas
+
+readme: install
+	$(PY) tools/update_readme.py
+
+include bench/peers/peers.mk
+include bench/bench.mk
 
 clean:
 	rm -rf $(VENV) .bananas .pytest_cache .mypy_cache .ruff_cache $(SDK)/node_modules $(SDK)/dist $(SDK)/build

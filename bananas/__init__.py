@@ -10,6 +10,7 @@ from .errors import (
     ConfigError,
     HandlerNotFound,
     InvalidJob,
+    JobCancelled,
     JobFailed,
     JobNotFound,
     JobTimeout,
@@ -18,6 +19,7 @@ from .errors import (
     Reject,
     Retry,
 )
+from .periodic import periodic  # the function; it shadows the module name on purpose
 from .registry import JobContext, job
 
 if TYPE_CHECKING:
@@ -38,6 +40,7 @@ __all__ = [
     "Client",
     # writing handlers
     "job",
+    "periodic",
     "JobContext",
     "Retry",
     "Reject",
@@ -50,5 +53,6 @@ __all__ = [
     "InvalidJob",
     "JobNotFound",
     "JobFailed",
+    "JobCancelled",
     "JobTimeout",
 ]

@@ -11,7 +11,7 @@ import dataclasses
 import os
 import sys
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -59,9 +59,28 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("workers", help="running worker processes")
     p.set_defaults(func=cmd_workers)
 
+    add_control_commands(sub)
+
     p = sub.add_parser("config", help="print every setting with its environment variable and default")
     p.set_defaults(func=cmd_config)
     return parser
+
+
+def add_control_commands(sub: Any) -> None:
+    """Subcommands for schedules, pause/resume and cancel."""
+    p = sub.add_parser("schedules", help="periodic jobs with their last and next fire times")
+    p.set_defaults(func=cmd_schedules)
+
+    for name, helptext in (("pause", "stop workers taking jobs from a queue"),
+                           ("resume", "let workers take jobs from a paused queue again")):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("--queue", default="default")
+        p.set_defaults(func=cmd_pause, pause=name == "pause")
+
+    p = sub.add_parser("cancel", help="cancel a job; prints its state afterwards")
+    p.add_argument("job_id")
+    p.add_argument("--queue")
+    p.set_defaults(func=cmd_cancel)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,6 +135,37 @@ def cmd_workers(args: argparse.Namespace) -> int:
     with _client(args) as client:
         raw = client.redis.hgetall(client.broker.globals.workers)
     _print_json([orjson.loads(v) for _, v in sorted(raw.items())])
+    return 0
+
+
+def cmd_schedules(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        out = []
+        for name, text in sorted(client.redis.hgetall(client.broker.globals.cron).items()):
+            schedule = orjson.loads(text)
+            state = client.broker.cron_state(schedule.get("queue", "default"), name)
+            out.append({**schedule, **{k: _iso_ms(state.get(k)) for k in ("last_fire", "next_fire")}})
+    _print_json(out)
+    return 0
+
+
+def _iso_ms(value: str | None) -> str | None:
+    if not value:
+        return None
+    return datetime.fromtimestamp(int(value) / 1000, tz=timezone.utc).isoformat()
+
+
+def cmd_pause(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        changed = client.pause(args.queue) if args.pause else client.resume(args.queue)
+        paused = client.is_paused(args.queue)
+    _print_json({"queue": args.queue, "paused": paused, "changed": changed})
+    return 0
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        print(client.cancel(args.job_id, args.queue))
     return 0
 
 

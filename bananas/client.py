@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import redis
 
-from .connection import ConnectionSettings, connect, translate_errors
+from .connection import BLOCKING_MARGIN, ConnectionSettings, connect, translate_errors
 from .envelope import JobInfo, Limits, NewJob, job_info, prepare
-from .errors import HandlerNotFound, InvalidJob, JobNotFound, RedisUnavailable
-from .queue.broker import Broker
+from .errors import ConfigError, HandlerNotFound, InvalidJob, JobNotFound, RedisUnavailable
+from .queue.broker import Broker, Retention
+from .registry import Registry
+from .results import WAIT_CHUNK, ResultWaiter
+from .routing import Router
 
 SUBMIT_KEYS = frozenset(
-    {"name", "payload", "priority", "queue", "delay", "at", "job_id", "max_retries", "timeout"}
+    {"name", "payload", "priority", "queue", "delay", "at", "job_id", "max_retries", "timeout",
+     "unique_for", "unique_key"}
 )
 
 
@@ -26,10 +33,18 @@ class Client:
     sent), :class:`~bananas.RedisUnavailable` when Redis cannot be reached within
     ``socket_timeout``, :class:`~bananas.QueueFull` when Redis is at ``maxmemory``.
 
+    Routing: ``routes`` (pattern → queue, as the YAML ``routes:`` section) and ``handlers``
+    (a :class:`~bananas.registry.Registry`, for the ``@job(queue=, priority=)`` defaults) let
+    the client pick a job's queue and priority; without them jobs go to ``default`` at
+    ``normal`` unless the call says otherwise. ``max_waiters`` bounds the connections that
+    ``get_result`` may hold while it blocks. ``retention`` is how long a job cancelled by
+    this client is kept (the dead retention; ``from_config`` takes the servers').
+
     A submit whose connection breaks (reset, closed) is sent once more at once: the job id
     is chosen here, before sending, so a submit Redis had already applied changes nothing.
     A submit that timed out is not retried: the caller's time budget is spent. With
-    ``handlers`` (the job names the servers know) an unknown name is refused at the door.
+    ``known_handlers`` (the job names the servers know) an unknown name is refused at the
+    door with :class:`~bananas.HandlerNotFound`.
     """
 
     def __init__(
@@ -40,16 +55,47 @@ class Client:
         socket_timeout: float = 5.0,
         limits: Limits | None = None,
         redis_client: redis.Redis | None = None,
-        handlers: Collection[str] | None = None,
+        routes: Mapping[str, str] | Iterable[tuple[str, str]] = (),
+        handlers: Registry | None = None,
+        max_waiters: int = 50,
+        retention: Retention | None = None,
+        known_handlers: Collection[str] | None = None,
     ) -> None:
-        self.redis = redis_client or connect(ConnectionSettings(url, socket_timeout, socket_timeout))
+        settings = ConnectionSettings(url, socket_timeout, socket_timeout)
+        self.redis = redis_client or connect(settings)
         self.limits = limits or Limits()
-        self.handlers = frozenset(handlers) if handlers is not None else None
-        self.broker = Broker(self.redis, namespace)
+        self.broker = Broker(self.redis, namespace, retention)
+        self.router = Router(routes, handlers)
+        self._settings = settings if redis_client is None else None
+        self._max_waiters = max_waiters
+        self._waiter: ResultWaiter | None = None
         self._known_queues: set[str] = set()
+        self.known_handlers = frozenset(known_handlers) if known_handlers is not None else None
+
+    @classmethod
+    def from_config(cls, path: str | Path | None = None, *, environ: Mapping[str, str] | None = None,
+                    load_handlers: bool = False, **kwargs: Any) -> Client:
+        """A client set up like the servers of config file ``path`` (plus ``environ``).
+
+        It takes the Redis URL, namespace, limits and ``routes``; with ``load_handlers`` it
+        also imports the handler modules, so their ``@job`` queue/priority defaults apply.
+        """
+        from .config import load_config
+        from .registry import load_registry
+
+        config = load_config(path, os.environ if environ is None else environ)
+        if not config.redis.url:
+            raise ConfigError("redis.url: a client needs the URL of the servers' Redis")
+        handlers = load_registry(config.handlers.paths, config.handlers.modules) if load_handlers else None
+        limits = Limits(config.limits.max_payload_bytes, config.limits.max_depth)
+        retention = Retention(config.retention.succeeded_seconds, config.retention.dead_seconds)
+        return cls(config.redis.url, namespace=config.redis.namespace, socket_timeout=config.redis.socket_timeout,
+                   limits=limits, routes=config.routes, handlers=handlers, retention=retention, **kwargs)
 
     def close(self) -> None:
-        """Release the connection pool."""
+        """Release the connection pools."""
+        if self._waiter is not None:
+            self._waiter.blocking.close()
         self.redis.close()
 
     def __enter__(self) -> Client:
@@ -63,28 +109,35 @@ class Client:
         name: str,
         payload: Mapping[str, Any] | None = None,
         *,
-        priority: str = "normal",
-        queue: str = "default",
+        priority: str | None = None,
+        queue: str | None = None,
         delay: float | None = None,
         at: datetime | float | None = None,
         job_id: str | None = None,
         max_retries: int | None = None,
         timeout: float | None = None,
+        unique_for: float | None = None,
+        unique_key: str | None = None,
     ) -> str:
         """Submit one job; returns its id once Redis has it (one round trip).
 
         ``delay`` is seconds from now, ``at`` an aware datetime or epoch seconds (compared
         with Redis time). Submitting an existing ``job_id`` again changes nothing and
-        returns the same id, so a retried submit never duplicates a job.
+        returns the same id, so a retried submit never duplicates a job. ``queue`` and
+        ``priority`` default to the client's routes and handler defaults (see the class).
+        With ``unique_for`` (seconds; key ``unique_key``, else name + payload), a submit
+        while an equal job is pending or running returns that job's id and enqueues nothing.
         """
         self._check_handler(name)
+        queue, priority = self.router.resolve(name, queue, priority)
         job = prepare(name, payload, limits=self.limits, priority=priority, queue=queue, delay=delay,
-                      at=at, job_id=job_id, max_retries=max_retries, timeout=timeout)
+                      at=at, job_id=job_id, max_retries=max_retries, timeout=timeout,
+                      unique_for=unique_for, unique_key=unique_key)
         if job.queue in self._known_queues:
-            self._send("submit", lambda: self.broker.submit(job))
+            reply = self._send("submit", lambda: self.broker.submit(job))
         else:
-            self._send("submit", lambda: self._submit_batch([job]))
-        return job.id
+            (reply,) = self._send("submit", lambda: self._submit_batch([job]))
+        return str(reply[2])
 
     def submit_jobs(self, specs: Iterable[Mapping[str, Any]]) -> list[str]:
         """Submit many jobs in one round trip; each spec holds ``submit_job``'s arguments.
@@ -92,24 +145,79 @@ class Client:
         Every spec is validated before anything is sent: one bad spec sends nothing.
         """
         jobs = [self._prepare_spec(i, spec) for i, spec in enumerate(specs)]
-        if jobs:
-            self._send("submit_jobs", lambda: self._submit_batch(jobs))
-        return [job.id for job in jobs]
+        if not jobs:
+            return []
+        replies = self._send("submit_jobs", lambda: self._submit_batch(jobs))
+        return [str(reply[2]) for reply in replies]
 
-    def _send(self, operation: str, send: Callable[[], object]) -> None:
+    def _send(self, operation: str, send: Callable[[], Any]) -> Any:
         for attempt in (1, 2):
             try:
                 with translate_errors(operation):
-                    send()
-                return
+                    return send()
             except RedisUnavailable as exc:
                 # Only a broken connection is worth a second try; a timeout spent the budget.
                 if attempt == 2 or not isinstance(exc.__cause__, redis.ConnectionError):
                     raise
+        raise AssertionError("unreachable")
 
     def _check_handler(self, name: object) -> None:
-        if self.handlers is not None and name not in self.handlers:
-            raise HandlerNotFound(f"no handler named {name!r} (known: {', '.join(sorted(self.handlers))})")
+        if self.known_handlers is not None and name not in self.known_handlers:
+            known = ", ".join(sorted(self.known_handlers))
+            raise HandlerNotFound(f"no handler named {name!r} (known: {known})")
+
+    def submit_and_wait(self, name: str, payload: Mapping[str, Any] | None = None, *,
+                        timeout: float = 30.0, **options: Any) -> Any:
+        """Submit a job and block (without polling) until its result, RPC style.
+
+        ``options`` are ``submit_job``'s. Raises JobFailed, JobCancelled, or JobTimeout
+        after ``timeout`` seconds (the job itself keeps going).
+        """
+        queue, priority = self.router.resolve(name, options.pop("queue", None), options.pop("priority", None))
+        job_id = self.submit_job(name, payload, queue=queue, priority=priority, **options)
+        return self.get_result(job_id, timeout=timeout, queue=queue)
+
+    def get_result(self, job_id: str, timeout: float | None = None, queue: str | None = None) -> Any:
+        """The job's return value once it succeeded; raises its error if it did not.
+
+        Without ``timeout`` the job must have ended already; with one, the call blocks in
+        Redis (no polling) until the job ends or ``timeout`` seconds pass. Raises
+        JobNotFound, JobFailed (dead; ``error`` and ``traceback``), JobCancelled, JobTimeout.
+        """
+        with translate_errors("get_result"):
+            name = queue or self._queue_of(job_id)
+            return self._result_waiter().result(name, job_id, timeout)
+
+    def cancel(self, job_id: str, queue: str | None = None) -> str:
+        """Cancel a job; returns its state afterwards.
+
+        ``cancelled``: it was waiting and will never run. ``cancelling``: it is running; its
+        handler sees ``ctx.cancelled`` and is stopped after the servers' grace period, then
+        it ends ``cancelled``. A job that had already ended keeps its state (returned).
+        Raises JobNotFound.
+        """
+        with translate_errors("cancel"):
+            state = self.broker.cancel(queue or self._queue_of(job_id), job_id)
+        if state == "missing":
+            raise JobNotFound(f"no job {job_id}" + (f" in queue {queue}" if queue else ""))
+        return state
+
+    def pause(self, queue: str = "default") -> bool:
+        """Stop workers taking jobs from ``queue`` (running jobs finish); survives restarts.
+
+        Returns False if it was paused already.
+        """
+        with translate_errors("pause"):
+            return self.broker.set_paused(queue, True)
+
+    def resume(self, queue: str = "default") -> bool:
+        """Let workers take jobs from ``queue`` again; False if it was not paused."""
+        with translate_errors("resume"):
+            return self.broker.set_paused(queue, False)
+
+    def is_paused(self, queue: str = "default") -> bool:
+        with translate_errors("is_paused"):
+            return self.broker.is_paused(queue)
 
     def get_job(self, job_id: str, queue: str | None = None) -> JobInfo:
         """The job's state, attempts, last error and timestamps; raises JobNotFound.
@@ -124,7 +232,7 @@ class Client:
         raise JobNotFound(f"no job {job_id}" + (f" in queue {queue}" if queue else ""))
 
     def revive_job(self, job_id: str, queue: str | None = None) -> None:
-        """Send a dead job back to work (its lane, fresh attempts); raises JobNotFound.
+        """Send a dead job back to work (its lane, fresh attempts).
 
         Raises :class:`~bananas.JobNotFound` when the job is not in a dead set (or its data has
         expired after ``retention.dead_seconds``).
@@ -134,6 +242,21 @@ class Client:
                 if self.broker.revive(name, job_id) == 1:
                     return
         raise JobNotFound(f"no dead job {job_id}" + (f" in queue {queue}" if queue else ""))
+
+    def _queue_of(self, job_id: str) -> str:
+        for name in self._candidate_queues(None):
+            if self.redis.exists(self.broker.keys(name).job(job_id)):
+                return name
+        raise JobNotFound(f"no job {job_id}")
+
+    def _result_waiter(self) -> ResultWaiter:
+        if self._waiter is None:
+            if self._settings is None:
+                blocking = _blocking_twin(self.redis, self._max_waiters)
+            else:
+                blocking = connect(self._settings, block_timeout=WAIT_CHUNK, max_connections=self._max_waiters)
+            self._waiter = ResultWaiter(self.broker, blocking, self._max_waiters)
+        return self._waiter
 
     def _candidate_queues(self, queue: str | None) -> list[str]:
         if queue is not None:
@@ -146,16 +269,49 @@ class Client:
             raise InvalidJob(f"job spec #{index}: needs 'name'; unknown keys: {sorted(unknown)}")
         self._check_handler(spec["name"])
         args = dict(spec)
-        return prepare(args.pop("name"), args.pop("payload", None), limits=self.limits, **args)
+        name = args.pop("name")
+        args["queue"], args["priority"] = self.router.resolve(name, args.get("queue"), args.get("priority"))
+        return prepare(name, args.pop("payload", None), limits=self.limits, **args)
 
-    def _submit_batch(self, jobs: list[NewJob]) -> None:
+    def _submit_batch(self, jobs: list[NewJob]) -> list[Any]:
+        """Submit in one round trip; one ``[created, state, id]`` reply per job, in order.
+
+        Jobs of one queue go in one ``submit_many`` call (per chunk); a lone job, and every
+        unique job (its key is checked by ``submit``), goes in its own ``submit`` call.
+        """
         new_queues = {job.queue for job in jobs} - self._known_queues
+        by_queue: dict[str, list[int]] = {}
+        singles: list[int] = []
+        for i, job in enumerate(jobs):
+            (singles if job.unique_key is not None else by_queue.setdefault(job.queue, [])).append(i)
+        for queue in [q for q, idx in by_queue.items() if len(idx) == 1]:
+            singles += by_queue.pop(queue)
+        calls: list[tuple[bool, list[int]]] = []  # (many?, job indexes) per reply, in order
 
         def build(pipe: redis.client.Pipeline) -> None:
+            calls.clear()
             if new_queues:
                 pipe.sadd(self.broker.globals.queues, *new_queues)
-            for job in jobs:
-                self.broker.submit(job, pipe)
+            for i in singles:
+                self.broker.submit(jobs[i], pipe)
+                calls.append((False, [i]))
+            for queue, idx in by_queue.items():
+                sizes = self.broker.submit_many(queue, [jobs[i] for i in idx], pipe)
+                for start, size in zip(itertools.accumulate([0, *sizes]), sizes):
+                    calls.append((True, idx[start:start + size]))
 
-        self.broker.run_pipeline(build)
+        replies = self.broker.run_pipeline(build)
         self._known_queues |= new_queues
+        out: list[Any] = [None] * len(jobs)
+        for (many, idx), reply in zip(calls, replies[1:] if new_queues else replies):
+            for i, item in zip(idx, reply if many else [reply]):
+                out[i] = item
+        return out
+
+
+def _blocking_twin(client: redis.Redis, max_connections: int) -> redis.Redis:
+    """A client on the same server as ``client`` whose socket timeout outlasts a result wait."""
+    pool = client.connection_pool
+    kwargs = {**pool.connection_kwargs, "socket_timeout": WAIT_CHUNK + BLOCKING_MARGIN}
+    return redis.Redis(connection_pool=redis.ConnectionPool(
+        connection_class=pool.connection_class, max_connections=max_connections, **kwargs))

@@ -95,6 +95,15 @@ class WorkerConfig:
     scheduler_interval: float = setting(
         1.0, "Longest sleep of the scheduler between checks for due jobs and lost leases.", minimum=0.05
     )
+    cancel_grace_seconds: float = setting(
+        5.0, "After a running job is cancelled (ctx.cancelled set), how long it may still run "
+        "before its handler is killed.", minimum=0.0
+    )
+    cron: bool = setting(True, "Run the periodic-job (cron) loop in this server's scheduler process.")
+    cron_grace_seconds: float = setting(
+        60.0, "A periodic fire found this late is still submitted; an older one counts as missed "
+        "(its schedule's missed policy decides).", minimum=1.0
+    )
 
 
 @dataclass(frozen=True)
@@ -128,6 +137,14 @@ class Config:
     retention: RetentionConfig = dataclasses.field(default_factory=RetentionConfig)
     limits: LimitsConfig = dataclasses.field(default_factory=LimitsConfig)
     logging: LogConfig = dataclasses.field(default_factory=LogConfig)
+    routes: dict[str, str] = setting(
+        {}, "Job name or glob pattern → queue, first match in file order (e.g. image.*: gpu). "
+        "A per-call queue= overrides it."
+    )
+    cron: list[dict[str, Any]] = setting(
+        [], "Periodic jobs: entries with name, job, cron or every, and optionally tz, payload, "
+        "queue, priority, missed (skip or run_once)."
+    )
 
 
 def load_config(

@@ -6,10 +6,11 @@ so the client (at the door) and the worker (on receipt) apply the same rules.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import os
 import re
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -24,6 +25,7 @@ BIG_INT = re.compile(r"\d{20}")
 """20 digits in a row: maybe an integer beyond 64 bits, which orjson would turn into a float."""
 STATES = ("queued", "scheduled", "active", "succeeded", "retrying", "dead", "cancelled")
 MAX_NAME_LENGTH = 200
+_BAD_NAME_CHAR = re.compile(r"[{}\s]")
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,8 @@ class NewJob:
     timeout: float | None
     delay_ms: int | None
     at_ms: int | None
+    unique_key: str | None = None
+    unique_for: int | None = None
 
 
 @dataclass(slots=True)
@@ -90,15 +94,15 @@ class JobInfo:
 
 
 def new_job_id() -> str:
-    """A random 128-bit job id as 32 hex characters."""
-    return uuid.uuid4().hex
+    """A random 128-bit job id as 32 hex characters (from the OS's CSPRNG, like uuid4)."""
+    return os.urandom(16).hex()
 
 
 def check_name(kind: str, value: object) -> str:
     """A job, queue or handler name: non-empty text without braces (they would break hash tags)."""
     if not isinstance(value, str) or not value or len(value) > MAX_NAME_LENGTH:
         raise InvalidJob(f"{kind} must be a non-empty string of at most {MAX_NAME_LENGTH} characters")
-    if "{" in value or "}" in value or any(c.isspace() for c in value):
+    if _BAD_NAME_CHAR.search(value):
         raise InvalidJob(f"{kind} {value!r} must not contain braces or white space")
     return value
 
@@ -198,8 +202,15 @@ def prepare(
     job_id: str | None = None,
     max_retries: int | None = None,
     timeout: float | None = None,
+    unique_for: float | None = None,
+    unique_key: str | None = None,
 ) -> NewJob:
-    """Validate one submission and turn it into a :class:`NewJob`; raises InvalidJob."""
+    """Validate one submission and turn it into a :class:`NewJob`; raises InvalidJob.
+
+    ``unique_for`` (seconds) makes the job unique: while a job with the same unique key is
+    pending or running, submitting returns that job's id instead. The key is ``unique_key``,
+    or by default a digest of the name and the payload.
+    """
     if priority not in PRIORITIES:
         raise InvalidJob(f"priority must be one of {', '.join(PRIORITIES)}, not {priority!r}")
     if delay is not None and at is not None:
@@ -210,17 +221,31 @@ def prepare(
         raise InvalidJob("timeout must be a positive number of seconds")
     if delay is not None and delay < 0:
         raise InvalidJob("delay must not be negative")
+    if unique_key is not None and unique_for is None:
+        raise InvalidJob("unique_key needs unique_for: the seconds the key is held at most")
+    if unique_for is not None and not (isinstance(unique_for, (int, float)) and unique_for >= 1):
+        raise InvalidJob("unique_for must be a number of seconds, at least 1")
+    encoded = encode_payload(payload, limits)
+    if unique_for is not None and unique_key is None:
+        unique_key = hashlib.sha1(f"{name}\0{canonical(payload)}".encode()).hexdigest()
     return NewJob(
         id=check_name("job id", job_id) if job_id is not None else new_job_id(),
         name=check_name("job name", name),
-        payload=encode_payload(payload, limits),
+        payload=encoded,
         queue=check_name("queue", queue),
         priority=priority,
         max_retries=max_retries,
         timeout=timeout,
         delay_ms=round(delay * 1000) if delay is not None else None,
         at_ms=_epoch_ms(at) if at is not None else None,
+        unique_key=check_name("unique_key", unique_key) if unique_key is not None else None,
+        unique_for=None if unique_for is None else int(unique_for),
     )
+
+
+def canonical(payload: Mapping[str, Any] | None) -> str:
+    """The payload as JSON with sorted keys: equal payloads give equal text."""
+    return orjson.dumps(dict(payload or {}), option=orjson.OPT_SORT_KEYS).decode()
 
 
 def _epoch_ms(at: datetime | float) -> int:

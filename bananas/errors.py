@@ -41,6 +41,14 @@ class JobFailed(BananasError):
         self.traceback = traceback
 
 
+class JobCancelled(BananasError):
+    """The job was cancelled (``Client.cancel``) before it could finish."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"job {job_id} was cancelled")
+        self.job_id = job_id
+
+
 class JobTimeout(BananasError):
     """A handler ran past its ``timeout``, or a wait for a result ran out."""
 

@@ -66,6 +66,39 @@ class QueueKeys:
         """HASH of one job: envelope fields, state, attempts, token, result, error."""
         return f"{self.tag}:job:{job_id}"
 
+    @property
+    def paused(self) -> str:
+        """Present while the queue is paused: dequeue hands out nothing (one EXISTS)."""
+        return f"{self.tag}:paused"
+
+    @property
+    def unique_prefix(self) -> str:
+        return f"{self.tag}:unique:"
+
+    def unique(self, key: str) -> str:
+        """STRING holding the id of the pending job that owns a unique key (TTL unique_for)."""
+        return f"{self.tag}:unique:{key}"
+
+    @property
+    def done_prefix(self) -> str:
+        return f"{self.tag}:done:"
+
+    def done(self, job_id: str) -> str:
+        """LIST a finished job's marker is pushed to when someone waits for its result."""
+        return f"{self.tag}:done:{job_id}"
+
+    @property
+    def cancel_prefix(self) -> str:
+        return f"{self.tag}:cancel:"
+
+    def cancel(self, owner: str) -> str:
+        """LIST of ids of running jobs the worker process ``owner`` is asked to cancel."""
+        return f"{self.tag}:cancel:{owner}"
+
+    def cron(self, name: str) -> str:
+        """HASH of one schedule's state: last_fire, next_fire (epoch ms), updated_at."""
+        return f"{self.tag}:cron:{name}"
+
 
 @dataclass(frozen=True)
 class GlobalKeys:
@@ -82,3 +115,8 @@ class GlobalKeys:
     def workers(self) -> str:
         """HASH worker process id → JSON status (host, pid, pools, heartbeat)."""
         return f"{self.namespace}:workers"
+
+    @property
+    def cron(self) -> str:
+        """HASH schedule name → JSON definition; its state lives in its queue's ``cron(name)``."""
+        return f"{self.namespace}:cron"

@@ -18,6 +18,8 @@ from ..envelope import Delivery, NewJob
 from ..keys import LANES, PRIORITIES, GlobalKeys, QueueKeys
 
 DELIVERY_FIELDS = 9
+SUBMIT_MANY_CHUNK = 1000
+"""Jobs per ``submit_many`` script call: bounds how long one call holds Redis (a few ms)."""
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,7 @@ class Outcome:
     queue: str
     id: str
     token: str
-    kind: str  # "ok" | "retry" | "dead"
+    kind: str  # "ok" | "retry" | "dead" | "cancelled"
     data: str  # result JSON, or the error text
     traceback: str = ""
     delay_ms: int = 0
@@ -56,6 +58,21 @@ class RecoverResult:
 
 
 @dataclass(frozen=True)
+class CronFire:
+    """One check-and-set of a schedule's last fire, with the jobs it submits."""
+
+    schedule: str
+    queue: str
+    job: str
+    payload: str
+    priority: str
+    expected_last: int | None
+    new_last: int | None
+    next_fire: int
+    job_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Retention:
     succeeded_seconds: int = 86400
     dead_seconds: int = 604800
@@ -76,15 +93,22 @@ class Broker:
         self.globals = GlobalKeys(namespace)
         self._keys: dict[str, QueueKeys] = {}
         self._submit = client.register_script(_load("submit"))
+        self._submit_many = client.register_script(_load("submit_many"))
         self._dequeue = client.register_script(_load("dequeue"))
         self._settle = client.register_script(_load("settle"))
         self._promote = client.register_script(_load("promote"))
         self._extend = client.register_script(_load("extend"))
         self._release = client.register_script(_load("release"))
+        self._cancel = client.register_script(_load("cancel"))
+        self._wait = client.register_script(_load("wait"))
+        self._pause = client.register_script(_load("pause"))
+        self._cron_fire = client.register_script(_load("cron_fire"))
+        self._submit_many = client.register_script(_load("submit_many"))
         self._recover = client.register_script(_load("recover"))
         self._revive = client.register_script(_load("revive"))
         self._scripts = [self._submit, self._dequeue, self._settle, self._promote, self._extend,
-                         self._release, self._recover, self._revive]
+                         self._release, self._cancel, self._wait, self._pause, self._cron_fire,
+                         self._submit_many, self._recover, self._revive]
 
     def load_scripts(self) -> None:
         """Load every script into Redis (after a restart its script cache is empty)."""
@@ -125,13 +149,40 @@ class Broker:
     # -- submitting ---------------------------------------------------------------------
 
     def submit(self, job: NewJob, pipe: redis.client.Pipeline | None = None) -> Any:
-        """Write a new job (idempotent on its id). Returns ``[created, state]``."""
+        """Write a new job (idempotent on its id, and on its unique key while that is held).
+
+        Returns ``[created, state, id]``; ``id`` is the unique key's owner when it refused.
+        """
         k = self.keys(job.queue)
         keys = [k.job(job.id), k.lane(job.priority), k.wake(job.priority), k.delayed,
                 k.scheduler_wake, k.stats]
         args = [job.id, job.name, job.payload, job.queue, job.priority,
                 _opt(job.max_retries), _opt(job.timeout), _opt(job.delay_ms), _opt(job.at_ms)]
+        if job.unique_key is not None:
+            keys.append(k.unique(job.unique_key))
+            args += [job.unique_for, k.job_prefix]
         return self._run(self._submit, keys, args, pipe)
+
+    def submit_many(self, queue: str, jobs: Sequence[NewJob], pipe: redis.client.Pipeline) -> list[int]:
+        """Queue on ``pipe`` the writes of many new jobs of ``queue`` (none of them unique: unique
+        jobs go through :meth:`submit`), up to :data:`SUBMIT_MANY_CHUNK` per script call.
+
+        Each call replies with ``[created, state, id]`` per job, like ``submit``. Returns how
+        many jobs each queued call covers, in order.
+        """
+        k = self.keys(queue)
+        keys = [k.stats, k.delayed, k.scheduler_wake, *self._lane_keys(k, PRIORITIES)]
+        sha = self._submit_many.sha
+        sizes = []
+        for start in range(0, len(jobs), SUBMIT_MANY_CHUNK):
+            chunk = jobs[start:start + SUBMIT_MANY_CHUNK]
+            args: list[Any] = [k.job_prefix, queue]
+            for j in chunk:
+                args += (j.id, j.name, j.payload, j.priority, _opt(j.max_retries), _opt(j.timeout),
+                         _opt(j.delay_ms), _opt(j.at_ms))
+            pipe.execute_command("EVALSHA", sha, len(keys), *keys, *args)  # cluster pipelines refuse .evalsha
+            sizes.append(len(chunk))
+        return sizes
 
     # -- working ------------------------------------------------------------------------
 
@@ -139,7 +190,7 @@ class Broker:
                 owner: str) -> list[Delivery]:
         """Take up to ``count`` jobs from ``lanes`` (in order), each leased for ``lease_ms``."""
         k = self.keys(queue)
-        keys = [k.inflight, k.dead, k.stats, *self._lane_keys(k, lanes)]
+        keys = [k.inflight, k.dead, k.stats, k.paused, *self._lane_keys(k, lanes)]
         flat = self._dequeue(keys, [count, lease_ms, owner, k.job_prefix, self.retention.dead_seconds])
         return [_delivery(queue, flat[i:i + DELIVERY_FIELDS]) for i in range(0, len(flat), DELIVERY_FIELDS)]
 
@@ -155,7 +206,8 @@ class Broker:
     def settle(self, outcomes: Sequence[Outcome], pipe: redis.client.Pipeline | None = None) -> Any:
         """Record outcomes (all of one queue). Returns 1 per settled job, 0 per stale token."""
         k = self.keys(outcomes[0].queue)
-        args: list[Any] = [k.job_prefix, self.retention.succeeded_seconds, self.retention.dead_seconds]
+        args: list[Any] = [k.job_prefix, self.retention.succeeded_seconds, self.retention.dead_seconds,
+                           k.done_prefix]
         for o in outcomes:
             args += [o.id, o.token, o.kind, o.data, o.traceback, o.delay_ms, o.reason]
         return self._run(self._settle, [k.inflight, k.delayed, k.dead, k.stats, k.scheduler_wake], args, pipe)
@@ -171,10 +223,10 @@ class Broker:
     def release(self, queue: str, held: Sequence[tuple[str, str]]) -> int:
         """Hand back taken but unstarted deliveries to the front of their lanes."""
         k = self.keys(queue)
-        args: list[Any] = [k.job_prefix]
+        args: list[Any] = [k.job_prefix, self.retention.dead_seconds, k.done_prefix]
         for job_id, token in held:
             args += [job_id, token]
-        return int(self._release([k.inflight, *self._lane_keys(k)], args))
+        return int(self._release([k.inflight, *self._lane_keys(k), k.stats], args))
 
     def recover_owner(self, queue: str, owner: str, suspects: Iterable[str] | None,
                       max_recoveries: int = 3) -> RecoverResult:
@@ -186,8 +238,8 @@ class Broker:
         """
         k = self.keys(queue)
         args: list[Any] = [k.job_prefix, owner, max_recoveries, self.retention.dead_seconds,
-                           "1" if suspects is None else "0", *(suspects or ())]
-        r = self._recover([k.inflight, k.dead, k.stats, *self._lane_keys(k)], args)
+                           k.done_prefix, "1" if suspects is None else "0", *(suspects or ())]
+        r = self._recover([k.inflight, k.dead, k.stats, *self._lane_keys(k), k.paused], args)
         return RecoverResult(int(r[0]), int(r[1]), int(r[2]))
 
     def revive(self, queue: str, job_id: str) -> int:
@@ -205,14 +257,72 @@ class Broker:
     def promote(self, queue: str, batch: int = 1000, max_recoveries: int = 3) -> PromoteResult:
         """Move due delayed jobs to the scheduled lane and recover expired leases."""
         k = self.keys(queue)
-        keys = [k.delayed, k.inflight, k.dead, k.stats, *self._lane_keys(k)]
-        r = self._promote(keys, [k.job_prefix, batch, self.retention.dead_seconds, max_recoveries])
+        keys = [k.delayed, k.inflight, k.dead, k.stats, *self._lane_keys(k), k.paused]
+        r = self._promote(keys, [k.job_prefix, batch, self.retention.dead_seconds, max_recoveries,
+                                 k.done_prefix])
         return PromoteResult(int(r[0]), int(r[1]), int(r[2]), int(r[3]),
                              None if int(r[4]) < 0 else int(r[4]), None if int(r[5]) < 0 else int(r[5]))
 
     def wait_for_schedule(self, blocking: redis.Redis, queue: str, timeout: float) -> bool:
         """Sleep in Redis until a job is delayed to before the next check, or ``timeout``."""
         return blocking.blpop([self.keys(queue).scheduler_wake], timeout=timeout) is not None
+
+    # -- controlling --------------------------------------------------------------------
+
+    def cancel(self, queue: str, job_id: str, cancel_list_ttl: int = 3600) -> str:
+        """Cancel a job (see ``cancel.lua``); returns its state afterwards."""
+        k = self.keys(queue)
+        keys = [k.job(job_id), k.delayed, k.stats, k.done(job_id),
+                *(k.lane(lane) for lane in LANES)]
+        return str(self._cancel(keys, [job_id, self.retention.dead_seconds, k.cancel_prefix,
+                                       cancel_list_ttl]))
+
+    def wait_for_cancel(self, blocking: redis.Redis, queue: str, owner: str,
+                        timeout: float) -> str | None:
+        """Block until a running job of ``owner`` is cancelled; returns its id, or None."""
+        reply = blocking.blpop([self.keys(queue).cancel(owner)], timeout=timeout)
+        return None if reply is None else str(reply[1])
+
+    def set_paused(self, queue: str, paused: bool) -> bool:
+        """Pause or resume ``queue``; True when that changed something."""
+        k = self.keys(queue)
+        return bool(self._pause([k.paused, *self._lane_keys(k)], ["1" if paused else "0"]))
+
+    def is_paused(self, queue: str) -> bool:
+        return bool(self.redis.exists(self.keys(queue).paused))
+
+    # -- results ------------------------------------------------------------------------
+
+    def watch(self, queue: str, job_id: str) -> list[str]:
+        """Register interest in a job's end (``wait.lua``): ``[]`` missing, ``[state]`` not
+        ended yet, ``[state, result, error, traceback]`` ended."""
+        return [str(x) for x in self._wait([self.keys(queue).job(job_id)], [])]
+
+    def wait_for_end(self, blocking: redis.Redis, queue: str, job_id: str, timeout: float) -> bool:
+        """Block until the job's done marker exists or ``timeout``; True when it does.
+
+        BLMOVE rotates the marker onto the same list, so every waiter of the job wakes and the
+        marker stays for later ones (the list expires with the job).
+        """
+        done = self.keys(queue).done(job_id)
+        # redis-py types the timeout as int; Redis takes fractional seconds (6.0+).
+        return blocking.blmove(done, done, timeout, "RIGHT", "LEFT") is not None  # type: ignore[arg-type]
+
+    # -- periodic jobs ------------------------------------------------------------------
+
+    def cron_fire(self, fire: CronFire) -> tuple[bool, int | str]:
+        """Run ``cron_fire.lua``; ``(True, jobs created)`` or ``(False, current last fire)``."""
+        k = self.keys(fire.queue)
+        keys = [k.cron(fire.schedule), k.lane(fire.priority), k.wake(fire.priority), k.stats]
+        args: list[Any] = [_opt(fire.expected_last), _opt(fire.new_last), fire.next_fire, k.job_prefix,
+                fire.job, fire.payload, fire.queue, fire.priority, *fire.job_ids]
+        won, value = self._cron_fire(keys, args)
+        return bool(won), (int(value) if won else str(value))
+
+    def cron_state(self, queue: str, schedule: str) -> dict[str, str]:
+        """The stored state of one schedule (``last_fire``, ``next_fire``, ``updated_at``)."""
+        state: dict[str, str] = self.redis.hgetall(self.keys(queue).cron(schedule))  # type: ignore[assignment]
+        return state
 
     # -- reading ------------------------------------------------------------------------
 

@@ -12,9 +12,12 @@ import redis
 
 from ..config import Config, load_config
 from ..connection import ConnectionSettings, connect
+from ..cron import Schedule
 from ..errors import BananasError, ConfigError
 from ..queue.broker import Broker, Retention
 from ..registry import Registry, load_registry
+from ..routing import parse_routes
+from .cron_loop import load_schedules
 from .embedded import EmbeddedRedis
 from .master import Master
 from .plan import ProcessSpec, plan
@@ -66,16 +69,20 @@ def main(argv: list[str]) -> int:
         registry = load_registry(config.handlers.paths, config.handlers.modules)
         if not len(registry):
             raise ConfigError("no handlers found in handlers.paths / handlers.modules")
+        parse_routes(config.routes)
+        schedules = load_schedules(config.cron, registry)
     except BananasError as exc:
         print(f"bananas-server: {exc}", file=sys.stderr)
         return 2
     log.info("handlers: %s", ", ".join(registry.names()))
+    if schedules:
+        log.info("schedules: %s", ", ".join(s.name for s in schedules))
     if args.check:
         return 0
-    return serve(config, registry)
+    return serve(config, registry, schedules)
 
 
-def serve(config: Config, registry: Registry) -> int:
+def serve(config: Config, registry: Registry, schedules: tuple[Schedule, ...] = ()) -> int:
     embedded = None
     url = config.redis.url
     if not url:
@@ -93,7 +100,7 @@ def serve(config: Config, registry: Registry) -> int:
             guard.table(spec)  # mapped before the fork, so the master can read what a worker ran
 
         def run_worker(spec: ProcessSpec) -> int:
-            return WorkerProcess(config, spec, registry, url, guard.table(spec)).run()
+            return WorkerProcess(config, spec, registry, url, schedules, guard.table(spec)).run()
 
         master = Master(specs, run_worker, config.worker.grace_seconds, guard)
         log.info("mode %s: %d worker process(es), queues %s", config.worker.mode, len(specs),

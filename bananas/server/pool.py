@@ -84,7 +84,11 @@ class Pool:
             if self.stopping:
                 return 0
             self.idle.add(queue)
-            self.broker.wait_for_work(self.blocking, queue, self.spec.lanes, s.block_timeout)
+            # A timeout blocks again instead of polling the lanes: only a marker means work, and
+            # the scheduler re-arms a marker lost with a fetcher within its interval.
+            while not self.broker.wait_for_work(self.blocking, queue, self.spec.lanes, s.block_timeout):
+                if self.stopping:
+                    break
             self.idle.discard(queue)
             return 0
         self.book.add(deliveries)

@@ -21,10 +21,13 @@ from gevent.event import Event
 
 from ..config import Config
 from ..connection import ConnectionSettings, connect
+from ..cron import Schedule
 from ..envelope import Delivery
 from ..queue.broker import Broker, Retention
 from ..registry import Registry
 from .acker import Acker
+from .cancel import Canceller
+from .cron_loop import CronLoop
 from .leases import Heartbeat, LeaseBook
 from .plan import ProcessSpec
 from .pool import Pool, PoolSettings
@@ -54,13 +57,14 @@ class Identity:
 
 class WorkerProcess:
     def __init__(self, config: Config, spec: ProcessSpec, registry: Registry, redis_url: str,
-                 slots: SlotTable | None = None) -> None:
+                 schedules: tuple[Schedule, ...] = (), slots: SlotTable | None = None) -> None:
         self.config = config
         self.spec = spec
         self.identity = Identity(config.worker.mode, spec.id, socket.gethostname(), os.getpid())
         r = config.redis
         settings = ConnectionSettings(redis_url, r.socket_timeout, r.connect_timeout, r.max_connections)
-        blockers = len(spec.pools) * len(config.worker.queues) + len(config.worker.queues) + 4
+        # fetchers, schedulers and cancel watchers each block on one connection
+        blockers = len(spec.pools) * len(config.worker.queues) + 2 * len(config.worker.queues) + 4
         self.redis = connect(settings)
         self.blocking = connect(settings, block_timeout=max(r.block_timeout, config.worker.scheduler_interval),
                                 max_connections=blockers)
@@ -72,6 +76,9 @@ class WorkerProcess:
         self.running = RunningJobs(slots)
         self.watchdog = Watchdog(self.running, config.worker.watchdog_grace)
         runner = Runner(registry, RunPolicy.from_config(config), self.running)
+        self.canceller = Canceller(self.broker, self.blocking, runner, self.book, self.identity.key,
+                                   config.worker.cancel_grace_seconds)
+        self.cron = CronLoop(self.broker, schedules, config.worker.cron_grace_seconds)
         pool_settings = PoolSettings(config.worker.prefetch, round(config.worker.lease_seconds * 1000),
                                      r.block_timeout, self.identity.key)
         self.pools = [Pool(p, list(config.worker.queues), self.broker, self.blocking, runner, self.acker,
@@ -91,8 +98,12 @@ class WorkerProcess:
             pool.start()
         self.acking = gevent.spawn(self.acker.run)
         self.background = [gevent.spawn(self.heartbeat.run), gevent.spawn(self._status_loop)]
+        self.background += [gevent.spawn(self.canceller.run, q, self.config.redis.block_timeout)
+                            for q in self.config.worker.queues]
         if self.spec.scheduler:
             self.background += [gevent.spawn(s.run) for s in self.schedulers]
+            if self.config.worker.cron:
+                self.background.append(gevent.spawn(self.cron.run))
         log.info("worker process %s started: pools %s", self.spec.id,
                  ", ".join(f"{p.id}({'/'.join(p.lanes)} x{p.concurrency})" for p in self.spec.pools))
         self.stopping.wait()

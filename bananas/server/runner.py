@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import gevent
@@ -16,9 +16,9 @@ import orjson
 
 from ..config import Config
 from ..envelope import Delivery, Limits, decode_payload
-from ..errors import HandlerNotFound, InvalidJob, Reject, Retry
+from ..errors import HandlerNotFound, InvalidJob, JobCancelled, Reject, Retry
 from ..queue.broker import Outcome
-from ..registry import JobContext, Registry
+from ..registry import HandlerSpec, JobContext, Registry
 from ..retry import backoff_delay
 
 log = logging.getLogger(__name__)
@@ -67,50 +67,89 @@ class Attempt(Protocol):
     def attempt(self) -> int: ...
 
 
+@dataclass(eq=False)
+class Running:
+    """A handler call in progress: its context and the greenlet it runs in."""
+
+    ctx: JobContext
+    greenlet: Any = field(default=None)
+
+
 class Runner:
-    """Turns a :class:`Delivery` into an :class:`Outcome` by running its handler."""
+    """Turns a :class:`Delivery` into an :class:`Outcome` by running its handler.
+
+    ``active`` maps ``(queue, id)`` to the handler calls in progress, so a cancellation can
+    reach them; ``cancelled`` holds jobs cancelled while buffered, which then never start.
+    ``tracker`` (the process's running-jobs table) lets the watchdog see each deadline.
+    """
 
     def __init__(self, registry: Registry, policy: RunPolicy, tracker: Tracker | None = None) -> None:
         self.registry = registry
         self.policy = policy
         self.tracker = tracker
+        self.active: dict[tuple[str, str], Running] = {}
+        self.cancelled: set[tuple[str, str]] = set()
 
     def run(self, d: Delivery) -> Outcome:
         """Run the job's handler once; never raises (but lets GreenletExit through)."""
-        if d.problem:
-            return _dead(d, f"InvalidJob: {d.problem}", "invalid")
-        try:
-            handler = self.registry.get(d.name)
-            payload = decode_payload(d.payload, self.policy.limits)
-        except HandlerNotFound as exc:
-            return _dead(d, f"HandlerNotFound: {exc}", "unknown_handler")
-        except InvalidJob as exc:
-            return _dead(d, f"InvalidJob: {exc}", "invalid")
+        resolved = self._resolve(d)
+        if isinstance(resolved, Outcome):
+            return resolved
+        handler, payload = resolved
         max_retries = _first(d.max_retries, handler.max_retries, self.policy.default_max_retries)
         timeout = _first(d.timeout, handler.timeout, self.policy.default_timeout)
         ctx = JobContext(d.id, d.name, d.queue, d.priority, d.attempt, max_retries, job_log)
+        key = (d.queue, d.id)
+        if key in self.cancelled:
+            self.cancelled.discard(key)
+            return Outcome(d.queue, d.id, d.token, "cancelled", "")
+        self.active[key] = Running(ctx, gevent.getcurrent())
         handle = self.tracker.start(d, timeout, max_retries) if self.tracker else None
         # gevent.Timeout is a BaseException: a handler's `except Exception` cannot swallow it.
         timer = gevent.Timeout(timeout)
         timer.start()
         try:
             result = handler.func(payload, ctx)
+            if ctx.cancelled:  # the handler noticed and stopped early: not a success
+                return Outcome(d.queue, d.id, d.token, "cancelled", "")
             return Outcome(d.queue, d.id, d.token, "ok", _encode_result(result))
         except gevent.Timeout as exc:
             if exc is not timer:  # the handler's own gevent.Timeout escaped it: a plain failure
                 return failure(d, max_retries, self.policy, _describe(exc), traceback.format_exc())
             error = f"JobTimeout: timed out after {timeout:g} s"
             return failure(d, max_retries, self.policy, error, reason="timeout")
-        except Retry as exc:
-            return failure(d, max_retries, self.policy, f"Retry: {exc.reason}", delay=exc.delay)
-        except Reject as exc:
-            return _dead(d, f"Reject: {exc.reason}", "rejected")
-        except (Exception, SystemExit) as exc:  # SystemExit: a handler calling sys.exit()
-            return failure(d, max_retries, self.policy, _describe(exc), traceback.format_exc())
+        except JobCancelled:
+            return Outcome(d.queue, d.id, d.token, "cancelled", "")
+        except Exception as exc:
+            if ctx.cancelled:
+                return Outcome(d.queue, d.id, d.token, "cancelled", _describe(exc))
+            return self._classify(d, max_retries, exc)
+        except SystemExit as exc:  # a handler calling sys.exit()
+            return self._classify(d, max_retries, exc)
         finally:
             timer.close()
+            del self.active[key]
             if handle is not None and self.tracker is not None:
                 self.tracker.finish(handle)
+
+    def _resolve(self, d: Delivery) -> tuple[HandlerSpec, dict[str, Any]] | Outcome:
+        """The handler and decoded payload, or the dead outcome of a job that cannot run."""
+        if d.problem:
+            return _dead(d, f"InvalidJob: {d.problem}", "invalid")
+        try:
+            return self.registry.get(d.name), decode_payload(d.payload, self.policy.limits)
+        except HandlerNotFound as exc:
+            return _dead(d, f"HandlerNotFound: {exc}", "unknown_handler")
+        except InvalidJob as exc:
+            return _dead(d, f"InvalidJob: {exc}", "invalid")
+
+    def _classify(self, d: Delivery, max_retries: int, exc: BaseException) -> Outcome:
+        """The outcome of a handler that raised ``exc`` (called inside its ``except``)."""
+        if isinstance(exc, Retry):
+            return failure(d, max_retries, self.policy, f"Retry: {exc.reason}", delay=exc.delay)
+        if isinstance(exc, Reject):
+            return _dead(d, f"Reject: {exc.reason}", "rejected")
+        return failure(d, max_retries, self.policy, _describe(exc), traceback.format_exc())
 
 
 def failure(d: Attempt, max_retries: int, policy: RunPolicy, error: str, tb: str = "",

@@ -79,7 +79,7 @@ def test_bad_input_is_refused_at_submit_or_dead_lettered_with_its_reason(chaos_s
     server = chaos_servers(CONFIG)
     workers = children(server.proc.pid)
     refused = {}
-    with Client(chaos_redis.url, handlers=["chaos_work", "chaos_crash", "chaos_spin"]) as client:
+    with Client(chaos_redis.url, known_handlers=["chaos_work", "chaos_crash", "chaos_spin"]) as client:
         for label, name, payload, error, message in AT_THE_DOOR:
             with pytest.raises(error, match=message):
                 client.submit_job(name, payload())

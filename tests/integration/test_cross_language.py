@@ -1,13 +1,15 @@
 """The TypeScript client and the Python side share one envelope and one set of Lua scripts.
 
 Jobs submitted from TypeScript are read by ``bananas.Client`` and taken by the Python broker;
-jobs submitted from Python are read by the TypeScript client. The TypeScript side runs as a
-``node`` subprocess (``sdks/typescript/test/interop.mjs``) that prints JSON.
+jobs submitted from Python are read by the TypeScript client. Unique keys, routes, results,
+cancellation and pause agree across the two. The TypeScript side runs as a ``node``
+subprocess (``sdks/typescript/test/interop.mjs``) that prints JSON.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import subprocess
 from datetime import datetime, timezone
@@ -21,7 +23,9 @@ import redis
 from bananas import Client
 from bananas.envelope import Limits, prepare
 from bananas.errors import InvalidJob
-from bananas.queue.broker import Broker
+from bananas.queue.broker import Broker, Outcome
+from bananas.routing import Router
+from tests.support.waiting import wait_until
 
 PACKAGE = Path(__file__).resolve().parents[2] / "sdks" / "typescript"
 BRIDGE = PACKAGE / "test" / "interop.mjs"
@@ -131,8 +135,11 @@ CASES: list[dict[str, Any]] = [
     {"name": "ok", "payload": _nested(64)}, {"name": "ok", "payload": _nested(65)},
     {"name": "ok", "payload": {"s": "é" * (512 * 1024 - 4)}},  # exactly 1 MiB encoded
     {"name": "ok", "payload": {"s": "é" * (512 * 1024 - 3)}},
+    {"name": "ok", "uniqueFor": 60}, {"name": "ok", "uniqueFor": 1, "uniqueKey": "k-1"},
+    {"name": "ok", "uniqueKey": "k"}, {"name": "ok", "uniqueFor": 0.5},
+    {"name": "ok", "uniqueFor": 60, "uniqueKey": "a b"}, {"name": "ok", "uniqueFor": 60, "uniqueKey": "{k}"},
 ]
-PYTHON_ARGS = {"jobId": "job_id", "maxRetries": "max_retries"}
+PYTHON_ARGS = {"jobId": "job_id", "maxRetries": "max_retries", "uniqueFor": "unique_for", "uniqueKey": "unique_key"}
 
 
 def _python_accepts(case: dict[str, Any]) -> bool:
@@ -148,3 +155,173 @@ def test_both_clients_accept_and_refuse_the_same_jobs(node: str) -> None:
     verdicts = ts(node, "check", stdin=json.dumps(CASES))
     assert [v is True for v in verdicts] == [_python_accepts(case) for case in CASES]
     assert verdicts[0] is True and verdicts[-1] is not True
+
+
+# -- unique jobs ------------------------------------------------------------------------------
+
+def test_a_typescript_unique_job_collides_with_a_python_one(node: str, redis_url: str) -> None:
+    with Client(redis_url) as client:
+        by_python = client.submit_job("import_file", {"path": "x.csv", "rows": [1, 2.5]}, unique_for=60)
+        specs = [{"name": "import_file", "payload": {"rows": [1, 2.5], "path": "x.csv"}, "uniqueFor": 60},
+                 {"name": "sync_account", "payload": {"id": 7}, "uniqueKey": "account-7", "uniqueFor": 600}]
+        same, by_ts = ts(node, "submit", redis_url, json.dumps(specs))
+        assert same == by_python
+        assert client.submit_job("sync_account", {"id": 8}, unique_key="account-7", unique_for=600) == by_ts
+        assert client.redis.llen("{bananas:default}:lane:normal") == 2
+        assert client.redis.get("{bananas:default}:unique:account-7") == by_ts
+
+
+def _random_object(rng: random.Random, depth: int) -> dict[str, Any]:
+    return {"".join(rng.choice(TEXT) for _ in range(rng.randint(0, 3))): _random_value(rng, depth + 1)
+            for _ in range(rng.randint(0, 5))}
+
+
+def _random_value(rng: random.Random, depth: int) -> Any:
+    kind = rng.choice(["int", "float", "str", "const", "list", "dict"] if depth < 3 else ["int", "float", "str"])
+    if kind == "int":
+        return rng.randint(-(2 ** 53), 2 ** 53) // rng.choice([1, 10 ** 6, 10 ** 15])
+    if kind == "float":
+        value = rng.uniform(-1, 1) * 10.0 ** rng.randint(-12, 30)
+        return value if not value.is_integer() else 0.5  # JavaScript has no integer-valued floats
+    if kind == "str":
+        return "".join(rng.choice(TEXT) for _ in range(rng.randint(0, 6)))
+    if kind == "const":
+        return rng.choice([True, False, None])
+    if kind == "list":
+        return [_random_value(rng, depth + 1) for _ in range(rng.randint(0, 4))]
+    return _random_object(rng, depth)
+
+
+TEXT = ["a", "B", "z", "0", "_", "é", "\u00ff", "\ue000", "\uffff", "🍌", "𝄞", "\n", "\x00", "\x1f", "\x7f", '"',
+        "\\", "/", "\u2028"]
+
+
+def test_both_clients_compute_the_same_default_unique_key(node: str) -> None:
+    rng = random.Random(7)
+    payloads: list[Any] = [None, {}, PAYLOAD, {"b": 1, "a": {"d": [1e-7, 1.5e15 + 0.5, 0.1 + 0.2, -0.5, 1e300]}},
+                           {"\ue000": 1, "🍌": 2, "": 3}, {"n": 2 ** 53, "m": -(2 ** 53)}]
+    payloads += [_random_object(rng, 0) for _ in range(300)]
+    # Integers beyond 2**53 change on their way through JavaScript, and whole floats (1.0,
+    # 1e16) become ints: only the payload the worker receives is comparable (README).
+    inexact = [{"big": 2 ** 63 - 1024, "huge": 2 ** 64, "low": -(2 ** 63), "e": 10 ** 21, "f": [1.0, 1e16]}]
+    cases = [[f"job.{i % 7}", payload] for i, payload in enumerate(payloads + inexact)]
+    answers = ts(node, "unique", stdin=json.dumps(cases))
+    for index, ((name, payload), (key, sent)) in enumerate(zip(cases, answers, strict=True)):
+        if index < len(payloads):
+            assert key == prepare(name, payload, limits=Limits(), unique_for=60).unique_key, (name, payload, sent)
+        assert key == prepare(name, orjson.loads(sent), limits=Limits(), unique_for=60).unique_key, (name, sent)
+
+
+# -- routing ----------------------------------------------------------------------------------
+
+def test_both_clients_route_names_to_the_same_queues(node: str) -> None:
+    routes = [["image.thumbnail", "fast"], ["image.*", "gpu"], ["report_??", "reports"], ["[!a-m]*.v2", "v2"],
+              ["send_email", "email"], ["*.low", "slow"]]
+    names = ["image.thumbnail", "image.crop", "image", "report_01", "report_1", "zeta.v2", "alpha.v2",
+             "send_email", "send_email.low", "x.low", "other", "Image.crop"]
+    expected = [Router(routes).resolve(name)[0] for name in names]
+    assert ts(node, "route", stdin=json.dumps({"routes": routes, "names": names})) == expected
+    assert len(set(expected)) == 7
+
+
+def _random_pattern(rng: random.Random) -> str:
+    """Globs rich in the odd cases: classes with !, ], ranges, reversed ranges, unclosed [."""
+    out = ""
+    for _ in range(rng.randint(1, 4)):
+        if rng.random() < 0.4:
+            body = "".join(rng.choice("!ab-]") for _ in range(rng.randint(0, 4)))
+            out += "[" + body + rng.choice(["]", "]", ""])
+        else:
+            out += rng.choice("ab-!]*?")
+    return out
+
+
+def test_typescript_globs_match_like_fnmatchcase(node: str) -> None:
+    from fnmatch import fnmatchcase
+
+    rng = random.Random(11)
+    patterns = sorted({_random_pattern(rng) for _ in range(600)})
+    names = sorted({"".join(rng.choice("ab-[]!") for _ in range(rng.randint(0, 4))) for _ in range(80)})
+    got = ts(node, "fnmatch", stdin=json.dumps({"patterns": patterns, "names": names}))
+    want = [[fnmatchcase(name, pattern) for name in names] for pattern in patterns]
+    wrong = [(p, n) for p, row, good in zip(patterns, got, want, strict=True)
+             for n, a, b in zip(names, row, good, strict=True) if a != b]
+    assert wrong == [], f"{len(wrong)} of {len(patterns) * len(names)} differ"
+
+
+# -- results, cancellation, pause -------------------------------------------------------------
+
+def _settle_one(redis_url: str, kind: str, data: str, traceback: str = "") -> str:
+    """Take the next job of ``default`` with the Python broker and settle it (no server)."""
+    conn = redis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        broker = Broker(conn)
+        (d,) = broker.dequeue("default", ["high", "normal", "low", "scheduled"], 1, 30_000, "py-worker")
+        assert broker.settle([Outcome("default", d.id, d.token, kind, data, traceback)]) == [1]
+        return d.id
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(("kind", "data", "expected"), [
+    ("ok", '{"total": 5, "items": ["🍌"]}', {"value": {"total": 5, "items": ["🍌"]}}),
+    ("dead", "ValueError: nope", {"kind": "JobFailed", "error": "ValueError: nope", "traceback": "Traceback: boom"}),
+])
+def test_typescript_waits_for_the_end_python_settles(node: str, redis_url: str, kind: str, data: str,
+                                                     expected: dict[str, Any]) -> None:
+    with Client(redis_url) as client:
+        job_id = client.submit_job("add", {"a": 2})
+        waiter = subprocess.Popen([node, str(BRIDGE), "result", redis_url, job_id, "10000"], cwd=PACKAGE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            wait_until(lambda: client.redis.hget(f"{{bananas:default}}:job:{job_id}", "waiters") == "1", 10,
+                       "the TypeScript waiter to register")
+            assert waiter.poll() is None
+            assert _settle_one(redis_url, kind, data, "Traceback: boom") == job_id
+            out, err = waiter.communicate(timeout=10)
+        finally:
+            waiter.kill()
+    answer = json.loads(out)
+    assert {key: answer[key] for key in expected} == expected, err
+    if kind == "dead":
+        assert answer["jobId"] == job_id and answer["message"] == f"job {job_id} failed: {data}"
+
+
+def test_typescript_reports_a_python_cancelled_job_and_an_unended_one(node: str, redis_url: str) -> None:
+    with Client(redis_url) as client:
+        cancelled, waiting = client.submit_job("j"), client.submit_job("j")
+        client.cancel(cancelled)
+    assert ts(node, "result", redis_url, cancelled, "1000")["kind"] == "JobCancelled"
+    timed_out = ts(node, "result", redis_url, waiting, "200", "default")
+    assert (timed_out["kind"], timed_out["message"]) == (
+        "JobTimeout", f"job {waiting} has not ended (state queued) after 200 ms")
+
+
+def test_typescript_cancel_is_seen_by_python(node: str, redis_url: str) -> None:
+    with Client(redis_url) as client:
+        queued = client.submit_job("j", queue="reports")
+        running = client.submit_job("j")
+        conn = redis.Redis.from_url(redis_url, decode_responses=True)
+        try:
+            Broker(conn).dequeue("default", ["normal"], 1, 30_000, "py-worker")
+        finally:
+            conn.close()
+        assert ts(node, "cancel", redis_url, queued) == "cancelled"
+        assert ts(node, "cancel", redis_url, running) == "cancelling"
+        assert ts(node, "cancel", redis_url, "missing")["kind"] == "JobNotFound"
+        assert client.get_job(queued).state == "cancelled"
+        assert client.redis.llen("{bananas:reports}:lane:normal") == 0
+        assert client.redis.lrange("{bananas:default}:cancel:py-worker", 0, -1) == [running]
+
+
+def test_pause_and_resume_agree_across_languages(node: str, redis_url: str) -> None:
+    with Client(redis_url) as client:
+        client.submit_job("j", queue="email")
+        assert ts(node, "pause", redis_url, "email") is True
+        assert client.is_paused("email") and not client.is_paused("default")
+        assert client.broker.dequeue("email", ["normal"], 1, 30_000, "w") == []
+        assert ts(node, "resume", redis_url, "email") is True
+        assert not client.is_paused("email")
+        client.pause("default")
+        assert ts(node, "paused", redis_url, "default") is True
+        assert ts(node, "pause", redis_url, "default") is False

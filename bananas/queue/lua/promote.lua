@@ -4,10 +4,14 @@
 2. Jobs whose lease ran out (their worker died or lost Redis) go back to the front of the
    lane they came from; the delivery already counted as an attempt. A job recovered more
    than `max_recoveries` times keeps killing its workers: it goes dead as `poison`.
-3. Dead-set entries older than the dead retention are dropped (their hashes have expired).
+   A lost job whose cancellation was requested ends `cancelled` instead. A job that ends
+   here releases its unique key and wakes result waiters, as settle does.
+3. A lane with work but no wake marker gets one, unless the queue is paused (see below).
+4. Dead-set entries older than the dead retention are dropped (their hashes have expired).
 KEYS: 1 delayed, 2 inflight, 3 dead, 4 stats, then pairs (lane, lane wake) for
-      high, normal, low, scheduled
-ARGV: 1 job key prefix, 2 batch size, 3 dead retention s, 4 max recoveries
+      high, normal, low, scheduled, then 13 paused flag (optional)
+ARGV: 1 job key prefix, 2 batch size, 3 dead retention s, 4 max recoveries,
+      5 done list prefix
 Returns {promoted, recovered, poisoned, now, next ETA or -1, next lease deadline or -1} ]]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -34,19 +38,33 @@ for _, id in ipairs(due) do
   end
 end
 
-local recovered, poisoned = 0, 0
+local function finish(key, id, f)
+  redis.call('EXPIRE', key, ARGV[3])
+  if f[4] and redis.call('GET', f[4]) == id then redis.call('DEL', f[4]) end
+  if f[5] then
+    local done = ARGV[5] .. id
+    redis.call('LPUSH', done, '1')
+    redis.call('EXPIRE', done, ARGV[3])
+  end
+end
+
+local recovered, poisoned, cancelled = 0, 0, 0
 local lost = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, batch)
 for _, id in ipairs(lost) do
   redis.call('ZREM', KEYS[2], id)
   local key = ARGV[1] .. id
-  local f = redis.call('HMGET', key, 'state', 'lane')
-  if f[1] == 'active' then
+  local f = redis.call('HMGET', key, 'state', 'lane', 'cancel', 'unique', 'waiters')
+  if f[1] == 'active' and f[3] then
+    redis.call('HSET', key, 'state', 'cancelled', 'reason', 'cancelled', 'finished_at', now)
+    finish(key, id, f)
+    cancelled = cancelled + 1
+  elseif f[1] == 'active' then
     local n = redis.call('HINCRBY', key, 'recoveries', 1)
     if n > tonumber(ARGV[4]) then
       redis.call('HSET', key, 'state', 'dead', 'reason', 'poison', 'finished_at', now,
         'error', 'the job was lost with its worker ' .. n .. ' times')
       redis.call('ZADD', KEYS[3], now, id)
-      redis.call('EXPIRE', key, ARGV[3])
+      finish(key, id, f)
       poisoned = poisoned + 1
     else
       redis.call('HSET', key, 'state', 'queued', 'enqueued_at', now)
@@ -57,7 +75,16 @@ for _, id in ipairs(lost) do
 end
 if recovered > 0 then redis.call('HINCRBY', KEYS[4], 'recovered', recovered) end
 if poisoned > 0 then redis.call('HINCRBY', KEYS[4], 'dead', poisoned) end
+if cancelled > 0 then redis.call('HINCRBY', KEYS[4], 'cancelled', cancelled) end
 
+-- Re-arm: a lane holding work without a wake marker (one lost with a fetcher that died or was
+-- stopped while holding it) wakes a fetcher here, so idle fetchers never poll the lanes. A
+-- paused queue is left asleep (resuming pushes the markers).
+if not (KEYS[13] and redis.call('EXISTS', KEYS[13]) == 1) then
+  for k = 5, 11, 2 do
+    if redis.call('LLEN', KEYS[k]) > 0 then woken[k] = true end
+  end
+end
 for k, _ in pairs(woken) do
   if redis.call('LLEN', KEYS[k + 1]) == 0 then redis.call('LPUSH', KEYS[k + 1], '1') end
 end

@@ -1,17 +1,33 @@
 #!lua flags=allow-oom
 --[[ release: hand back deliveries a worker took but never started (shutdown, drained buffer).
 They go to the front of their lane, and the attempt they were charged is given back.
-KEYS: 1 inflight, then pairs (lane, lane wake) for high, normal, low, scheduled
-ARGV: 1 job key prefix, then pairs id, token
+One whose cancellation was requested ends `cancelled` instead (unique key released, result
+waiters woken, as settle does).
+KEYS: 1 inflight, then pairs (lane, lane wake) for high, normal, low, scheduled, then
+      10 stats
+ARGV: 1 job key prefix, 2 retention s of a cancelled job, 3 done list prefix,
+      then pairs id, token
 Returns the number of jobs released. ]]
 local lanes = {high = 2, normal = 4, low = 6, scheduled = 8}
 local woken = {}
 local n = 0
-for i = 2, #ARGV, 2 do
+for i = 4, #ARGV, 2 do
   local id = ARGV[i]
   local key = ARGV[1] .. id
-  local f = redis.call('HMGET', key, 'token', 'state', 'lane')
-  if f[1] == ARGV[i + 1] and f[2] == 'active' then
+  local f = redis.call('HMGET', key, 'token', 'state', 'lane', 'cancel', 'unique', 'waiters')
+  if f[1] == ARGV[i + 1] and f[2] == 'active' and f[4] then
+    local t = redis.call('TIME')
+    redis.call('ZREM', KEYS[1], id)
+    redis.call('HSET', key, 'state', 'cancelled', 'reason', 'cancelled', 'finished_at',
+      tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+    redis.call('EXPIRE', key, ARGV[2])
+    if f[5] and redis.call('GET', f[5]) == id then redis.call('DEL', f[5]) end
+    if f[6] then
+      redis.call('LPUSH', ARGV[3] .. id, '1')
+      redis.call('EXPIRE', ARGV[3] .. id, ARGV[2])
+    end
+    redis.call('HINCRBY', KEYS[10], 'cancelled', 1)
+  elseif f[1] == ARGV[i + 1] and f[2] == 'active' then
     local k = lanes[f[3]] or lanes.scheduled
     redis.call('ZREM', KEYS[1], id)
     redis.call('HINCRBY', key, 'attempts', -1)

@@ -3,38 +3,58 @@
 so it runs even when Redis is at maxmemory).
 A delivery is settled only if its fencing token is still current and the job is active:
 a worker whose lease was lost and whose job was delivered again cannot touch it.
+A job that ends (succeeded, dead, cancelled) releases its unique key if it still owns it,
+and, only if someone waits for its result (field `waiters`, set by wait.lua), pushes one
+marker to its done list, which expires with the job. A retry of a job whose cancellation
+was requested ends it as cancelled instead.
 KEYS: 1 inflight, 2 delayed, 3 dead, 4 stats, 5 scheduler wake
-ARGV: 1 job key prefix, 2 succeeded retention s, 3 dead retention s, then 7 per job:
-      id, token, outcome ('ok' | 'retry' | 'dead'), data (result JSON or error text),
-      traceback, retry delay ms, reason (why it failed: 'failed', 'timeout', 'invalid', ...)
+ARGV: 1 job key prefix, 2 succeeded retention s, 3 dead retention s, 4 done list prefix,
+      then 7 per job: id, token, outcome ('ok' | 'retry' | 'dead' | 'cancelled'),
+      data (result JSON or error text), traceback, retry delay ms,
+      reason (why it failed: 'failed', 'timeout', 'invalid', 'unknown_handler', 'rejected')
 Returns a list with 1 (settled) or 0 (stale token) per job. ]]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local out = {}
-local stats = {ok = 0, retry = 0, dead = 0}
+local stats = {ok = 0, retry = 0, dead = 0, cancelled = 0}
 local earliest = nil
-for i = 4, #ARGV, 7 do
+
+local function finish(key, id, f, ttl)
+  redis.call('EXPIRE', key, ttl)
+  if f[4] and redis.call('GET', f[4]) == id then redis.call('DEL', f[4]) end
+  if f[3] then
+    local done = ARGV[4] .. id
+    redis.call('LPUSH', done, '1')
+    redis.call('EXPIRE', done, ttl)
+  end
+end
+
+for i = 5, #ARGV, 7 do
   local id, outcome = ARGV[i], ARGV[i + 2]
   local key = ARGV[1] .. id
-  local f = redis.call('HMGET', key, 'token', 'state')
+  local f = redis.call('HMGET', key, 'token', 'state', 'waiters', 'unique', 'cancel')
   if f[1] ~= ARGV[i + 1] or f[2] ~= 'active' then
     out[#out + 1] = 0
   else
     redis.call('ZREM', KEYS[1], id)
+    if outcome == 'retry' and f[5] then outcome = 'cancelled' end
     if outcome == 'ok' then
       redis.call('HSET', key, 'state', 'succeeded', 'result', ARGV[i + 3], 'finished_at', now)
-      redis.call('EXPIRE', key, ARGV[2])
+      finish(key, id, f, ARGV[2])
     elseif outcome == 'retry' then
       local run_at = now + tonumber(ARGV[i + 5])
       redis.call('HSET', key, 'state', 'retrying', 'error', ARGV[i + 3], 'traceback', ARGV[i + 4],
         'run_at', run_at, 'lane', 'scheduled', 'reason', ARGV[i + 6])
       redis.call('ZADD', KEYS[2], run_at, id)
       if earliest == nil or run_at < earliest then earliest = run_at end
+    elseif outcome == 'cancelled' then
+      redis.call('HSET', key, 'state', 'cancelled', 'reason', 'cancelled', 'finished_at', now)
+      finish(key, id, f, ARGV[3])
     else
       redis.call('HSET', key, 'state', 'dead', 'error', ARGV[i + 3], 'traceback', ARGV[i + 4],
         'reason', ARGV[i + 6], 'finished_at', now)
       redis.call('ZADD', KEYS[3], now, id)
-      redis.call('EXPIRE', key, ARGV[3])
+      finish(key, id, f, ARGV[3])
     end
     stats[outcome] = stats[outcome] + 1
     out[#out + 1] = 1
@@ -43,6 +63,7 @@ end
 if stats.ok > 0 then redis.call('HINCRBY', KEYS[4], 'succeeded', stats.ok) end
 if stats.retry > 0 then redis.call('HINCRBY', KEYS[4], 'retried', stats.retry) end
 if stats.dead > 0 then redis.call('HINCRBY', KEYS[4], 'dead', stats.dead) end
+if stats.cancelled > 0 then redis.call('HINCRBY', KEYS[4], 'cancelled', stats.cancelled) end
 if earliest ~= nil and redis.call('LLEN', KEYS[5]) == 0 then
   local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
   if tonumber(first[2]) >= earliest then redis.call('LPUSH', KEYS[5], '1') end

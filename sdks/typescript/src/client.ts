@@ -1,11 +1,24 @@
 /** The TypeScript client: submit jobs and read their state, like Python's `bananas.Client`. */
-import { Redis, type ChainableCommander } from "ioredis";
+import { Redis } from "ioredis";
 
-import { BananasError, InvalidJob, JobNotFound, QueueFull, RedisUnavailable } from "./errors";
+import { guarded, runScript, submittedId } from "./calls";
+import { InvalidJob, JobNotFound, JobTimeout } from "./errors";
 import { DEFAULT_LIMITS, prepare, type JobSpec, type Limits, type NewJob, type Payload, type SubmitOptions } from "./envelope";
 import { jobInfo, type JobInfo } from "./jobInfo";
 import { GlobalKeys, QueueKeys } from "./keys";
-import { SUBMIT_COMMAND, loadScript, submitCall, type ScriptCall } from "./scripts";
+import { BlockingPool, WAIT_CHUNK_MS, blockUntilDone, outcome } from "./results";
+import { Router, type Routes } from "./routing";
+import { SCRIPT_NAMES, cancelCall, loadScript, pauseCall, scriptCommand, submitCall, waitCall } from "./scripts";
+
+/** How long jobs are kept once they end (seconds); the client needs the dead retention only. */
+export interface Retention {
+  /** Kept after success (default 24 h); the servers apply it, listed for symmetry with Python. */
+  succeededSeconds: number;
+  /** Kept after dying — and after being cancelled by this client (default 7 days). */
+  deadSeconds: number;
+}
+
+export const DEFAULT_RETENTION: Readonly<Retention> = Object.freeze({ succeededSeconds: 86400, deadSeconds: 604800 });
 
 export interface ClientOptions {
   /** Redis URL (default `redis://127.0.0.1:6379/0`); ignored when `redis` is given. */
@@ -18,66 +31,75 @@ export interface ClientOptions {
   limits?: Partial<Limits>;
   /** An ioredis connection to use instead of `url`; `close()` leaves it open. */
   redis?: Redis;
+  /** Job name or glob pattern → queue; the first match wins (see `Router`). */
+  routes?: Routes;
+  /** Most connections `getResult` may hold while it blocks (default 50). */
+  maxWaiters?: number;
+  /** How long a job cancelled by this client is kept: `deadSeconds`, as the servers' setting. */
+  retention?: Partial<Retention>;
 }
 
-const SPEC_KEYS = new Set(["name", "payload", "priority", "queue", "delay", "at", "jobId", "maxRetries", "timeout"]);
-
-type ScriptMethod = (numKeys: number, ...keysAndArgs: string[]) => Promise<unknown>;
-
-function runScript(target: Redis | ChainableCommander, command: string, call: ScriptCall): Promise<unknown> {
-  // defineCommand adds the method at run time; ioredis' types cannot know it.
-  const method = (target as unknown as Record<string, ScriptMethod>)[command];
-  return method.call(target, call.keys.length, ...call.keys, ...call.args);
+/** Options of `getResult`. */
+export interface ResultOptions {
+  /** How long to wait for the job to end; 0 or unset: do not wait. */
+  timeoutMs?: number;
+  /** The job's queue; unset: looked up in every queue known to Redis. */
+  queue?: string;
 }
 
-/** Turn an ioredis failure into a Bananas error (server replies other than OOM pass through). */
-function translate(operation: string, err: unknown): unknown {
-  if (err instanceof BananasError) {
-    return err;
-  }
-  const message = err instanceof Error ? err.message : String(err);
-  if (err instanceof Error && err.name === "ReplyError") {
-    return message.startsWith("OOM")
-      ? new QueueFull(`Redis is out of memory (maxmemory) during ${operation}: ${message}`, { cause: err })
-      : err;
-  }
-  return new RedisUnavailable(`Redis is unreachable during ${operation}: ${message}`, { cause: err });
+/** Options of `submitAndWait`: `submitJob`'s, plus how long to wait (default 30 s). */
+export interface SubmitAndWaitOptions extends SubmitOptions {
+  timeoutMs?: number;
 }
 
-async function guarded<T>(operation: string, work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    throw translate(operation, err);
-  }
-}
+const SPEC_KEYS = new Set([
+  "name", "payload", "priority", "queue", "delay", "at", "jobId", "maxRetries", "timeout", "uniqueFor", "uniqueKey",
+]);
 
 /**
- * Submit jobs to Bananas and inspect them.
+ * Submit jobs to Bananas, wait for their results, cancel them, pause queues.
  *
  * Errors: {@link InvalidJob} for bad input (nothing is sent), {@link RedisUnavailable} when
  * Redis cannot be reached within `socketTimeoutMs`, {@link QueueFull} when Redis is at
- * `maxmemory`, {@link JobNotFound} from `getJob`.
+ * `maxmemory`, {@link JobNotFound} for an unknown job id; `getResult` also throws the job's
+ * own end: {@link JobFailed}, {@link JobCancelled}, or {@link JobTimeout}.
+ *
+ * Routing: a job goes to the `queue` given in the call, else to the first of `routes` whose
+ * pattern matches its name, else to `"default"`.
  */
 export class Client {
   readonly redis: Redis;
   readonly namespace: string;
   readonly limits: Limits;
+  readonly router: Router;
+  readonly retention: Retention;
   private readonly ownsConnection: boolean;
+  private readonly socketTimeoutMs: number;
+  private readonly maxWaiters: number;
   private readonly globals: GlobalKeys;
   private readonly queueKeys = new Map<string, QueueKeys>();
   private readonly knownQueues = new Set<string>();
+  private readonly now = (): number => performance.now();
+  private waiters: BlockingPool | null = null;
 
   constructor(options: ClientOptions = {}) {
-    const timeout = options.socketTimeoutMs ?? 5000;
+    this.socketTimeoutMs = options.socketTimeoutMs ?? 5000;
     this.namespace = options.namespace ?? "bananas";
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.router = new Router(options.routes ?? []);
+    this.retention = { ...DEFAULT_RETENTION, ...options.retention };
+    this.maxWaiters = options.maxWaiters ?? 50;
+    if (!(Number.isSafeInteger(this.maxWaiters) && this.maxWaiters >= 1)) {
+      throw new RangeError("maxWaiters must be a positive integer");
+    }
     this.globals = new GlobalKeys(this.namespace);
     this.ownsConnection = options.redis === undefined;
-    this.redis = options.redis ?? Client.connect(options.url ?? "redis://127.0.0.1:6379/0", timeout);
-    if (!(SUBMIT_COMMAND in this.redis)) {
-      // Sent as EVALSHA, falling back to EVAL when Redis lost its script cache.
-      this.redis.defineCommand(SUBMIT_COMMAND, { lua: loadScript("submit") });
+    this.redis = options.redis ?? Client.connect(options.url ?? "redis://127.0.0.1:6379/0", this.socketTimeoutMs);
+    for (const name of SCRIPT_NAMES) {
+      if (!(scriptCommand(name) in this.redis)) {
+        // Sent as EVALSHA, falling back to EVAL when Redis lost its script cache.
+        this.redis.defineCommand(scriptCommand(name), { lua: loadScript(name) });
+      }
     }
   }
 
@@ -95,8 +117,9 @@ export class Client {
     return redis;
   }
 
-  /** Close the connection this client opened (a connection passed in stays open). */
+  /** Close the connections this client opened (a connection passed in stays open). */
   async close(): Promise<void> {
+    this.waiters?.close();
     if (!this.ownsConnection) {
       return;
     }
@@ -110,30 +133,120 @@ export class Client {
    * Submit one job; resolves to its id once Redis has it.
    *
    * `delay` is seconds from now, `at` a Date or epoch seconds (compared with Redis time).
-   * Submitting an existing `jobId` again changes nothing and returns the same id.
+   * Submitting an existing `jobId` again changes nothing and returns the same id. With
+   * `uniqueFor` (seconds; key `uniqueKey`, else a digest of name and payload), a submit
+   * while an equal job is pending or running resolves to that job's id and enqueues nothing.
    */
   async submitJob(name: string, payload?: Payload | null, options: SubmitOptions = {}): Promise<string> {
-    const job = prepare(name, payload, options, this.limits);
-    await guarded("submitJob", async () => {
+    const job = this.prepare(name, payload, options);
+    return guarded("submitJob", async () => {
       if (this.knownQueues.has(job.queue)) {
-        await runScript(this.redis, SUBMIT_COMMAND, submitCall(this.keys(job.queue), job));
-      } else {
-        await this.submitBatch([job]);
+        return submittedId(await runScript(this.redis, "submit", submitCall(this.keys(job.queue), job)));
       }
+      const [id] = await this.submitBatch([job]);
+      return id;
     });
-    return job.id;
   }
 
   /**
-   * Submit many jobs in one round trip (a pipeline); resolves to their ids in order.
+   * Submit many jobs in one round trip (a pipeline); resolves to their ids in order (for a
+   * unique job that was refused, the id of the job holding its key).
    * Every spec is validated before anything is sent: one bad spec sends nothing.
    */
   async submitJobs(specs: Iterable<JobSpec>): Promise<string[]> {
     const jobs = [...specs].map((spec, index) => this.prepareSpec(index, spec));
-    if (jobs.length > 0) {
-      await guarded("submitJobs", () => this.submitBatch(jobs));
+    if (jobs.length === 0) {
+      return [];
     }
-    return jobs.map((job) => job.id);
+    return guarded("submitJobs", () => this.submitBatch(jobs));
+  }
+
+  /**
+   * Submit a job and wait (without polling) for its result, RPC style: `submitJob`'s
+   * options plus `timeoutMs` (default 30 s). Throws as `getResult` does; after a
+   * {@link JobTimeout} the job itself goes on.
+   */
+  async submitAndWait(name: string, payload?: Payload | null, options: SubmitAndWaitOptions = {}): Promise<unknown> {
+    const { timeoutMs = 30_000, ...submit } = options;
+    const [queue, priority] = this.router.resolve(name, submit.queue, submit.priority);
+    const jobId = await this.submitJob(name, payload, { ...submit, queue, priority });
+    return this.getResult(jobId, { timeoutMs, queue });
+  }
+
+  /**
+   * The job's return value once it succeeded; throws its end if it did not.
+   *
+   * Without `timeoutMs` the job must have ended already; with it, the call blocks in Redis
+   * (no polling) until the job ends or the time passes. A retry is not an end: the wait
+   * goes on. A blocked call holds one of at most `maxWaiters` connections; callers beyond
+   * that wait, within their own timeout, for one to be free.
+   * @throws {JobNotFound} {@link JobFailed} (dead: `error`, `traceback`), {@link JobCancelled},
+   *   {@link JobTimeout} (not ended in time).
+   */
+  async getResult(jobId: string, options: ResultOptions = {}): Promise<unknown> {
+    const timeoutMs = options.timeoutMs ?? 0;
+    const deadline = this.now() + timeoutMs;
+    const k = await guarded("getResult", async () => this.keys(options.queue ?? (await this.queueOf(jobId))));
+    const reply = await guarded("getResult", async () => {
+      const first = await this.watch(k, jobId);
+      if (first.length !== 1 || timeoutMs <= 0) {
+        return first;
+      }
+      const pool = this.waiterPool();
+      const connection = await pool.acquire(deadline - this.now());
+      if (connection === null) {
+        return first;
+      }
+      try {
+        await blockUntilDone(connection, k.done(jobId), deadline, this.now);
+      } finally {
+        pool.release(connection);
+      }
+      return this.watch(k, jobId);
+    });
+    if (reply.length === 0) {
+      throw new JobNotFound(`no job ${jobId} in queue ${k.queue}`);
+    }
+    if (reply.length < 4) {
+      throw new JobTimeout(`job ${jobId} has not ended (state ${reply[0]}) after ${timeoutMs} ms`);
+    }
+    return outcome(jobId, reply);
+  }
+
+  /**
+   * Cancel a job; resolves to its state afterwards. `cancelled`: it was waiting and will
+   * never run. `cancelling`: it is running; its handler sees `ctx.cancelled` and is stopped
+   * after the servers' grace period, then it ends `cancelled`. A job that had already ended
+   * keeps its state (returned).
+   * @throws {JobNotFound}
+   */
+  async cancel(jobId: string, options: { queue?: string } = {}): Promise<string> {
+    const state = await guarded("cancel", async () => {
+      const k = this.keys(options.queue ?? (await this.queueOf(jobId)));
+      return String(await runScript(this.redis, "cancel", cancelCall(k, jobId, this.retention.deadSeconds)));
+    });
+    if (state === "missing") {
+      throw new JobNotFound(`no job ${jobId}` + (options.queue ? ` in queue ${options.queue}` : ""));
+    }
+    return state;
+  }
+
+  /**
+   * Stop workers taking jobs from `queue` (running jobs finish; submits still work). The
+   * flag survives server restarts. Resolves to false if the queue was paused already.
+   */
+  async pause(queue = "default"): Promise<boolean> {
+    return guarded("pause", async () => (await runScript(this.redis, "pause", pauseCall(this.keys(queue), true))) === 1);
+  }
+
+  /** Let workers take jobs from `queue` again; resolves to false if it was not paused. */
+  async resume(queue = "default"): Promise<boolean> {
+    return guarded("resume", async () => (await runScript(this.redis, "pause", pauseCall(this.keys(queue), false))) === 1);
+  }
+
+  /** Whether `queue` is paused. */
+  async isPaused(queue = "default"): Promise<boolean> {
+    return guarded("isPaused", async () => (await this.redis.exists(this.keys(queue).paused)) === 1);
   }
 
   /**
@@ -167,6 +280,33 @@ export class Client {
     return keys;
   }
 
+  private async watch(k: QueueKeys, jobId: string): Promise<string[]> {
+    return ((await runScript(this.redis, "wait", waitCall(k, jobId))) as unknown[]).map(String);
+  }
+
+  private waiterPool(): BlockingPool {
+    // A blocking command must end before the connection's command timeout fires.
+    this.waiters ??= new BlockingPool(() => {
+      const connection = this.redis.duplicate({
+        commandTimeout: WAIT_CHUNK_MS + this.socketTimeoutMs,
+        connectTimeout: this.socketTimeoutMs,
+        maxRetriesPerRequest: 0,
+      });
+      connection.on("error", () => undefined);
+      return connection;
+    }, this.maxWaiters);
+    return this.waiters;
+  }
+
+  private async queueOf(jobId: string): Promise<string> {
+    for (const queue of await this.candidateQueues(undefined)) {
+      if ((await this.redis.exists(this.keys(queue).job(jobId))) === 1) {
+        return queue;
+      }
+    }
+    throw new JobNotFound(`no job ${jobId}`);
+  }
+
   private async candidateQueues(queue: string | undefined): Promise<string[]> {
     if (queue !== undefined) {
       return [queue];
@@ -175,16 +315,22 @@ export class Client {
     return ["default", ...names.filter((name) => name !== "default").sort()];
   }
 
+  private prepare(name: string, payload: Payload | null | undefined, options: SubmitOptions): NewJob {
+    const [queue, priority] = this.router.resolve(name, options.queue, options.priority);
+    return prepare(name, payload, { ...options, queue, priority }, this.limits);
+  }
+
   private prepareSpec(index: number, spec: JobSpec): NewJob {
     const unknown = Object.keys(spec ?? {}).filter((key) => !SPEC_KEYS.has(key)).sort();
     if (unknown.length > 0 || typeof spec?.name !== "string") {
       throw new InvalidJob(`job spec #${index}: needs 'name'; unknown keys: ${JSON.stringify(unknown)}`);
     }
     const { name, payload, ...options } = spec;
-    return prepare(name, payload, options, this.limits);
+    return this.prepare(name, payload, options);
   }
 
-  private async submitBatch(jobs: NewJob[]): Promise<void> {
+  /** One pipeline: register new queues, then one submit per job; resolves to the ids. */
+  private async submitBatch(jobs: NewJob[]): Promise<string[]> {
     const newQueues = [...new Set(jobs.map((job) => job.queue))].filter((q) => !this.knownQueues.has(q));
     const pipe = this.redis.pipeline();
     if (newQueues.length > 0) {
@@ -192,7 +338,7 @@ export class Client {
     }
     for (const job of jobs) {
       // The pipeline collects the command; its reply comes back from exec().
-      void runScript(pipe, SUBMIT_COMMAND, submitCall(this.keys(job.queue), job));
+      void runScript(pipe, "submit", submitCall(this.keys(job.queue), job));
     }
     const replies = (await pipe.exec()) ?? [];
     const failed = replies.find(([err]) => err !== null);
@@ -202,5 +348,6 @@ export class Client {
     for (const queue of newQueues) {
       this.knownQueues.add(queue);
     }
+    return replies.slice(newQueues.length > 0 ? 1 : 0).map(([, reply]) => submittedId(reply));
   }
 }

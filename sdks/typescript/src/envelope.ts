@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 
 import { InvalidJob } from "./errors";
 import { PRIORITIES, type Priority } from "./keys";
+import { defaultUniqueKey } from "./unique";
 
 export const MAX_NAME_LENGTH = 200;
 
@@ -41,6 +42,13 @@ export interface SubmitOptions {
   maxRetries?: number | null;
   /** Seconds one attempt may run (default: the worker's setting). */
   timeout?: number | null;
+  /**
+   * Make the job unique for this many seconds (at least 1): while a job with the same unique
+   * key is pending or running, a submit returns that job's id and enqueues nothing.
+   */
+  uniqueFor?: number | null;
+  /** The unique key (needs `uniqueFor`); by default a digest of the name and payload. */
+  uniqueKey?: string | null;
 }
 
 /** One job of `Client.submitJobs`: `submitJob`'s arguments as one object. */
@@ -61,6 +69,10 @@ export interface NewJob {
   readonly timeout: number | null;
   readonly delayMs: number | null;
   readonly atMs: number | null;
+  /** Name of the unique key (without its queue's prefix), or null. */
+  readonly uniqueKey: string | null;
+  /** Whole seconds the unique key is held at most, or null. */
+  readonly uniqueFor: number | null;
 }
 
 /** A random 128-bit job id as 32 lowercase hex characters (like Python's `uuid4().hex`). */
@@ -173,6 +185,13 @@ function checkOptions(options: SubmitOptions, priority: unknown): void {
   if (given(delay) && !(typeof delay === "number" && Number.isFinite(delay) && delay >= 0)) {
     throw new InvalidJob("delay must be a non-negative number of seconds");
   }
+  const { uniqueFor, uniqueKey } = options;
+  if (given(uniqueKey) && !given(uniqueFor)) {
+    throw new InvalidJob("uniqueKey needs uniqueFor: the seconds the key is held at most");
+  }
+  if (given(uniqueFor) && !(typeof uniqueFor === "number" && Number.isFinite(uniqueFor) && uniqueFor >= 1)) {
+    throw new InvalidJob("uniqueFor must be a number of seconds, at least 1");
+  }
 }
 
 function epochMs(at: Date | number): number {
@@ -192,15 +211,22 @@ export function prepare(
 ): NewJob {
   const priority = options.priority ?? "normal";
   checkOptions(options, priority);
+  const encoded = encodePayload(payload, limits);
+  const checkedName = checkName("job name", name);
+  const unique = given(options.uniqueFor);
+  const uniqueKey = given(options.uniqueKey) ? options.uniqueKey : unique ? defaultUniqueKey(checkedName, encoded) : null;
   return {
     id: given(options.jobId) ? checkName("job id", options.jobId) : newJobId(),
-    name: checkName("job name", name),
-    payload: encodePayload(payload, limits),
+    name: checkedName,
+    payload: encoded,
     queue: checkName("queue", options.queue ?? "default"),
     priority,
     maxRetries: options.maxRetries ?? null,
     timeout: options.timeout ?? null,
     delayMs: given(options.delay) ? Math.round(options.delay * 1000) : null,
     atMs: given(options.at) ? epochMs(options.at) : null,
+    uniqueKey: uniqueKey === null ? null : checkName("uniqueKey", uniqueKey),
+    // Python stores int(unique_for): whole seconds, rounded towards zero.
+    uniqueFor: unique ? Math.trunc(options.uniqueFor!) : null,
   };
 }

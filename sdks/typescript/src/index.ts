@@ -1,5 +1,12 @@
-/** Bananas client for TypeScript/Node: submit jobs to Bananas workers and read their state. */
-export { Client, type ClientOptions } from "./client";
+/** Bananas client for TypeScript/Node: submit jobs, wait for results, cancel, pause queues. */
+export {
+  Client,
+  DEFAULT_RETENTION,
+  type ClientOptions,
+  type ResultOptions,
+  type Retention,
+  type SubmitAndWaitOptions,
+} from "./client";
 export {
   DEFAULT_LIMITS,
   MAX_NAME_LENGTH,
@@ -13,7 +20,33 @@ export {
   type Payload,
   type SubmitOptions,
 } from "./envelope";
-export { BananasError, InvalidJob, JobNotFound, QueueFull, RedisUnavailable } from "./errors";
+export {
+  BananasError,
+  ConfigError,
+  InvalidJob,
+  JobCancelled,
+  JobFailed,
+  JobNotFound,
+  JobTimeout,
+  QueueFull,
+  RedisUnavailable,
+} from "./errors";
 export { STATES, jobInfo, type JobInfo } from "./jobInfo";
-export { GlobalKeys, PRIORITIES, QueueKeys, type Priority } from "./keys";
-export { LUA_DIR, loadScript, submitCall, type ScriptCall } from "./scripts";
+export { GlobalKeys, LANES, PRIORITIES, QueueKeys, type Priority } from "./keys";
+export { BlockingPool, MIN_BLOCK_MS, WAIT_CHUNK_MS } from "./results";
+export { DEFAULT_PRIORITY, DEFAULT_QUEUE, Router, fnmatchcase, parseRoutes, routeMatches, type Route, type Routes } from "./routing";
+export {
+  CANCEL_LIST_TTL_SECONDS,
+  LUA_DIR,
+  SCRIPT_NAMES,
+  SUBMIT_COMMAND,
+  cancelCall,
+  loadScript,
+  pauseCall,
+  scriptCommand,
+  submitCall,
+  waitCall,
+  type ScriptCall,
+  type ScriptName,
+} from "./scripts";
+export { canonicalJson, compareCodePoints, defaultUniqueKey, formatFloat } from "./unique";

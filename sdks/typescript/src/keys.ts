@@ -7,6 +7,9 @@
 export const PRIORITIES = ["high", "normal", "low"] as const;
 export type Priority = (typeof PRIORITIES)[number];
 
+/** Ready lanes of a queue, in the order a worker takes them. */
+export const LANES = ["high", "normal", "low", "scheduled"] as const;
+
 /** Key names of one queue. */
 export class QueueKeys {
   readonly tag: string;
@@ -43,9 +46,34 @@ export class QueueKeys {
     return `${this.tag}:stats`;
   }
 
+  /** Prefix of every job hash of this queue. */
+  get jobPrefix(): string {
+    return `${this.tag}:job:`;
+  }
+
   /** HASH of one job: envelope fields, state, attempts, result, error, timestamps. */
   job(jobId: string): string {
     return `${this.tag}:job:${jobId}`;
+  }
+
+  /** Present while the queue is paused: workers take nothing from it. */
+  get paused(): string {
+    return `${this.tag}:paused`;
+  }
+
+  /** STRING holding the id of the pending job that owns a unique key (TTL uniqueFor). */
+  unique(key: string): string {
+    return `${this.tag}:unique:${key}`;
+  }
+
+  /** LIST a finished job's marker is pushed to when someone waits for its result. */
+  done(jobId: string): string {
+    return `${this.tag}:done:${jobId}`;
+  }
+
+  /** Prefix of the lists of running jobs a worker process is asked to cancel (+ owner). */
+  get cancelPrefix(): string {
+    return `${this.tag}:cancel:`;
   }
 }
 

@@ -7,13 +7,25 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
 import type { NewJob } from "./envelope";
-import type { QueueKeys } from "./keys";
+import { LANES, type QueueKeys } from "./keys";
 
 /** Folder holding the copied `.lua` files (next to `dist/` in the package). */
 export const LUA_DIR = join(__dirname, "..", "lua");
 
-/** Command name under which the submit script is defined on an ioredis connection. */
-export const SUBMIT_COMMAND = "bananasSubmit";
+/** The scripts this client runs, by file name (without `.lua`). */
+export const SCRIPT_NAMES = ["submit", "wait", "cancel", "pause"] as const;
+export type ScriptName = (typeof SCRIPT_NAMES)[number];
+
+/** Command name under which a script is defined on an ioredis connection. */
+export function scriptCommand(name: ScriptName): string {
+  return `bananas_${name}`;
+}
+
+/** Command name of the submit script (kept for callers of earlier versions). */
+export const SUBMIT_COMMAND = scriptCommand("submit");
+
+/** How long a cancelled running job stays on its worker's cancel list, as in Python. */
+export const CANCEL_LIST_TTL_SECONDS = 3600;
 
 /** The text of one lifecycle script, e.g. `loadScript("submit")`. */
 export function loadScript(name: string): string {
@@ -30,9 +42,13 @@ function opt(value: number | null): string {
   return value === null ? "" : String(value);
 }
 
-/** submit.lua — KEYS: job, lane, lane wake, delayed, scheduler wake, stats. */
+/**
+ * submit.lua — KEYS: job, lane, lane wake, delayed, scheduler wake, stats, [unique key];
+ * ARGV: id, name, payload, queue, priority, max_retries, timeout, delay ms, ETA ms,
+ * [unique_for s, job key prefix]. Replies `[created, state, id]` (id: the unique key's owner).
+ */
 export function submitCall(k: QueueKeys, job: NewJob): ScriptCall {
-  return {
+  const call = {
     keys: [k.job(job.id), k.lane(job.priority), k.wake(job.priority), k.delayed, k.schedulerWake, k.stats],
     args: [
       job.id,
@@ -45,5 +61,41 @@ export function submitCall(k: QueueKeys, job: NewJob): ScriptCall {
       opt(job.delayMs),
       opt(job.atMs),
     ],
+  };
+  if (job.uniqueKey !== null && job.uniqueFor !== null) {
+    call.keys.push(k.unique(job.uniqueKey));
+    call.args.push(String(job.uniqueFor), k.jobPrefix);
+  }
+  return call;
+}
+
+/**
+ * wait.lua — KEYS: job; no ARGV. Replies `[]` (missing), `[state]` (not ended; the job is
+ * now marked as waited on) or `[state, result, error, traceback]` (ended).
+ */
+export function waitCall(k: QueueKeys, jobId: string): ScriptCall {
+  return { keys: [k.job(jobId)], args: [] };
+}
+
+/**
+ * cancel.lua — KEYS: job, delayed, stats, done list, lanes high, normal, low, scheduled;
+ * ARGV: id, retention s of the cancelled job, cancel list prefix, cancel list TTL s.
+ * Replies the job's state afterwards, or `missing`.
+ */
+export function cancelCall(k: QueueKeys, jobId: string, retentionSeconds: number): ScriptCall {
+  return {
+    keys: [k.job(jobId), k.delayed, k.stats, k.done(jobId), ...LANES.map((lane) => k.lane(lane))],
+    args: [jobId, String(retentionSeconds), k.cancelPrefix, String(CANCEL_LIST_TTL_SECONDS)],
+  };
+}
+
+/**
+ * pause.lua — KEYS: paused flag, then (lane, lane wake) for high, normal, low, scheduled;
+ * ARGV: `1` pause / `0` resume. Replies 1 when the flag changed.
+ */
+export function pauseCall(k: QueueKeys, paused: boolean): ScriptCall {
+  return {
+    keys: [k.paused, ...LANES.flatMap((lane) => [k.lane(lane), k.wake(lane)])],
+    args: [paused ? "1" : "0"],
   };
 }

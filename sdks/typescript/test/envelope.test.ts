@@ -90,7 +90,7 @@ describe("prepare", () => {
     assert.match(job.id, /^[0-9a-f]{32}$/);
     assert.deepEqual({ ...job, id: "" }, {
       id: "", name: "send_email", payload: '{"to":"x"}', queue: "default", priority: "normal",
-      maxRetries: null, timeout: null, delayMs: null, atMs: null,
+      maxRetries: null, timeout: null, delayMs: null, atMs: null, uniqueKey: null, uniqueFor: null,
     });
   });
 
@@ -105,6 +105,8 @@ describe("prepare", () => {
       { priority: "urgent" }, { delay: 1, at: 5 }, { delay: -1 }, { delay: Number.NaN },
       { maxRetries: -1 }, { maxRetries: 1.5 }, { timeout: 0 }, { timeout: Infinity },
       { at: new Date(Number.NaN) }, { queue: "a b" }, { jobId: "{x}" }, { jobId: "" },
+      { uniqueKey: "k" }, { uniqueFor: 0.5 }, { uniqueFor: Number.NaN }, { uniqueFor: "60" },
+      { uniqueFor: 60, uniqueKey: "a b" },
     ];
     for (const options of bad) {
       assert.throws(() => prepare("j", {}, options, limits), InvalidJob, JSON.stringify(options));
@@ -124,4 +126,33 @@ test("submit call passes KEYS and ARGV in the order submit.lua documents", () =>
     "{ns:q}:job:id1", "{ns:q}:lane:high", "{ns:q}:wake:high", "{ns:q}:delayed", "{ns:q}:wake:scheduler", "{ns:q}:stats",
   ]);
   assert.deepEqual(call.args, ["id1", "j", '{"a":1}', "q", "high", "2", "0.5", "", ""]);
+});
+
+describe("unique jobs", () => {
+  test("get the default key Python computes: sha1 of name, NUL, payload with sorted keys", () => {
+    // Digests printed by bananas.envelope.prepare(name, payload, unique_for=60).unique_key.
+    const cases: [string, Record<string, unknown> | null, string][] = [
+      ["import_file", { path: "x.csv" }, "d351a60da88df59598d5c005c1655dae1110fe11"],
+      ["j", null, "a517275f31d1910a5441d16033f65350d3e79141"],
+      ["sync", { b: [1, 2.5, { z: null, a: true }], a: "ü🍌\n", n: 1e-7, big: 1e19 },
+        "c4dd0e0df77415685717cf2ce4772e9cb3280e1e"],
+    ];
+    for (const [name, payload, digest] of cases) {
+      assert.equal(prepare(name, payload, { uniqueFor: 60 }, limits).uniqueKey, digest, name);
+    }
+  });
+
+  test("keep a given key and whole seconds", () => {
+    const job = prepare("j", { a: 1 }, { uniqueFor: 90.9, uniqueKey: "account-7" }, limits);
+    assert.equal(job.uniqueKey, "account-7");
+    assert.equal(job.uniqueFor, 90);
+  });
+
+  test("add the unique key and its ARGV to the submit call", () => {
+    const job = prepare("j", {}, { jobId: "id1", uniqueFor: 60, uniqueKey: "k" }, limits);
+    const call = submitCall(new QueueKeys("ns", "q"), job);
+    assert.equal(call.keys.length, 7);
+    assert.equal(call.keys[6], "{ns:q}:unique:k");
+    assert.deepEqual(call.args.slice(9), ["60", "{ns:q}:job:"]);
+  });
 });

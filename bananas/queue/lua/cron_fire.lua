@@ -1,0 +1,33 @@
+--[[ cron_fire: record a schedule's fire and submit its jobs, in one step, at most once.
+Check-and-set on the schedule's last fire: only the server that read the current value
+moves it on, so several servers ticking together fire each time once. Each job id is
+deterministic (cron:<name>:<fire ms>) and created only if absent, so even a replay after
+the check cannot submit a tick twice.
+KEYS: 1 schedule state hash, 2 lane, 3 lane wake, 4 stats
+ARGV: 1 expected last fire ms ('' = never fired), 2 new last fire ms ('' = unchanged),
+      3 next fire ms, 4 job key prefix, 5 job name, 6 payload (JSON), 7 queue, 8 priority,
+      then the job id of each fire to submit, oldest first
+Returns {1, jobs created} when this call moved the schedule on, {0, current last fire}
+when another server did first. ]]
+local current = redis.call('HGET', KEYS[1], 'last_fire') or ''
+if current ~= ARGV[1] then return {0, current} end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'last_fire', ARGV[2]) end
+redis.call('HSET', KEYS[1], 'next_fire', ARGV[3], 'updated_at', now)
+local created = 0
+for i = 9, #ARGV do
+  local key = ARGV[4] .. ARGV[i]
+  if redis.call('EXISTS', key) == 0 then
+    redis.call('HSET', key, 'id', ARGV[i], 'name', ARGV[5], 'payload', ARGV[6], 'queue', ARGV[7],
+      'priority', ARGV[8], 'max_retries', '', 'timeout', '', 'created_at', now, 'attempts', 0,
+      'token', 0, 'state', 'queued', 'enqueued_at', now, 'lane', ARGV[8])
+    redis.call('LPUSH', KEYS[2], ARGV[i])
+    created = created + 1
+  end
+end
+if created > 0 then
+  redis.call('HINCRBY', KEYS[4], 'submitted', created)
+  if redis.call('LLEN', KEYS[3]) == 0 then redis.call('LPUSH', KEYS[3], '1') end
+end
+return {1, created}

@@ -1,0 +1,73 @@
+--[[ submit_many: create many jobs of one queue in one call; per job it does what `submit`
+does (same hash fields, same states, idempotent on the job id), and it pushes each lane's new
+ids with one LPUSH, adds the delayed ones with one ZADD and sets each wake marker once.
+KEYS: 1 stats, 2 delayed, 3 scheduler wake, then pairs (lane, lane wake) for high, normal, low
+ARGV: 1 job key prefix, 2 queue, then 8 per job:
+      id, name, payload (JSON), priority, max_retries ('' = default),
+      timeout seconds ('' = default), delay ms ('' = none), ETA epoch ms ('' = none)
+Unique jobs are not taken here (the client sends them to `submit`, which checks their key).
+Returns, per job, {1, state, id} when created or {0, state, id} when the id existed, as
+`submit` does. ]]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local lanes = {high = {}, normal = {}, low = {}}
+local lane_key = {high = 4, normal = 6, low = 8}
+local delayed = {}
+local earliest = nil
+local out = {}
+local created = 0
+for i = 3, #ARGV, 8 do
+  local id = ARGV[i]
+  local key = ARGV[1] .. id
+  local existing = redis.call('HGET', key, 'state')
+  if existing then
+    out[#out + 1] = {0, existing, id}
+  else
+    local run_at = nil
+    if ARGV[i + 6] ~= '' then
+      run_at = now + tonumber(ARGV[i + 6])
+    elseif ARGV[i + 7] ~= '' then
+      run_at = tonumber(ARGV[i + 7])
+    end
+    if run_at and run_at > now then
+      redis.call('HSET', key, 'id', id, 'name', ARGV[i + 1], 'payload', ARGV[i + 2], 'queue', ARGV[2],
+        'priority', ARGV[i + 3], 'max_retries', ARGV[i + 4], 'timeout', ARGV[i + 5], 'created_at', now,
+        'attempts', 0, 'token', 0, 'state', 'scheduled', 'run_at', run_at, 'lane', 'scheduled')
+      delayed[#delayed + 1] = run_at
+      delayed[#delayed + 1] = id
+      if earliest == nil or run_at < earliest then earliest = run_at end
+      out[#out + 1] = {1, 'scheduled', id}
+    else
+      redis.call('HSET', key, 'id', id, 'name', ARGV[i + 1], 'payload', ARGV[i + 2], 'queue', ARGV[2],
+        'priority', ARGV[i + 3], 'max_retries', ARGV[i + 4], 'timeout', ARGV[i + 5], 'created_at', now,
+        'attempts', 0, 'token', 0, 'state', 'queued', 'enqueued_at', now, 'lane', ARGV[i + 3])
+      local ids = lanes[ARGV[i + 3]]
+      ids[#ids + 1] = id
+      out[#out + 1] = {1, 'queued', id}
+    end
+    created = created + 1
+  end
+end
+-- unpack() is bounded by the Lua stack: push in slices.
+local SLICE = 4000
+for lane, ids in pairs(lanes) do
+  if #ids > 0 then
+    local k = lane_key[lane]
+    for s = 1, #ids, SLICE do
+      redis.call('LPUSH', KEYS[k], unpack(ids, s, math.min(s + SLICE - 1, #ids)))
+    end
+    if redis.call('LLEN', KEYS[k + 1]) == 0 then redis.call('LPUSH', KEYS[k + 1], '1') end
+  end
+end
+if #delayed > 0 then
+  local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+  for s = 1, #delayed, SLICE do
+    redis.call('ZADD', KEYS[2], unpack(delayed, s, math.min(s + SLICE - 1, #delayed)))
+  end
+  -- Schedulers sleep until the earliest ETA they know: wake them if one of these is earlier.
+  if (first[2] == nil or earliest < tonumber(first[2])) and redis.call('LLEN', KEYS[3]) == 0 then
+    redis.call('LPUSH', KEYS[3], '1')
+  end
+end
+if created > 0 then redis.call('HINCRBY', KEYS[1], 'submitted', created) end
+return out

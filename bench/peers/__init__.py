@@ -1,0 +1,1 @@
+"""Peer benchmark harness: the same scenarios against other task queues (see README.md)."""

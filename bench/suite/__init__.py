@@ -1,0 +1,1 @@
+"""The Bananas benchmark suite: ``python -m bench.suite`` (or ``make bench``) prints its tables."""

@@ -1,0 +1,40 @@
+/** Running scripts on ioredis, and turning ioredis failures into Bananas errors. */
+import type { ChainableCommander, Redis } from "ioredis";
+
+import { BananasError, QueueFull, RedisUnavailable } from "./errors";
+import { scriptCommand, type ScriptCall, type ScriptName } from "./scripts";
+
+type ScriptMethod = (numKeys: number, ...keysAndArgs: string[]) => Promise<unknown>;
+
+export function runScript(target: Redis | ChainableCommander, script: ScriptName, call: ScriptCall): Promise<unknown> {
+  // defineCommand adds the method at run time; ioredis' types cannot know it.
+  const method = (target as unknown as Record<string, ScriptMethod>)[scriptCommand(script)];
+  return method.call(target, call.keys.length, ...call.keys, ...call.args);
+}
+
+/** The id in submit.lua's `[created, state, id]` reply: the unique key's owner if it refused. */
+export function submittedId(reply: unknown): string {
+  return String((reply as unknown[])[2]);
+}
+
+/** Turn an ioredis failure into a Bananas error (server replies other than OOM pass through). */
+function translate(operation: string, err: unknown): unknown {
+  if (err instanceof BananasError) {
+    return err;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof Error && err.name === "ReplyError") {
+    return message.startsWith("OOM")
+      ? new QueueFull(`Redis is out of memory (maxmemory) during ${operation}: ${message}`, { cause: err })
+      : err;
+  }
+  return new RedisUnavailable(`Redis is unreachable during ${operation}: ${message}`, { cause: err });
+}
+
+export async function guarded<T>(operation: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw translate(operation, err);
+  }
+}
