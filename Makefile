@@ -40,6 +40,7 @@ readme: install
 include bench/peers/peers.mk
 include bench/bench.mk
 include config/observability.mk
+include tests/chaos/chaos.mk
 
 clean:
 	rm -rf $(VENV) .bananas .pytest_cache .mypy_cache .ruff_cache $(SDK)/node_modules $(SDK)/dist $(SDK)/build

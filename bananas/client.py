@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,7 @@ import redis
 
 from .connection import BLOCKING_MARGIN, ConnectionSettings, connect, translate_errors
 from .envelope import JobInfo, Limits, NewJob, job_info, prepare
-from .errors import ConfigError, InvalidJob, JobNotFound
+from .errors import ConfigError, HandlerNotFound, InvalidJob, JobNotFound, RedisUnavailable
 from .queue.broker import Broker, Retention
 from .registry import Registry
 from .results import WAIT_CHUNK, ResultWaiter
@@ -39,6 +39,12 @@ class Client:
     ``normal`` unless the call says otherwise. ``max_waiters`` bounds the connections that
     ``get_result`` may hold while it blocks. ``retention`` is how long a job cancelled by
     this client is kept (the dead retention; ``from_config`` takes the servers').
+
+    A submit whose connection breaks (reset, closed) is sent once more at once: the job id
+    is chosen here, before sending, so a submit Redis had already applied changes nothing.
+    A submit that timed out is not retried: the caller's time budget is spent. With
+    ``known_handlers`` (the job names the servers know) an unknown name is refused at the
+    door with :class:`~bananas.HandlerNotFound`.
     """
 
     def __init__(
@@ -53,6 +59,7 @@ class Client:
         handlers: Registry | None = None,
         max_waiters: int = 50,
         retention: Retention | None = None,
+        known_handlers: Collection[str] | None = None,
     ) -> None:
         settings = ConnectionSettings(url, socket_timeout, socket_timeout)
         self.redis = redis_client or connect(settings)
@@ -63,6 +70,7 @@ class Client:
         self._max_waiters = max_waiters
         self._waiter: ResultWaiter | None = None
         self._known_queues: set[str] = set()
+        self.known_handlers = frozenset(known_handlers) if known_handlers is not None else None
 
     @classmethod
     def from_config(cls, path: str | Path | None = None, *, environ: Mapping[str, str] | None = None,
@@ -120,15 +128,15 @@ class Client:
         With ``unique_for`` (seconds; key ``unique_key``, else name + payload), a submit
         while an equal job is pending or running returns that job's id and enqueues nothing.
         """
+        self._check_handler(name)
         queue, priority = self.router.resolve(name, queue, priority)
         job = prepare(name, payload, limits=self.limits, priority=priority, queue=queue, delay=delay,
                       at=at, job_id=job_id, max_retries=max_retries, timeout=timeout,
                       unique_for=unique_for, unique_key=unique_key)
-        with translate_errors("submit"):
-            if job.queue in self._known_queues:
-                reply = self.broker.submit(job)
-            else:
-                (reply,) = self._submit_batch([job])
+        if job.queue in self._known_queues:
+            reply = self._send("submit", lambda: self.broker.submit(job))
+        else:
+            (reply,) = self._send("submit", lambda: self._submit_batch([job]))
         return str(reply[2])
 
     def submit_jobs(self, specs: Iterable[Mapping[str, Any]]) -> list[str]:
@@ -139,9 +147,24 @@ class Client:
         jobs = [self._prepare_spec(i, spec) for i, spec in enumerate(specs)]
         if not jobs:
             return []
-        with translate_errors("submit_jobs"):
-            replies = self._submit_batch(jobs)
+        replies = self._send("submit_jobs", lambda: self._submit_batch(jobs))
         return [str(reply[2]) for reply in replies]
+
+    def _send(self, operation: str, send: Callable[[], Any]) -> Any:
+        for attempt in (1, 2):
+            try:
+                with translate_errors(operation):
+                    return send()
+            except RedisUnavailable as exc:
+                # Only a broken connection is worth a second try; a timeout spent the budget.
+                if attempt == 2 or not isinstance(exc.__cause__, redis.ConnectionError):
+                    raise
+        raise AssertionError("unreachable")
+
+    def _check_handler(self, name: object) -> None:
+        if self.known_handlers is not None and name not in self.known_handlers:
+            known = ", ".join(sorted(self.known_handlers))
+            raise HandlerNotFound(f"no handler named {name!r} (known: {known})")
 
     def submit_and_wait(self, name: str, payload: Mapping[str, Any] | None = None, *,
                         timeout: float = 30.0, **options: Any) -> Any:
@@ -208,6 +231,18 @@ class Client:
                     return job_info(name, fields)
         raise JobNotFound(f"no job {job_id}" + (f" in queue {queue}" if queue else ""))
 
+    def revive_job(self, job_id: str, queue: str | None = None) -> None:
+        """Send a dead job back to work (its lane, fresh attempts).
+
+        Raises :class:`~bananas.JobNotFound` when the job is not in a dead set (or its data has
+        expired after ``retention.dead_seconds``).
+        """
+        with translate_errors("revive_job"):
+            for name in self._candidate_queues(queue):
+                if self.broker.revive(name, job_id) == 1:
+                    return
+        raise JobNotFound(f"no dead job {job_id}" + (f" in queue {queue}" if queue else ""))
+
     def _queue_of(self, job_id: str) -> str:
         for name in self._candidate_queues(None):
             if self.redis.exists(self.broker.keys(name).job(job_id)):
@@ -232,6 +267,7 @@ class Client:
         unknown = set(spec) - SUBMIT_KEYS
         if unknown or "name" not in spec:
             raise InvalidJob(f"job spec #{index}: needs 'name'; unknown keys: {sorted(unknown)}")
+        self._check_handler(spec["name"])
         args = dict(spec)
         name = args.pop("name")
         args["queue"], args["priority"] = self.router.resolve(name, args.get("queue"), args.get("priority"))

@@ -86,6 +86,12 @@ class WorkerConfig:
     max_recoveries: int = setting(
         3, "A job lost with its worker more often than this is dead-lettered as poison.", minimum=0
     )
+    watchdog_grace: float = setting(
+        1.0,
+        "Seconds a job may run past its timeout before the watchdog kills its worker process "
+        "(for handlers that never yield to gevent); the master then replaces the process.",
+        minimum=0.1,
+    )
     scheduler_interval: float = setting(
         1.0, "Longest sleep of the scheduler between checks for due jobs and lost leases.", minimum=0.05
     )

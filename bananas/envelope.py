@@ -7,6 +7,8 @@ so the client (at the door) and the worker (on receipt) apply the same rules.
 from __future__ import annotations
 
 import hashlib
+import json
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -19,6 +21,8 @@ import orjson
 from .errors import InvalidJob
 from .keys import PRIORITIES
 
+BIG_INT = re.compile(r"\d{20}")
+"""20 digits in a row: maybe an integer beyond 64 bits, which orjson would turn into a float."""
 STATES = ("queued", "scheduled", "active", "succeeded", "retrying", "dead", "cancelled")
 MAX_NAME_LENGTH = 200
 _BAD_NAME_CHAR = re.compile(r"[{}\s]")
@@ -63,6 +67,8 @@ class Delivery:
     max_retries: int | None
     timeout: float | None
     enqueued_at: int
+    problem: str = ""
+    """Why the job hash could not be read (bad number, unknown priority); the runner dead-letters it."""
 
 
 @dataclass(frozen=True)
@@ -102,12 +108,17 @@ def check_name(kind: str, value: object) -> str:
 
 
 def encode_payload(payload: Mapping[str, Any] | None, limits: Limits) -> str:
-    """Encode a payload object as JSON text, enforcing type, depth and size limits."""
+    """Encode a payload object as JSON text, enforcing type, depth and size limits.
+
+    Only JSON types pass: dict with str keys, list, tuple, str, int (64-bit), finite float,
+    bool, None. orjson would quietly turn a datetime into text, a dataclass into an object
+    and NaN into null; the worker would then see something else than was submitted.
+    """
     if payload is None:
         return "{}"
     if not isinstance(payload, Mapping):
         raise InvalidJob(f"payload must be a JSON object (a dict), not {type(payload).__name__}")
-    check_depth(payload, limits.max_depth)
+    check_value(payload, limits.max_depth)
     try:
         data = orjson.dumps(payload)
     except (TypeError, orjson.JSONEncodeError) as exc:
@@ -118,7 +129,11 @@ def encode_payload(payload: Mapping[str, Any] | None, limits: Limits) -> str:
 
 
 def decode_payload(text: str, limits: Limits) -> dict[str, Any]:
-    """Decode a payload received from Redis; raises InvalidJob for anything but a JSON object."""
+    """Decode a payload received from Redis; raises InvalidJob for anything but a JSON object.
+
+    Text that was not UTF-8 in Redis arrives with surrogate escapes (the connection decodes
+    with ``surrogateescape``); orjson refuses it, so a pickle blob or binary junk is refused.
+    """
     if len(text) > limits.max_payload_bytes:
         raise InvalidJob(f"payload is {len(text)} bytes, above the limit of {limits.max_payload_bytes}")
     try:
@@ -127,24 +142,52 @@ def decode_payload(text: str, limits: Limits) -> dict[str, Any]:
         raise InvalidJob(f"payload is not valid JSON: {exc}") from exc
     if not isinstance(value, dict):
         raise InvalidJob(f"payload must be a JSON object, not {type(value).__name__}")
-    check_depth(value, limits.max_depth)
+    check_value(value, limits.max_depth)
+    if BIG_INT.search(text):
+        _refuse_big_ints(text)
     return value
 
 
-def check_depth(value: object, max_depth: int) -> None:
-    """Refuse containers nested deeper than ``max_depth`` (iterative: no recursion limit)."""
+def _refuse_big_ints(text: str) -> None:
+    """The slow, exact check, run only when the text holds a long digit run (maybe in a string)."""
+    def parse_int(digits: str) -> int:
+        number = int(digits)
+        if not -(2 ** 63) <= number < 2 ** 64:
+            raise InvalidJob(f"payload holds the integer {digits[:30]}…, beyond 64 bits")
+        return number
+
+    json.loads(text, parse_int=parse_int)
+
+
+def check_value(value: object, max_depth: int) -> None:
+    """Refuse nesting deeper than ``max_depth`` and anything that is not plain JSON.
+
+    Iterative, so a 100,000-deep payload is refused without hitting the recursion limit.
+    """
     stack: list[tuple[object, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
+        if isinstance(item, (str, int, bool)) or item is None:
+            continue
+        if isinstance(item, float):
+            if not math.isfinite(item):
+                raise InvalidJob(f"payload is not JSON-serialisable: {item} is not a finite number")
+            continue
         if isinstance(item, Mapping):
+            if not all(isinstance(key, str) for key in item):
+                raise InvalidJob("payload is not JSON-serialisable: object keys must be strings")
             children: Any = item.values()
         elif isinstance(item, (list, tuple)):
             children = item
         else:
-            continue
+            raise InvalidJob(f"payload is not JSON-serialisable: {type(item).__name__} is not a JSON type")
         if depth > max_depth:
             raise InvalidJob(f"payload is nested deeper than {max_depth} levels")
         stack.extend((child, depth + 1) for child in children)
+
+
+check_depth = check_value
+"""Former name of :func:`check_value`."""
 
 
 def prepare(

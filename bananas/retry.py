@@ -24,6 +24,8 @@ class Backoff:
     """Capped exponential backoff over consecutive failures of one loop (Redis gone, say).
 
     ``failed()`` returns how long to wait before trying again; ``succeeded()`` resets.
+    Loops log a failure only when :attr:`noteworthy` (the 1st, 2nd, 4th, 8th... in a row), so
+    a Redis that is away for an hour costs a dozen lines per loop, not thousands.
     """
 
     def __init__(self, base: float = 0.05, cap: float = 5.0,
@@ -37,5 +39,12 @@ class Backoff:
         self.failures += 1
         return backoff_delay(self.failures, self.base, self.cap, True, self.rand)
 
-    def succeeded(self) -> None:
-        self.failures = 0
+    @property
+    def noteworthy(self) -> bool:
+        """True when the latest failure is worth a log line (a power of two in a row)."""
+        return self.failures > 0 and self.failures & (self.failures - 1) == 0
+
+    def succeeded(self) -> int:
+        """Reset; returns how many failures in a row there had been (to log the recovery)."""
+        failures, self.failures = self.failures, 0
+        return failures

@@ -33,6 +33,7 @@ class Outcome:
     data: str  # result JSON, or the error text
     traceback: str = ""
     delay_ms: int = 0
+    reason: str = "failed"  # why a dead job died: failed, timeout, invalid, ...
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,15 @@ class PromoteResult:
     now_ms: int
     next_eta_ms: int | None
     next_lease_ms: int | None
+
+
+@dataclass(frozen=True)
+class RecoverResult:
+    """What recovering a dead worker's jobs did."""
+
+    recovered: int  # were running: counted a recovery, back in their lanes
+    poisoned: int  # were running, and had killed too many workers: dead as poison
+    returned: int  # were only buffered: back in their lanes, attempt given back
 
 
 @dataclass(frozen=True)
@@ -94,9 +104,11 @@ class Broker:
         self._pause = client.register_script(_load("pause"))
         self._cron_fire = client.register_script(_load("cron_fire"))
         self._submit_many = client.register_script(_load("submit_many"))
+        self._recover = client.register_script(_load("recover"))
+        self._revive = client.register_script(_load("revive"))
         self._scripts = [self._submit, self._dequeue, self._settle, self._promote, self._extend,
                          self._release, self._cancel, self._wait, self._pause, self._cron_fire,
-                         self._submit_many]
+                         self._submit_many, self._recover, self._revive]
 
     def load_scripts(self) -> None:
         """Load every script into Redis (after a restart its script cache is empty)."""
@@ -168,7 +180,7 @@ class Broker:
             for j in chunk:
                 args += (j.id, j.name, j.payload, j.priority, _opt(j.max_retries), _opt(j.timeout),
                          _opt(j.delay_ms), _opt(j.at_ms))
-            pipe.evalsha(sha, len(keys), *keys, *args)
+            pipe.execute_command("EVALSHA", sha, len(keys), *keys, *args)  # cluster pipelines refuse .evalsha
             sizes.append(len(chunk))
         return sizes
 
@@ -180,12 +192,7 @@ class Broker:
         k = self.keys(queue)
         keys = [k.inflight, k.dead, k.stats, k.paused, *self._lane_keys(k, lanes)]
         flat = self._dequeue(keys, [count, lease_ms, owner, k.job_prefix, self.retention.dead_seconds])
-        return [
-            Delivery(queue, flat[i], str(flat[i + 1]), int(flat[i + 2]), flat[i + 3], flat[i + 4],
-                     flat[i + 5], _int_or_none(flat[i + 6]), _float_or_none(flat[i + 7]),
-                     int(flat[i + 8] or 0))
-            for i in range(0, len(flat), DELIVERY_FIELDS)
-        ]
+        return [_delivery(queue, flat[i:i + DELIVERY_FIELDS]) for i in range(0, len(flat), DELIVERY_FIELDS)]
 
     def wait_for_work(self, blocking: redis.Redis, queue: str, lanes: Sequence[str],
                       timeout: float) -> bool:
@@ -202,7 +209,7 @@ class Broker:
         args: list[Any] = [k.job_prefix, self.retention.succeeded_seconds, self.retention.dead_seconds,
                            k.done_prefix]
         for o in outcomes:
-            args += [o.id, o.token, o.kind, o.data, o.traceback, o.delay_ms]
+            args += [o.id, o.token, o.kind, o.data, o.traceback, o.delay_ms, o.reason]
         return self._run(self._settle, [k.inflight, k.delayed, k.dead, k.stats, k.scheduler_wake], args, pipe)
 
     def extend(self, queue: str, held: Sequence[tuple[str, str]], lease_ms: int) -> list[str]:
@@ -220,6 +227,30 @@ class Broker:
         for job_id, token in held:
             args += [job_id, token]
         return int(self._release([k.inflight, *self._lane_keys(k), k.stats], args))
+
+    def recover_owner(self, queue: str, owner: str, suspects: Iterable[str] | None,
+                      max_recoveries: int = 3) -> RecoverResult:
+        """Return the in-flight jobs of a dead worker process (``owner``) to their lanes.
+
+        ``suspects`` are the ids it was running when it died: each counts a recovery (and goes
+        dead as ``poison`` past ``max_recoveries``); the rest were buffered and go back
+        uncharged. ``None``: nothing is known, every job counts a recovery.
+        """
+        k = self.keys(queue)
+        args: list[Any] = [k.job_prefix, owner, max_recoveries, self.retention.dead_seconds,
+                           k.done_prefix, "1" if suspects is None else "0", *(suspects or ())]
+        r = self._recover([k.inflight, k.dead, k.stats, *self._lane_keys(k), k.paused], args)
+        return RecoverResult(int(r[0]), int(r[1]), int(r[2]))
+
+    def revive(self, queue: str, job_id: str) -> int:
+        """Send a dead job back to its priority lane with fresh attempts.
+
+        Returns 1 when revived, 0 when it is not dead, -1 when its hash has expired.
+        """
+        k = self.keys(queue)
+        priority = self.redis.hget(k.job(job_id), "priority")
+        lane = priority if priority in PRIORITIES else "normal"
+        return int(self._revive([k.dead, k.job(job_id), k.stats, k.lane(lane), k.wake(lane)], [job_id]))
 
     # -- scheduling ---------------------------------------------------------------------
 
@@ -309,7 +340,22 @@ class Broker:
              pipe: redis.client.Pipeline | None) -> Any:
         if pipe is None:
             return script(keys, args)
-        return pipe.evalsha(script.sha, len(keys), *keys, *args)
+        # execute_command: redis-py refuses pipe.evalsha on a cluster pipeline, not EVALSHA itself
+        return pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
+
+
+def _delivery(queue: str, f: list[Any]) -> Delivery:
+    """Build a delivery from the dequeue reply; a hash with junk in it still becomes a delivery
+    (with its ``problem`` set), because the job is in flight now and must be settled."""
+    try:
+        max_retries, timeout = _int_or_none(f[6]), _float_or_none(f[7])
+        if (max_retries is not None and max_retries < 0) or (timeout is not None and not 0 < timeout < 1e9):
+            raise ValueError("max_retries or timeout out of range")
+        return Delivery(queue, f[0], str(f[1]), int(f[2]), f[3], f[4], f[5], max_retries, timeout,
+                        int(f[8] or 0))
+    except (TypeError, ValueError) as exc:
+        return Delivery(queue, f[0], str(f[1]), int(f[2]), str(f[3]), str(f[4]), str(f[5]), 0, None, 0,
+                        problem=f"the job hash holds an unreadable field: {exc}")
 
 
 def _opt(value: object) -> object:

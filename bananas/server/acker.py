@@ -57,12 +57,15 @@ class Acker:
             started = self.events.clock()
             try:
                 self._send(batch)
-                self.backoff.succeeded()
+                if self.backoff.succeeded():
+                    log.warning("settling works again")
                 return
             except (redis.RedisError, BananasError) as exc:
                 delay = self.backoff.failed()
-                log.warning("settling %d jobs failed (%s); next try in %.2f s", len(batch), exc, delay,
-                            extra=self.events.redis_failed("settle", started))
+                extra = self.events.redis_failed("settle", started)
+                log.log(logging.WARNING if self.backoff.noteworthy else logging.DEBUG,
+                        "settling %d jobs failed %d times in a row (%s); next try in %.2f s",
+                        len(batch), self.backoff.failures, exc, delay, extra=extra)
                 gevent.sleep(delay)
 
     def _send(self, batch: list[Outcome]) -> None:

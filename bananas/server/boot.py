@@ -21,6 +21,7 @@ from .monitor import Monitor, export_logging
 from .plan import ProcessSpec
 from .pool import pool_type
 from .process import WorkerProcess
+from .recovery import ChildGuard
 from .reports import Reporter
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ class Boot:
     schedules: tuple[Schedule, ...]
     monitor: Monitor
     master_logs: LoggingRuntime
+    guard: ChildGuard
 
 
 def process_type(config: Config, spec: ProcessSpec) -> str:
@@ -86,7 +88,8 @@ def run_worker(boot: Boot, spec: ProcessSpec) -> int:
     bind_component("worker")
     reporter: Reporter | None = None
     try:
-        worker = WorkerProcess(boot.config, spec, boot.registry, boot.redis_url, boot.schedules)
+        worker = WorkerProcess(boot.config, spec, boot.registry, boot.redis_url, boot.schedules,
+                               boot.guard.table(spec))
         sock = boot.monitor.child_socket
         if sock is not None:
             reporter = Reporter(sock, lambda: build_report(worker, logs))

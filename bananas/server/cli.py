@@ -15,6 +15,7 @@ from ..connection import ConnectionSettings, connect
 from ..cron import Schedule
 from ..errors import BananasError, ConfigError
 from ..logs import LoggingRuntime, bind_component, configure_logging
+from ..queue.broker import Broker, Retention
 from ..registry import Registry, load_registry
 from ..routing import parse_routes
 from .boot import SHUTDOWN_SECONDS, Boot, run_worker
@@ -24,6 +25,8 @@ from .http import serve_http
 from .master import Master
 from .monitor import Monitor
 from .plan import ProcessSpec, plan
+from .recovery import ChildGuard, Recovery
+from .runner import RunPolicy
 
 log = logging.getLogger("bananas.server")
 URL_FILE = "redis.url"
@@ -120,12 +123,15 @@ def supervise(config: Config, registry: Registry, schedules: tuple[Schedule, ...
     # Short timeouts: a scrape or a health check must answer even while Redis hangs.
     client = connect(ConnectionSettings(url, MONITOR_TIMEOUT, MONITOR_TIMEOUT, 4))
     monitor = Monitor(config, specs, client, len(registry), logs)
-    boot = Boot(config, registry, url, schedules, monitor, logs)
+    guard = make_guard(config, url)
+    for spec in specs:
+        guard.table(spec)  # mapped before the fork, so the master can read what a worker ran
+    boot = Boot(config, registry, url, schedules, monitor, logs, guard)
 
     def target(spec: ProcessSpec) -> int:
         return run_worker(boot, spec)
 
-    master = Master(specs, target, config.worker.grace_seconds, monitor)
+    master = Master(specs, target, config.worker.grace_seconds, guard, monitor)
     monitor.restarts = lambda: master.restarts
     server = serve_http(monitor, config.http.host, config.http.port)
     monitor.start()
@@ -138,6 +144,17 @@ def supervise(config: Config, registry: Registry, schedules: tuple[Schedule, ...
             server.stop(timeout=1)
         monitor.stop()
         client.close()
+
+
+def make_guard(config: Config, url: str) -> ChildGuard:
+    """The master's recovery of dead workers' jobs, with its own small Redis pool."""
+    r, w = config.redis, config.worker
+    client = connect(ConnectionSettings(url, r.socket_timeout, r.connect_timeout, 4))
+    retention = Retention(config.retention.succeeded_seconds, config.retention.dead_seconds)
+    broker = Broker(client, r.namespace, retention)
+    recovery = Recovery(broker, list(w.queues), RunPolicy.from_config(config), w.max_recoveries,
+                        give_up_after=w.lease_seconds)
+    return ChildGuard(recovery, backstop_seconds=3 * w.watchdog_grace + 1.0)
 
 
 def check_redis(config: Config, url: str) -> None:

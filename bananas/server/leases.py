@@ -67,10 +67,13 @@ class Heartbeat:
             started = self.events.clock()
             try:
                 self.step()
-                self.backoff.succeeded()
+                if self.backoff.succeeded():
+                    log.warning("lease heartbeat works again")
                 gevent.sleep(self.interval)
             except (redis.RedisError, BananasError) as exc:
                 delay = self.backoff.failed()
-                log.warning("lease heartbeat failed (%s); next try in %.2f s", exc, delay,
-                            extra=self.events.redis_failed("extend", started))
+                extra = self.events.redis_failed("extend", started)
+                log.log(logging.WARNING if self.backoff.noteworthy else logging.DEBUG,
+                        "lease heartbeat failed %d times in a row (%s); next try in %.2f s",
+                        self.backoff.failures, exc, delay, extra=extra)
                 gevent.sleep(delay)

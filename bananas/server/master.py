@@ -21,6 +21,7 @@ import gevent
 from gevent.event import Event
 
 from .plan import ProcessSpec
+from .slots import SlotRecord
 
 log = logging.getLogger(__name__)
 TICK = 0.1
@@ -38,6 +39,16 @@ class ForkHooks(Protocol):
     def in_parent(self, spec: ProcessSpec, pid: int) -> None: ...
 
 
+class Guard(Protocol):
+    """What the master tells about its children's lives (see :class:`.recovery.ChildGuard`)."""
+
+    def died(self, spec: ProcessSpec, pid: int, now: float) -> None: ...
+
+    def overdue(self, spec: ProcessSpec, now: float) -> list[SlotRecord]: ...
+
+    def join(self, timeout: float) -> None: ...
+
+
 @dataclass
 class Child:
     spec: ProcessSpec
@@ -51,11 +62,12 @@ class Master:
     """Keeps one child per :class:`ProcessSpec` alive; ``target(spec)`` runs in the child."""
 
     def __init__(self, specs: list[ProcessSpec], target: Callable[[ProcessSpec], int],
-                 grace_seconds: float, hooks: ForkHooks | None = None) -> None:
+                 grace_seconds: float, guard: Guard | None = None, hooks: ForkHooks | None = None) -> None:
         self.specs = specs
         self.hooks = hooks
         self.target = target
         self.grace_seconds = grace_seconds
+        self.guard = guard
         self.children: dict[str, Child] = {}
         self.stopping = Event()
         self._signals: list[object] = []
@@ -96,7 +108,11 @@ class Master:
     def tick(self, now: float) -> None:
         """Reap dead workers and start their replacements when their backoff has passed."""
         for child in list(self.children.values()):
+            if child.restart_at is None and self.guard is not None:
+                self._backstop(child, now)
             if child.restart_at is None and self._exited(child):
+                if self.guard is not None:
+                    self.guard.died(child.spec, child.pid, now)
                 lived = now - child.started
                 quick = child.quick_deaths + 1 if lived < 1.0 else 0
                 child.restart_at = now + min(0.1 * 2 ** quick, RESTART_BACKOFF_MAX) if quick else now
@@ -104,6 +120,15 @@ class Master:
             if child.restart_at is not None and now >= child.restart_at:
                 self.restarts += 1
                 self.spawn(child.spec, child.quick_deaths)
+
+    def _backstop(self, child: Child, now: float) -> None:
+        """Kill a worker whose watchdog thread could not (a C call holding the GIL)."""
+        assert self.guard is not None
+        overdue = self.guard.overdue(child.spec, now)
+        if overdue:
+            log.error("worker process %s (pid %d) is stuck in job %s past its timeout; killing it",
+                      child.spec.id, child.pid, overdue[0].id)
+            _signal(child.pid, signal.SIGKILL)
 
     def _exited(self, child: Child) -> bool:
         try:
@@ -131,6 +156,8 @@ class Master:
                 log.error("worker process %s did not stop in time; killing it", child.spec.id)
                 _signal(child.pid, signal.SIGKILL)
                 _waitpid(child.pid, 0)
+        if self.guard is not None:
+            self.guard.join(STOP_MARGIN)
         log.info("all worker processes stopped")
         return 0
 

@@ -67,6 +67,7 @@ class Pool:
         self.worker_type = pool_type(spec)
         self.stopping = False
         self.idle: set[str] = set()  # queues whose fetcher is blocked, safe to interrupt
+        self.backoffs: dict[str, Backoff] = {}
 
     def start(self) -> None:
         self.executors = [gevent.spawn(self._execute_loop, i) for i in range(self.spec.concurrency)]
@@ -106,16 +107,19 @@ class Pool:
 
     def _fetch_loop(self, queue: str) -> None:
         bind_worker(self.spec.id, self.worker_type)
-        backoff = Backoff()
+        backoff = self.backoffs[queue] = Backoff()
         while not self.stopping:
             started = self.events.clock()
             try:
                 self.fetch_step(queue)
-                backoff.succeeded()
+                if backoff.succeeded():
+                    log.warning("pool %s: fetching from %s works again", self.spec.id, queue)
             except (redis.RedisError, BananasError) as exc:
                 delay = backoff.failed()
-                log.warning("pool %s: fetching from %s failed (%s); next try in %.2f s",
-                            self.spec.id, queue, exc, delay, extra=self.events.redis_failed("dequeue", started))
+                extra = self.events.redis_failed("dequeue", started)
+                log.log(logging.WARNING if backoff.noteworthy else logging.DEBUG,
+                        "pool %s: fetching from %s failed %d times in a row (%s); next try in %.2f s",
+                        self.spec.id, queue, backoff.failures, exc, delay, extra=extra)
                 self.idle.add(queue)
                 gevent.sleep(delay)
                 self.idle.discard(queue)

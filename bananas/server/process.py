@@ -33,8 +33,11 @@ from .events import Events
 from .leases import Heartbeat, LeaseBook
 from .plan import ProcessSpec
 from .pool import Pool, PoolSettings
+from .recovery import owner_key
 from .runner import Runner, RunPolicy
 from .scheduler import Scheduler
+from .slots import RunningJobs, SlotTable
+from .watchdog import Watchdog
 
 log = logging.getLogger(__name__)
 STATUS_INTERVAL = 10.0
@@ -51,12 +54,12 @@ class Identity:
 
     @property
     def key(self) -> str:
-        return f"{self.host}:{self.pid}:{self.process_id}"
+        return owner_key(self.host, self.pid, self.process_id)
 
 
 class WorkerProcess:
     def __init__(self, config: Config, spec: ProcessSpec, registry: Registry, redis_url: str,
-                 schedules: tuple[Schedule, ...] = ()) -> None:
+                 schedules: tuple[Schedule, ...] = (), slots: SlotTable | None = None) -> None:
         self.config = config
         self.spec = spec
         self.identity = Identity(config.worker.mode, spec.id, socket.gethostname(), os.getpid())
@@ -74,7 +77,9 @@ class WorkerProcess:
         self.events = events = Events(self.metrics)
         self.acker = Acker(self.broker, self.book, events)
         self.heartbeat = Heartbeat(self.broker, self.book, config.worker.lease_seconds, events)
-        runner = Runner(registry, RunPolicy.from_config(config))
+        self.running = RunningJobs(slots)
+        self.watchdog = Watchdog(self.running, config.worker.watchdog_grace)
+        runner = Runner(registry, RunPolicy.from_config(config), self.running)
         self.canceller = Canceller(self.broker, self.blocking, runner, self.book, self.identity.key,
                                    config.worker.cancel_grace_seconds, events)
         self.cron = CronLoop(self.broker, schedules, config.worker.cron_grace_seconds)
@@ -91,6 +96,7 @@ class WorkerProcess:
         """Serve until SIGTERM/SIGINT, then drain; returns the exit code."""
         gevent.signal_handler(signal.SIGTERM, self.stopping.set)
         gevent.signal_handler(signal.SIGINT, self.stopping.set)
+        self.watchdog.start()
         self.broker.load_scripts()
         for pool in self.pools:
             pool.start()
@@ -126,6 +132,7 @@ class WorkerProcess:
         self.acker.close()
         self.acking.join()
         gevent.killall(self.background)
+        self.watchdog.stop()
         self._remove_status()
 
     def _release(self, deliveries: list[Delivery]) -> None:
@@ -140,6 +147,12 @@ class WorkerProcess:
                 log.warning("could not hand back %d jobs of %s (%s); their leases will expire",
                             len(pairs), queue, exc)
 
+    def ready(self) -> bool:
+        """False while any loop of this process is failing to reach Redis (for /health)."""
+        backoffs = [self.acker.backoff, self.heartbeat.backoff, *(s.backoff for s in self.schedulers)]
+        backoffs += [b for pool in self.pools for b in pool.backoffs.values()]
+        return all(b.failures == 0 for b in backoffs)
+
     def status(self) -> dict[str, object]:
         """This process as written to the ``workers`` status hash."""
         return {
@@ -147,7 +160,7 @@ class WorkerProcess:
             "pid": self.identity.pid, "scheduler": self.spec.scheduler, "queues": self.config.worker.queues,
             "pools": [{"id": p.spec.id, "lanes": list(p.spec.lanes), "concurrency": p.spec.concurrency,
                        "busy": p.busy, "completed": p.completed} for p in self.pools],
-            "held": self.book.count(), "heartbeat": time.time(),
+            "held": self.book.count(), "heartbeat": time.time(), "ready": self.ready(),
         }
 
     def _status_loop(self) -> None:

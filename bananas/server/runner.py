@@ -9,17 +9,17 @@ from __future__ import annotations
 import logging
 import traceback
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import gevent
 import orjson
 
 from ..config import Config
 from ..envelope import Delivery, Limits, decode_payload
-from ..errors import HandlerNotFound, InvalidJob, JobCancelled, JobTimeout, Reject, Retry
+from ..errors import HandlerNotFound, InvalidJob, JobCancelled, Reject, Retry
 from ..logs import job_logger
 from ..queue.broker import Outcome
-from ..registry import JobContext, Registry
+from ..registry import HandlerSpec, JobContext, Registry
 from ..retry import backoff_delay
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,30 @@ class RunPolicy:
                    config.retry.backoff_max, config.retry.jitter)
 
 
+class Tracker(Protocol):
+    """Where a runner registers the jobs it runs, so a watchdog can see their deadlines."""
+
+    def start(self, d: Delivery, timeout: float, max_retries: int) -> int: ...
+
+    def finish(self, handle: int) -> None: ...
+
+
+class Attempt(Protocol):
+    """What :func:`failure` needs to know about a delivery."""
+
+    @property
+    def queue(self) -> str: ...
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def token(self) -> str: ...
+
+    @property
+    def attempt(self) -> int: ...
+
+
 @dataclass(eq=False)
 class Running:
     """A handler call in progress: its context and the greenlet it runs in."""
@@ -56,22 +80,23 @@ class Runner:
 
     ``active`` maps ``(queue, id)`` to the handler calls in progress, so a cancellation can
     reach them; ``cancelled`` holds jobs cancelled while buffered, which then never start.
+    ``tracker`` (the process's running-jobs table) lets the watchdog see each deadline.
     """
 
-    def __init__(self, registry: Registry, policy: RunPolicy) -> None:
+    def __init__(self, registry: Registry, policy: RunPolicy, tracker: Tracker | None = None) -> None:
         self.registry = registry
         self.policy = policy
+        self.tracker = tracker
         self.active: dict[tuple[str, str], Running] = {}
         self.cancelled: set[tuple[str, str]] = set()
         self.loggers: dict[str, logging.Logger] = {}  # job name -> ctx.logger (getLogger takes a lock)
 
     def run(self, d: Delivery) -> Outcome:
         """Run the job's handler once; never raises (but lets GreenletExit through)."""
-        try:
-            handler = self.registry.get(d.name)
-            payload = decode_payload(d.payload, self.policy.limits)
-        except (HandlerNotFound, InvalidJob) as exc:
-            return self._dead(d, f"{type(exc).__name__}: {exc}", "")
+        resolved = self._resolve(d)
+        if isinstance(resolved, Outcome):
+            return resolved
+        handler, payload = resolved
         max_retries = _first(d.max_retries, handler.max_retries, self.policy.default_max_retries)
         timeout = _first(d.timeout, handler.timeout, self.policy.default_timeout)
         ctx = JobContext(d.id, d.name, d.queue, d.priority, d.attempt, max_retries, self._logger(d.name))
@@ -80,12 +105,20 @@ class Runner:
             self.cancelled.discard(key)
             return Outcome(d.queue, d.id, d.token, "cancelled", "")
         self.active[key] = Running(ctx, gevent.getcurrent())
+        handle = self.tracker.start(d, timeout, max_retries) if self.tracker else None
+        # gevent.Timeout is a BaseException: a handler's `except Exception` cannot swallow it.
+        timer = gevent.Timeout(timeout)
+        timer.start()
         try:
-            with gevent.Timeout(timeout, JobTimeout(f"timed out after {timeout:g} s")):
-                result = handler.func(payload, ctx)
+            result = handler.func(payload, ctx)
             if ctx.cancelled:  # the handler noticed and stopped early: not a success
                 return Outcome(d.queue, d.id, d.token, "cancelled", "")
             return Outcome(d.queue, d.id, d.token, "ok", _encode_result(result))
+        except gevent.Timeout as exc:
+            if exc is not timer:  # the handler's own gevent.Timeout escaped it: a plain failure
+                return failure(d, max_retries, self.policy, _describe(exc), traceback.format_exc())
+            error = f"JobTimeout: timed out after {timeout:g} s"
+            return failure(d, max_retries, self.policy, error, reason="timeout")
         except JobCancelled:
             return Outcome(d.queue, d.id, d.token, "cancelled", "")
         except Exception as exc:
@@ -95,7 +128,21 @@ class Runner:
         except SystemExit as exc:  # a handler calling sys.exit()
             return self._classify(d, max_retries, exc)
         finally:
+            timer.close()
             del self.active[key]
+            if handle is not None and self.tracker is not None:
+                self.tracker.finish(handle)
+
+    def _resolve(self, d: Delivery) -> tuple[HandlerSpec, dict[str, Any]] | Outcome:
+        """The handler and decoded payload, or the dead outcome of a job that cannot run."""
+        if d.problem:
+            return _dead(d, f"InvalidJob: {d.problem}", "invalid")
+        try:
+            return self.registry.get(d.name), decode_payload(d.payload, self.policy.limits)
+        except HandlerNotFound as exc:
+            return _dead(d, f"HandlerNotFound: {exc}", "unknown_handler")
+        except InvalidJob as exc:
+            return _dead(d, f"InvalidJob: {exc}", "invalid")
 
     def _logger(self, name: str) -> logging.Logger:
         logger = self.loggers.get(name)
@@ -106,22 +153,27 @@ class Runner:
     def _classify(self, d: Delivery, max_retries: int, exc: BaseException) -> Outcome:
         """The outcome of a handler that raised ``exc`` (called inside its ``except``)."""
         if isinstance(exc, Retry):
-            return self._failed(d, max_retries, f"Retry: {exc.reason}", "", exc.delay)
+            return failure(d, max_retries, self.policy, f"Retry: {exc.reason}", delay=exc.delay)
         if isinstance(exc, Reject):
-            return self._dead(d, f"Reject: {exc.reason}", "")
-        return self._failed(d, max_retries, _describe(exc), traceback.format_exc(), None)
+            return _dead(d, f"Reject: {exc.reason}", "rejected")
+        return failure(d, max_retries, self.policy, _describe(exc), traceback.format_exc())
 
-    def _failed(self, d: Delivery, max_retries: int, error: str, tb: str,
-                delay: float | None) -> Outcome:
-        if d.attempt > max_retries:
-            return self._dead(d, error, tb)
-        if delay is None:
-            p = self.policy
-            delay = backoff_delay(d.attempt, p.backoff_base, p.backoff_max, p.jitter)
-        return Outcome(d.queue, d.id, d.token, "retry", error, tb, round(delay * 1000))
 
-    def _dead(self, d: Delivery, error: str, tb: str) -> Outcome:
-        return Outcome(d.queue, d.id, d.token, "dead", error, tb)
+def failure(d: Attempt, max_retries: int, policy: RunPolicy, error: str, tb: str = "",
+            delay: float | None = None, reason: str = "failed") -> Outcome:
+    """A failed attempt: a retry after backoff (or ``delay``), or dead once retries are spent.
+
+    Also used by the master for a job whose process the watchdog killed (reason ``timeout``).
+    """
+    if d.attempt > max_retries:
+        return Outcome(d.queue, d.id, d.token, "dead", error, tb, 0, reason)
+    if delay is None:
+        delay = backoff_delay(d.attempt, policy.backoff_base, policy.backoff_max, policy.jitter)
+    return Outcome(d.queue, d.id, d.token, "retry", error, tb, round(delay * 1000), reason)
+
+
+def _dead(d: Delivery, error: str, reason: str) -> Outcome:
+    return Outcome(d.queue, d.id, d.token, "dead", error, "", 0, reason)
 
 
 def _first(*values: Any) -> Any:

@@ -54,11 +54,14 @@ class Scheduler:
             started = self.events.clock()
             try:
                 _, sleep = self.tick()
-                self.backoff.succeeded()
+                if self.backoff.succeeded():
+                    log.warning("scheduler of %s works again", self.queue)
                 if sleep > 0:
                     self.broker.wait_for_schedule(self.blocking, self.queue, sleep)
             except (redis.RedisError, BananasError) as exc:
                 delay = self.backoff.failed()
-                log.warning("scheduler of %s failed (%s); next try in %.2f s", self.queue, exc, delay,
-                            extra=self.events.redis_failed("promote", started))
+                extra = self.events.redis_failed("promote", started)
+                log.log(logging.WARNING if self.backoff.noteworthy else logging.DEBUG,
+                        "scheduler of %s failed %d times in a row (%s); next try in %.2f s",
+                        self.queue, self.backoff.failures, exc, delay, extra=extra)
                 gevent.sleep(delay)

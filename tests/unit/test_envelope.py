@@ -61,3 +61,32 @@ def test_naive_datetimes_are_refused():
 def test_decoding_refuses_malformed_payloads(text, message):
     with pytest.raises(InvalidJob, match=message):
         decode_payload(text, LIMITS)
+
+
+@pytest.mark.parametrize("payload, message", [
+    ({"x": float("nan")}, "not a finite number"),
+    ({"x": float("inf")}, "not a finite number"),
+    ({"when": __import__("datetime").datetime(2030, 1, 1)}, "datetime is not a JSON type"),
+    ({"s": {1, 2}}, "set is not a JSON type"),
+    ({"raw": b"bytes"}, "bytes is not a JSON type"),
+    ({"bad": "\udcff"}, "not JSON-serialisable"),
+])
+def test_only_plain_json_values_are_accepted(payload, message):
+    with pytest.raises(InvalidJob, match=message):
+        encode_payload(payload, LIMITS)
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"n": 123456789012345678901234567890}', "beyond 64 bits"),
+    ('{"n": 1e400}', "not valid JSON"),
+    ('{"p": "\udc80\udc04"}', "not valid JSON"),
+    ("[" * 100_000 + "]" * 100_000, "not valid JSON"),
+])
+def test_decoding_refuses_numbers_and_bytes_that_would_change_meaning(text, message):
+    with pytest.raises(InvalidJob, match=message):
+        decode_payload(text, Limits(max_payload_bytes=1_000_000, max_depth=64))
+
+
+def test_long_digit_runs_inside_strings_and_64_bit_integers_are_fine():
+    text = '{"card": "12345678901234567890123", "n": 18446744073709551615}'
+    assert decode_payload(text, LIMITS)["n"] == 2 ** 64 - 1

@@ -111,3 +111,27 @@ def test_unknown_handler_and_malformed_payload_go_dead_with_a_reason():
     malformed = r.run(delivery("ok", payload="{oops"))
     assert unknown.kind == malformed.kind == "dead"
     assert "HandlerNotFound" in unknown.data and "InvalidJob" in malformed.data
+
+
+@job("own_timeout")
+def own_timeout(payload, ctx):
+    with gevent.Timeout(0.01):  # escapes the handler; not the runner's own timer
+        gevent.sleep(1)
+
+
+def test_a_handlers_own_gevent_timeout_is_a_failure_not_a_crash():
+    registry = Registry()
+    registry.add(own_timeout.__bananas_job__)
+    out = Runner(registry, POLICY).run(delivery("own_timeout"))
+    assert (out.kind, out.reason) == ("retry", "failed") and "Timeout" in out.data
+
+
+def test_timeout_and_bad_fields_carry_their_reason():
+    r = runner()
+    assert r.run(delivery("hang", max_retries=0)).reason == "timeout"
+    assert r.run(delivery("nobody")).reason == "unknown_handler"
+    assert r.run(delivery("ok", payload="{oops")).reason == "invalid"
+    assert r.run(delivery("reject")).reason == "rejected"
+    bad = delivery("ok")
+    bad.problem = "timeout 'forever'"
+    assert (r.run(bad).kind, r.run(bad).reason) == ("dead", "invalid")

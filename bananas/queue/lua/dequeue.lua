@@ -1,4 +1,7 @@
+#!lua flags=allow-oom
 --[[ dequeue: take up to `count` jobs, lanes in the order given, each leased in one step.
+Runs at maxmemory too: it only moves ids (plus a few hash fields), and taking jobs is how a
+full Redis drains; submits are refused there instead.
 Every taken job gets a new fencing token, one more attempt, state active, and an entry in
 the in-flight set scored by its lease deadline. An id whose hash is gone (expired, or
 garbage pushed by hand) is dead-lettered with a reason instead of being handed out.

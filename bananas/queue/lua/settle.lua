@@ -9,8 +9,9 @@ marker to its done list, which expires with the job. A retry of a job whose canc
 was requested ends it as cancelled instead.
 KEYS: 1 inflight, 2 delayed, 3 dead, 4 stats, 5 scheduler wake
 ARGV: 1 job key prefix, 2 succeeded retention s, 3 dead retention s, 4 done list prefix,
-      then 6 per job: id, token, outcome ('ok' | 'retry' | 'dead' | 'cancelled'),
-      data (result JSON or error text), traceback, retry delay ms
+      then 7 per job: id, token, outcome ('ok' | 'retry' | 'dead' | 'cancelled'),
+      data (result JSON or error text), traceback, retry delay ms,
+      reason (why it failed: 'failed', 'timeout', 'invalid', 'unknown_handler', 'rejected')
 Returns a list with 1 (settled) or 0 (stale token) per job. ]]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -28,7 +29,7 @@ local function finish(key, id, f, ttl)
   end
 end
 
-for i = 5, #ARGV, 6 do
+for i = 5, #ARGV, 7 do
   local id, outcome = ARGV[i], ARGV[i + 2]
   local key = ARGV[1] .. id
   local f = redis.call('HMGET', key, 'token', 'state', 'waiters', 'unique', 'cancel')
@@ -43,7 +44,7 @@ for i = 5, #ARGV, 6 do
     elseif outcome == 'retry' then
       local run_at = now + tonumber(ARGV[i + 5])
       redis.call('HSET', key, 'state', 'retrying', 'error', ARGV[i + 3], 'traceback', ARGV[i + 4],
-        'run_at', run_at, 'lane', 'scheduled')
+        'run_at', run_at, 'lane', 'scheduled', 'reason', ARGV[i + 6])
       redis.call('ZADD', KEYS[2], run_at, id)
       if earliest == nil or run_at < earliest then earliest = run_at end
     elseif outcome == 'cancelled' then
@@ -51,7 +52,7 @@ for i = 5, #ARGV, 6 do
       finish(key, id, f, ARGV[3])
     else
       redis.call('HSET', key, 'state', 'dead', 'error', ARGV[i + 3], 'traceback', ARGV[i + 4],
-        'reason', 'failed', 'finished_at', now)
+        'reason', ARGV[i + 6], 'finished_at', now)
       redis.call('ZADD', KEYS[3], now, id)
       finish(key, id, f, ARGV[3])
     end

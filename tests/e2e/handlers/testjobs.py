@@ -1,6 +1,7 @@
 """Handlers for end-to-end tests. They record what they do in the test's Redis."""
 
 import os
+import signal
 import time
 
 import redis
@@ -56,3 +57,24 @@ def retry_once(payload, ctx):
 def _server_time(r: redis.Redis) -> float:
     seconds, micros = r.time()
     return seconds + micros / 1e6
+
+
+@job("spin", timeout=0.5, max_retries=0)
+def spin(payload, ctx):
+    """Holds the CPU (never yields to gevent) for payload["seconds"]."""
+    _redis().rpush("test:started", f"{ctx.job_id}:{ctx.attempt}:{os.getpid()}")
+    end = time.monotonic() + float(payload["seconds"])
+    while time.monotonic() < end:
+        pass
+    _redis().rpush("test:ran", ctx.job_id)
+
+
+@job("crash")
+def crash(payload, ctx):
+    """Kills its own worker process: os._exit(1), or a signal such as SIGSEGV."""
+    _redis().rpush("test:started", f"{ctx.job_id}:{ctx.attempt}:{os.getpid()}")
+    how = payload.get("how", "exit")
+    if how == "exit":
+        os._exit(1)
+    os.kill(os.getpid(), getattr(signal, how))
+    time.sleep(5)

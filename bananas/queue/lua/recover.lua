@@ -1,0 +1,75 @@
+#!lua flags=allow-oom
+--[[ recover: the master saw a worker process die; return its in-flight jobs to their lanes
+now instead of when their leases run out.
+The jobs it was running when it died (the suspects) count a recovery each; a job recovered
+more than `max recoveries` times keeps killing its workers and goes dead as `poison`. Jobs
+it only held in its buffer go back to the front of their lane with the attempt they were
+charged given back. A job whose cancellation was requested ends `cancelled`. A job that
+ends here releases its unique key and wakes result waiters, as settle does. A paused queue's
+lanes get no wake marker (resuming pushes them). Scans the in-flight set once: O(in-flight
+jobs of the queue).
+KEYS: 1 inflight, 2 dead, 3 stats, then pairs (lane, lane wake) for
+      high, normal, low, scheduled, then 12 paused flag
+ARGV: 1 job key prefix, 2 owner (the process identity that dequeued the jobs),
+      3 max recoveries, 4 dead retention s, 5 done list prefix,
+      6 charge every job ('1') or only suspects ('0'), then the suspects' ids
+Returns {recovered, poisoned, returned} ]]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local lanes = {high = 4, normal = 6, low = 8, scheduled = 10}
+local suspects = {}
+for i = 7, #ARGV do suspects[ARGV[i]] = true end
+local charge_all = ARGV[6] == '1'
+local woken = {}
+local recovered, poisoned, returned, cancelled = 0, 0, 0, 0
+
+local function finish(key, id, f)
+  redis.call('EXPIRE', key, ARGV[4])
+  if f[5] and redis.call('GET', f[5]) == id then redis.call('DEL', f[5]) end
+  if f[6] then
+    redis.call('LPUSH', ARGV[5] .. id, '1')
+    redis.call('EXPIRE', ARGV[5] .. id, ARGV[4])
+  end
+end
+
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local key = ARGV[1] .. id
+  local f = redis.call('HMGET', key, 'state', 'owner', 'lane', 'cancel', 'unique', 'waiters')
+  if f[1] == 'active' and f[2] == ARGV[2] then
+    redis.call('ZREM', KEYS[1], id)
+    local charged = charge_all or suspects[id]
+    local n = 0
+    if charged and not f[4] then n = redis.call('HINCRBY', key, 'recoveries', 1) end
+    if f[4] then
+      redis.call('HSET', key, 'state', 'cancelled', 'reason', 'cancelled', 'finished_at', now)
+      finish(key, id, f)
+      cancelled = cancelled + 1
+    elseif n > tonumber(ARGV[3]) then
+      redis.call('HSET', key, 'state', 'dead', 'reason', 'poison', 'finished_at', now,
+        'error', 'the job was lost with its worker ' .. n .. ' times')
+      redis.call('ZADD', KEYS[2], now, id)
+      finish(key, id, f)
+      poisoned = poisoned + 1
+    else
+      if charged then
+        recovered = recovered + 1
+      else
+        redis.call('HINCRBY', key, 'attempts', -1)
+        returned = returned + 1
+      end
+      redis.call('HSET', key, 'state', 'queued', 'enqueued_at', now)
+      local k = lanes[f[3]] or lanes.scheduled
+      redis.call('RPUSH', KEYS[k], id)
+      woken[k] = true
+    end
+  end
+end
+if recovered > 0 then redis.call('HINCRBY', KEYS[3], 'recovered', recovered) end
+if poisoned > 0 then redis.call('HINCRBY', KEYS[3], 'dead', poisoned) end
+if cancelled > 0 then redis.call('HINCRBY', KEYS[3], 'cancelled', cancelled) end
+if redis.call('EXISTS', KEYS[12]) == 0 then
+  for k, _ in pairs(woken) do
+    if redis.call('LLEN', KEYS[k + 1]) == 0 then redis.call('LPUSH', KEYS[k + 1], '1') end
+  end
+end
+return {recovered, poisoned, returned}

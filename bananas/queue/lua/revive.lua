@@ -1,0 +1,23 @@
+--[[ revive: an operator sends a dead job back to work, at the back of its priority lane,
+with a fresh set of attempts and recoveries. Its last error stays in the hash for history.
+KEYS: 1 dead, 2 job hash, 3 stats, 4 lane of the job's priority, 5 that lane's wake
+ARGV: 1 job id
+Returns 1 when revived, 0 when the job is not in the dead set, -1 when its hash is gone
+(expired or never written: nothing to run; the stale dead-set entry is removed). ]]
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
+local f = redis.call('HMGET', KEYS[2], 'state', 'name')
+if f[1] ~= 'dead' or not f[2] or f[2] == '' then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  return -1
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('PERSIST', KEYS[2])
+redis.call('HDEL', KEYS[2], 'finished_at', 'run_at')
+redis.call('HSET', KEYS[2], 'state', 'queued', 'enqueued_at', now, 'attempts', 0, 'recoveries', 0,
+  'lane', redis.call('HGET', KEYS[2], 'priority') or 'normal')
+redis.call('LPUSH', KEYS[4], ARGV[1])
+if redis.call('LLEN', KEYS[5]) == 0 then redis.call('LPUSH', KEYS[5], '1') end
+redis.call('HINCRBY', KEYS[3], 'revived', 1)
+return 1

@@ -1,0 +1,104 @@
+"""A real server losing processes: hard timeouts, fast recovery, crash-loop cap, start-up checks."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+import redis
+
+from bananas import Client
+from tests.support.server_proc import ServerProcess
+
+
+@pytest.fixture
+def r(redis_url):
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def client(redis_url):
+    with Client(redis_url) as c:
+        yield c
+
+
+@pytest.fixture
+def server_factory(tmp_path, redis_url):
+    started: list[ServerProcess] = []
+
+    def make(config=None, expect_processes=1, url=None, **kwargs) -> ServerProcess:
+        server = ServerProcess(tmp_path / f"s{len(started)}", url or redis_url, config, **kwargs)
+        started.append(server)
+        return server.start(expect_processes)
+
+    yield make
+    for server in started:
+        server.kill_all()
+
+
+def live_pids(server: ServerProcess) -> set[int]:
+    """Worker pids from the status hash that are still alive (a killed one leaves its entry)."""
+    alive = set()
+    for pid in server.worker_pids():
+        try:
+            os.kill(pid, 0)
+            alive.add(pid)
+        except ProcessLookupError:
+            pass
+    return alive
+
+
+def test_cpu_spinning_handler_is_killed_failed_with_timeout_and_replaced(server_factory, client, r):
+    server = server_factory({"worker": {"concurrency": 4, "lease_seconds": 30, "watchdog_grace": 0.5}})
+    (old_pid,) = server.worker_pids()
+    spinner = client.submit_job("spin", {"seconds": 60})
+    server.wait_for(lambda: r.llen("test:started") == 1, 10, "the spinner to start")
+    others = client.submit_jobs([{"name": "record"} for _ in range(10)])
+    started = time.monotonic()
+    server.wait_for(lambda: client.get_job(spinner).state == "dead", 10, "the spinner to be failed")
+    assert time.monotonic() - started < 0.5 + 0.5 + 3.0, "killed at timeout + grace, not at lease"
+    info = client.get_job(spinner)
+    assert (info.reason, info.attempts) == ("timeout", 1)
+    assert "JobTimeout" in info.error
+    server.wait_for(lambda: live_pids(server) - {old_pid}, 10, "a replacement worker")
+    server.wait_for(lambda: all(client.get_job(i).state == "succeeded" for i in others), 10, "the others")
+    assert not live_pids(server) & {old_pid}
+    assert "bananas watchdog" in server.log()
+
+
+def test_master_returns_a_killed_workers_jobs_at_once_not_after_the_lease(server_factory, client, r):
+    server = server_factory({"worker": {"lease_seconds": 30}})
+    (old_pid,) = server.worker_pids()
+    job_id = client.submit_job("sleep_then_record", {"seconds": 0.5})
+    server.wait_for(lambda: r.llen("test:started") == 1, 10, "the job to start")
+    os.kill(old_pid, signal.SIGKILL)
+    killed = time.monotonic()
+    server.wait_for(lambda: r.llen("test:started") == 2, 10, "the job to start again")
+    assert time.monotonic() - killed < 2.0, "re-run by the master's recovery, long before the 30 s lease"
+    server.wait_for(lambda: client.get_job(job_id).state == "succeeded", 10, "the job to succeed")
+    assert client.get_job(job_id).attempts == 2
+
+
+@pytest.mark.parametrize("how", ["exit", "SIGSEGV"])
+def test_job_that_kills_its_worker_goes_dead_as_poison_and_others_flow(server_factory, client, r, how):
+    server = server_factory({"worker": {"concurrency": 2, "max_recoveries": 3, "lease_seconds": 30}})
+    poison = client.submit_job("crash", {"how": how})
+    others = client.submit_jobs([{"name": "record"} for _ in range(20)])
+    server.wait_for(lambda: client.get_job(poison).state == "dead", 30, "the poison job to die")
+    info = client.get_job(poison)
+    assert info.reason == "poison"
+    assert r.llen("test:started") == 3 + 1, "recovered max_recoveries times, dead at the next loss"
+    server.wait_for(lambda: all(client.get_job(i).state == "succeeded" for i in others), 15, "the others")
+    assert set(r.lrange("test:ran", 0, -1)) == set(others)
+
+
+def test_server_warns_when_redis_may_evict_or_forget_jobs(server_factory, redis_factory):
+    proc = redis_factory(aof=False, extra=("--maxmemory-policy", "allkeys-lru"))
+    server = server_factory(url=proc.url)
+    # The console tier flushes every 100 ms: wait for the lines rather than read once.
+    server.wait_for(lambda: "persistence is off" in server.log(), 5, "the persistence warning")
+    assert "maxmemory-policy is allkeys-lru" in server.log()
