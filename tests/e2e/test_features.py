@@ -6,49 +6,17 @@ import time
 from pathlib import Path
 
 import pytest
-import redis
-import yaml
 
 from bananas import Client, JobFailed
-from tests.support.server_proc import TEST_HANDLERS, ServerProcess
+from tests.support.server_proc import TEST_HANDLERS
 
 SKEW_HANDLERS = Path(__file__).resolve().parent / "skew"
 
 
-@pytest.fixture
-def r(redis_url):
-    client = redis.Redis.from_url(redis_url, decode_responses=True)
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def client(redis_url):
-    with Client(redis_url) as c:
-        yield c
-
-
-@pytest.fixture
-def server_factory(tmp_path, redis_url):
-    started: list[ServerProcess] = []
-
-    def make(config=None, expect_processes=1, start=True, cron=None, **kwargs) -> ServerProcess:
-        server = ServerProcess(tmp_path / f"s{len(started)}", redis_url, config, **kwargs)
-        if cron is not None:  # a top-level list, which ServerProcess's section merge cannot take
-            tree = yaml.safe_load(server.config_path.read_text())
-            server.config_path.write_text(yaml.safe_dump({**tree, "cron": cron}))
-        started.append(server)
-        return server.start(expect_processes) if start else server
-
-    yield make
-    for server in started:
-        server.kill_all()
-
-
 def test_three_skewed_servers_fire_each_cron_tick_exactly_once(server_factory, r):
-    config = {"handlers": {"paths": [str(TEST_HANDLERS), str(SKEW_HANDLERS)]}}
-    cron = [{"name": "beat", "job": "record_fire", "every": "1s"}]
-    servers = [server_factory(config, start=False, cron=cron, env={"BANANAS_TEST_SKEW_S": str(skew)})
+    config = {"handlers": {"paths": [str(TEST_HANDLERS), str(SKEW_HANDLERS)]},
+              "cron": [{"name": "beat", "job": "record_fire", "every": "1s"}]}
+    servers = [server_factory(config, start=False, env={"BANANAS_TEST_SKEW_S": str(skew)})
                for skew in (-300, 0, 300)]
     for server in servers:
         server.start()
@@ -68,11 +36,11 @@ def test_three_skewed_servers_fire_each_cron_tick_exactly_once(server_factory, r
 
 
 def test_a_schedule_removed_from_the_config_leaves_redis_on_the_next_start(server_factory, r):
-    first = server_factory(cron=[{"name": "old", "job": "record_fire", "every": "1h"},
-                                 {"name": "kept", "job": "record_fire", "every": "1h"}])
+    first = server_factory({"cron": [{"name": "old", "job": "record_fire", "every": "1h"},
+                                     {"name": "kept", "job": "record_fire", "every": "1h"}]})
     first.wait_for(lambda: r.hlen("bananas:cron") == 2, 10, "two schedules stored")
     assert first.stop() == 0
-    second = server_factory(cron=[{"name": "kept", "job": "record_fire", "every": "1h"}])
+    second = server_factory({"cron": [{"name": "kept", "job": "record_fire", "every": "1h"}]})
     second.wait_for(lambda: r.hkeys("bananas:cron") == ["kept"], 10, "the old schedule to go")
 
 

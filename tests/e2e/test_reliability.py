@@ -7,37 +7,8 @@ import signal
 import time
 
 import pytest
-import redis
 
-from bananas import Client
 from tests.support.server_proc import ServerProcess
-
-
-@pytest.fixture
-def r(redis_url):
-    client = redis.Redis.from_url(redis_url, decode_responses=True)
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def client(redis_url):
-    with Client(redis_url) as c:
-        yield c
-
-
-@pytest.fixture
-def server_factory(tmp_path, redis_url):
-    started: list[ServerProcess] = []
-
-    def make(config=None, expect_processes=1, url=None, **kwargs) -> ServerProcess:
-        server = ServerProcess(tmp_path / f"s{len(started)}", url or redis_url, config, **kwargs)
-        started.append(server)
-        return server.start(expect_processes)
-
-    yield make
-    for server in started:
-        server.kill_all()
 
 
 def live_pids(server: ServerProcess) -> set[int]:

@@ -10,37 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-import redis
 
-from bananas import Client
-from tests.support.server_proc import TEST_HANDLERS, ServerProcess
-
-
-@pytest.fixture
-def r(redis_url):
-    client = redis.Redis.from_url(redis_url, decode_responses=True)
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def client(redis_url):
-    with Client(redis_url) as c:
-        yield c
-
-
-@pytest.fixture
-def server_factory(tmp_path, redis_url):
-    started: list[ServerProcess] = []
-
-    def make(config=None, expect_processes=1, **kwargs) -> ServerProcess:
-        server = ServerProcess(tmp_path / f"s{len(started)}", redis_url, config, **kwargs)
-        started.append(server)
-        return server.start(expect_processes)
-
-    yield make
-    for server in started:
-        server.kill_all()
+from tests.support.server_proc import TEST_HANDLERS
 
 
 def test_a_thousand_jobs_each_succeed_exactly_once(server_factory, client, r):

@@ -4,24 +4,11 @@ import threading
 import time
 
 import pytest
-import redis
 
 from bananas import Client, InvalidJob, JobNotFound
-from bananas.queue.broker import Broker, Outcome, Retention
+from bananas.queue.broker import Outcome, Retention
 
 ALL = ["high", "normal", "low", "scheduled"]
-
-
-@pytest.fixture
-def r(redis_url):
-    client = redis.Redis.from_url(redis_url, decode_responses=True)
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def broker(r):
-    return Broker(r, "bananas", Retention(60, 120))
 
 
 @pytest.fixture

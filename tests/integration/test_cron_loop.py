@@ -4,20 +4,12 @@ import random
 
 import orjson
 import pytest
-import redis
 
 from bananas.cron import parse_schedule
 from bananas.queue.broker import Broker
 from bananas.server.cron_loop import CronLoop
 
 T0 = 1_800_000_000_000  # a fixed epoch ms, on a whole minute
-
-
-@pytest.fixture
-def r(redis_url):
-    client = redis.Redis.from_url(redis_url, decode_responses=True)
-    yield client
-    client.close()
 
 
 def loop(r, *schedules, grace=60.0):

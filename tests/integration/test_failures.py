@@ -11,7 +11,7 @@ import redis
 from bananas import Client, JobNotFound, QueueFull, RedisUnavailable, job
 from bananas.connection import ConnectionSettings, connect
 from bananas.envelope import Limits
-from bananas.queue.broker import Broker, Outcome, Retention
+from bananas.queue.broker import Outcome
 from bananas.registry import Registry
 from bananas.server.runner import Runner, RunPolicy
 
@@ -23,17 +23,6 @@ def r(redis_url):
     client = connect(ConnectionSettings(redis_url))
     yield client
     client.close()
-
-
-@pytest.fixture
-def broker(r):
-    return Broker(r, "bananas", Retention(60, 120))
-
-
-@pytest.fixture
-def client(redis_url):
-    with Client(redis_url) as c:
-        yield c
 
 
 def test_recover_owner_charges_running_jobs_and_returns_buffered_ones_uncharged(client, broker, r):

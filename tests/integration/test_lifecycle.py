@@ -3,30 +3,10 @@
 import time
 
 import pytest
-import redis
 
-from bananas import Client
-from bananas.queue.broker import Broker, Outcome, Retention
+from bananas.queue.broker import Outcome
 
 ALL = ["high", "normal", "low", "scheduled"]
-
-
-@pytest.fixture
-def r(redis_url):
-    client = redis.Redis.from_url(redis_url, decode_responses=True)
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def broker(r):
-    return Broker(r, "bananas", Retention(60, 120))
-
-
-@pytest.fixture
-def client(redis_url):
-    with Client(redis_url) as c:
-        yield c
 
 
 def places(r, broker, job_id, queue="default"):

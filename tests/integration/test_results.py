@@ -4,30 +4,11 @@ import threading
 import time
 
 import pytest
-import redis
 
 from bananas import Client, JobCancelled, JobFailed, JobNotFound, JobTimeout
-from bananas.queue.broker import Broker, Outcome, Retention
+from bananas.queue.broker import Outcome
 
 ALL = ["high", "normal", "low", "scheduled"]
-
-
-@pytest.fixture
-def r(redis_url):
-    client = redis.Redis.from_url(redis_url, decode_responses=True)
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def broker(r):
-    return Broker(r, "bananas", Retention(60, 120))
-
-
-@pytest.fixture
-def client(redis_url):
-    with Client(redis_url) as c:
-        yield c
 
 
 def finish(broker, kind="ok", data='{"answer": 42}', queue="default"):

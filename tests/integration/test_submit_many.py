@@ -1,26 +1,10 @@
 """The bulk submit script writes exactly what one-by-one submits write, in one call per queue."""
 
-import pytest
-import redis
 
-from bananas import Client
 from bananas.queue import broker as broker_module
 
 ALL = ["high", "normal", "low", "scheduled"]
 VOLATILE = {"id", "created_at", "enqueued_at", "run_at"}
-
-
-@pytest.fixture
-def r(redis_url):
-    client = redis.Redis.from_url(redis_url, decode_responses=True)
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def client(redis_url):
-    with Client(redis_url) as c:
-        yield c
 
 
 def stable(fields):

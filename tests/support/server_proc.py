@@ -35,7 +35,10 @@ class ServerProcess:
                                 # off unless a test asks: many servers share this machine's ports
                                 "http": {"port": 0}}
         for section, values in (config or {}).items():
-            tree.setdefault(section, {}).update(values)
+            if isinstance(values, dict):
+                tree.setdefault(section, {}).update(values)
+            else:  # a top-level list such as `cron:`
+                tree[section] = values
         self.config_path = self.tmp / "config.yaml"
         self.config_path.write_text(yaml.safe_dump(tree))
         self.log_path = self.tmp / "server.log"
