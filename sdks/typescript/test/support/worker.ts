@@ -38,10 +38,11 @@ export class TestWorker {
   }
 
   /** Record one outcome: "ok" (data: result JSON), "retry", "dead" or "cancelled" (data: error). */
-  async settle(queue: string, job: Taken, kind: string, data: string, traceback = "", delayMs = 0): Promise<number> {
+  async settle(queue: string, job: Taken, kind: string, data: string, traceback = "", delayMs = 0,
+               reason = "failed"): Promise<number> {
     const k = new QueueKeys(this.namespace, queue);
     const keys = [`${k.tag}:inflight`, k.delayed, `${k.tag}:dead`, k.stats, k.schedulerWake];
-    const args = [k.jobPrefix, 600, 600, `${k.tag}:done:`, job.id, job.token, kind, data, traceback, delayMs];
+    const args = [k.jobPrefix, 600, 600, `${k.tag}:done:`, job.id, job.token, kind, data, traceback, delayMs, reason];
     const [settled] = (await this.script("settle")(keys.length, ...keys, ...args)) as number[];
     return settled;
   }
