@@ -30,12 +30,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 
-from . import context
+from .context import WorkerFields, current_component, current_job, current_worker
 from .fields import component_for_logger, log_source_for
 from .formats import TEXT_FIXED, IsoTime, JsonFormat, TextFormat, indent_traceback
 from .handler import TierHandler
 
 if TYPE_CHECKING:
+    from .elastic import EsTier
     from .setup import LoggingRuntime
 
 # Templates kept per writer; a process has a handful of levels, messages and workers.
@@ -52,6 +53,13 @@ class Head(NamedTuple):
     coloured: str
 
 
+class EsTarget(NamedTuple):
+    """The Elasticsearch tier and its handler (whose level decides what is queued)."""
+
+    tier: EsTier
+    handler: TierHandler
+
+
 def _str_default(value: Any) -> str:
     """orjson fallback, as in the JSON format: anything it cannot encode becomes its ``str``."""
     return str(value)
@@ -63,13 +71,13 @@ class JobEventLog:
     def __init__(self, runtime: LoggingRuntime, name: str) -> None:
         self.name = name
         self.defaults = runtime.defaults
-        self.console = runtime.console
-        self.file = runtime.file
-        self.es = runtime.es
         handlers = runtime.handlers
+        self.console = runtime.console
         self.console_handler: TierHandler = handlers[0]
+        self._console_json = isinstance(runtime.console.format, JsonFormat)
+        self.file = runtime.file
         self.file_handler: TierHandler | None = handlers[1] if runtime.file is not None else None
-        self.es_handler: TierHandler | None = handlers[-1] if runtime.es is not None else None
+        self.es = EsTarget(runtime.es, handlers[-1]) if runtime.es is not None else None
         self.errors = 0
         self.clock = time.time  # epoch seconds, as LogRecord.created
         self._root = logging.getLogger()
@@ -87,12 +95,14 @@ class JobEventLog:
               more: dict[str, Any] | None = None) -> None:
         """One job end record: ``status``, ``duration_ms``, ``queue``, ``attempt``, then ``more``.
 
-        Job fields come from the enclosing ``job_scope``. Never raises (failures are counted).
+        Job fields come from the enclosing ``job_scope``; ``more`` adds fields, it never
+        replaces one. Never raises (failures are counted in ``errors``).
         """
         now = self.clock()
         try:
-            job = context.current_job()
-            head = self._head(levelno, msg, job)
+            job = current_job()
+            key = (levelno, msg, current_component(), current_worker(), job is None)
+            head = self._heads.get(key) or self._new_head(key)
             fields = head.fields.copy()
             if job is not None:
                 job_id, job_name, priority = job
@@ -112,9 +122,9 @@ class JobEventLog:
             to_file = self.file_handler is not None and levelno >= self.file_handler.level
             if to_console or to_file:
                 self._local(fields, head, now, to_console, to_file)
-            if self.es_handler is not None and levelno >= self.es_handler.level:
+            if self.es is not None and levelno >= self.es.handler.level:
                 fields["time"] = now  # the queue holds epoch seconds, as a captured record does
-                self.es.accept(fields)  # type: ignore[union-attr]
+                self.es.tier.accept(fields)
         except Exception:  # as in the tier handlers: a logging bug never breaks the job
             self.errors += 1
 
@@ -122,33 +132,32 @@ class JobEventLog:
         """Render for the console and the file tier, encoding once when both use the same format."""
         fields["time"] = self._times.render(now)
         data = b""
+        console_format = self.console.format
         if to_console:
-            data = encode(self.console.format, fields, head)
+            if self._console_json:  # the usual server set-up: skip a call
+                data = orjson.dumps(fields, default=_str_default, option=_JSON_OPTIONS)
+            else:
+                data = encode(console_format, fields, head)
             self.console.buffer.append(data)
-        if to_file:
-            file_format = self.file.format  # type: ignore[union-attr]
-            if not to_console or not same_format(self.console.format, file_format):
+        if self.file is not None and to_file:
+            file_format = self.file.format
+            if not to_console or not same_format(console_format, file_format):
                 data = encode(file_format, fields, head)
-            self.file.append(head.component, data)  # type: ignore[union-attr]
+            self.file.append(head.component, data)
 
-    def _head(self, levelno: int, msg: str, job: context.JobFields | None) -> Head:
-        worker = context.current_worker()
-        component = context.current_component()
-        key = (levelno, msg, component, worker, job is None)
-        head = self._heads.get(key)
-        if head is None:
-            if len(self._heads) >= MAX_HEADS:
-                self._heads.clear()
-            head = self._heads[key] = self._make_head(levelno, msg, component, worker, job is not None)
+    def _new_head(self, key: tuple[int, str, str | None, WorkerFields | None, bool]) -> Head:
+        if len(self._heads) >= MAX_HEADS:
+            self._heads.clear()
+        head = self._heads[key] = self._make_head(*key)
         return head
 
-    def _make_head(self, levelno: int, msg: str, component: str | None,
-                   worker: context.WorkerFields | None, in_job: bool) -> Head:
+    def _make_head(self, levelno: int, msg: str, component: str | None, worker: WorkerFields | None,
+                   no_job: bool) -> Head:
         """The fields and text prefix a captured record of this kind starts with (see ``fields.capture``)."""
         level = logging.getLevelName(levelno)
         component = component or self._component
         fields: dict[str, Any] = {"time": 0.0, "level": level, "msg": msg, "logger": self.name,
-                                  "component": component, "log_source": log_source_for(self.name, in_job)}
+                                  "component": component, "log_source": log_source_for(self.name, not no_job)}
         defaults = self.defaults
         worker_id, worker_type = worker if worker is not None else (defaults.worker_id, defaults.worker_type)
         if worker_id is not None:

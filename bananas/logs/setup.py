@@ -63,7 +63,7 @@ class LoggingRuntime:
         self._saved: tuple[list[logging.Handler], int] | None = None
         self.saved_switches: dict[str, Any] = {}
         self.defaults = Defaults(None, None, "worker")
-        self.job_logs: dict[str, JobEventLog] = {}
+        self.job_logs: dict[str, JobEventLog | None] = {}
 
     def fallback(self, records: list[dict[str, Any]]) -> None:
         """Write records the Elasticsearch tier could not ship to each local tier that skipped them."""
@@ -87,7 +87,7 @@ class LoggingRuntime:
             "console": self.console.snapshot(),
             "file": self._file_snapshot(),
             "es": self.es.snapshot() if self.es else None,
-            "handler_errors": sum(h.errors for h in self.handlers) + sum(j.errors for j in self.job_logs.values()),
+            "handler_errors": sum(h.errors for h in self.handlers) + sum(j.errors for j in self.job_logs.values() if j),
         }
 
     def _file_snapshot(self) -> dict[str, int] | None:
@@ -121,14 +121,13 @@ class LoggingRuntime:
         None when it could not write what the handlers would: with ``caller_info`` (the
         caller's line needs a stack walk), or when a handler filters records of ``name``.
         """
+        if name in self.job_logs:  # decided once per logger name: the handlers do not change
+            return self.job_logs[name]
         probe = logging.LogRecord(name, logging.INFO, "", 0, "", None, None)
-        if self.defaults.caller or not all(
+        usable = not self.defaults.caller and all(
             all(f is _not_from_shipper for f in h.filters) and h.filter(probe) for h in self.handlers
-        ):
-            return None
-        writer = self.job_logs.get(name)
-        if writer is None:
-            writer = self.job_logs[name] = JobEventLog(self, name)
+        )
+        writer = self.job_logs[name] = JobEventLog(self, name) if usable else None
         return writer
 
     def install(self, level_of: list[tuple[int, Accept]], defaults: Defaults) -> None:
