@@ -75,19 +75,14 @@ class Events:
 
     def ended(self, d: Delivery, outcome: Outcome, seconds: float, worker_id: str) -> None:
         """The end of one attempt: a counter, a histogram bucket and (level permitting) one record."""
-        status, msg, level = _ENDS.get(outcome.kind, (outcome.kind, "job ended", logging.INFO))
+        kind = outcome.kind
+        status, msg, level = _ENDS.get(kind) or (kind, "job ended", logging.INFO)
         self.metrics.job_ended(d.queue, d.priority, status, seconds, worker_id)
         if not log.isEnabledFor(level):
             return
         # Rounded to the microsecond; round(x, 3) costs five times more on every job.
         duration_ms = round(seconds * 1_000_000) / 1000
-        more: dict[str, Any] | None = None
-        if outcome.kind == "retry":
-            more = {"error": outcome.data, "delay_ms": outcome.delay_ms}
-        elif outcome.kind == "dead":
-            more = {"error": outcome.data}
-            if outcome.traceback:
-                more["traceback"] = outcome.traceback
+        more = _failure_fields(outcome) if kind == "retry" or kind == "dead" else None
         fast = self._job_log
         if fast is None or not fast.installed():
             fast = self._job_log = find_job_log(log)
@@ -116,3 +111,13 @@ class Events:
         self.metrics.add("bananas_redis_errors_total", (operation,))
         return {"component": "redis", "redis_operation": operation,
                 "duration_ms": round((self.clock() - started) * 1000, 3)}
+
+
+def _failure_fields(outcome: Outcome) -> dict[str, Any]:
+    """The fields a failed attempt adds to its end record: ``error``, then ``delay_ms`` or ``traceback``."""
+    if outcome.kind == "retry":
+        return {"error": outcome.data, "delay_ms": outcome.delay_ms}
+    more: dict[str, Any] = {"error": outcome.data}
+    if outcome.traceback:
+        more["traceback"] = outcome.traceback
+    return more
