@@ -10,7 +10,11 @@ Runs under gevent like the server (``patch_all`` first). Each case logs ``calls`
 - file: an enabled record rendered into the file buffer, written by the file greenlet;
 - ES enqueue: an enabled record captured and put on the Elasticsearch queue (the shipper
   is held back by a long interval, so only the job-path cost is measured);
-- ES handler only: the same, without ``Logger.info``/``LogRecord`` creation.
+- ES handler only: the same, without ``Logger.info``/``LogRecord`` creation;
+- job end: ``Events.ended`` for a finished job (one INFO record, JSON console, plus the
+  metrics every job counts), on the fast path (``JobEventLog``), forced through
+  ``Logger.log`` (a ``NullHandler`` on the logger turns the fast path off), and with the
+  record below the level (the metrics alone).
 
 The loops yield to the hub every 500 calls, as job greenlets do when they wait on I/O, so
 the flush greenlets keep up; a case whose buffer dropped records is flagged.
@@ -20,6 +24,7 @@ mode, 50 greenlets, JSON records to a file) against a private ``redis-server`` r
 no-op jobs that were queued while the queue was paused, timed from resume to the last
 settled job, with ``LOG_LEVEL=INFO`` (one record per job) and with logging off
 (``LOG_LEVEL=CRITICAL``: no record per job; metrics are still counted), rounds alternating.
+``--server-env KEY=VALUE`` (repeatable) adds settings to both servers, e.g. ``LOG_FLUSH_BYTES``.
 """
 
 from __future__ import annotations
@@ -49,8 +54,11 @@ from pathlib import Path  # noqa: E402
 import gevent  # noqa: E402
 
 from bananas.config import load_config  # noqa: E402
+from bananas.envelope import Delivery  # noqa: E402
 from bananas.logs import configure_logging, job_scope  # noqa: E402
 from bananas.logs.setup import LoggingRuntime, _trim_records  # noqa: E402
+from bananas.queue.broker import Outcome  # noqa: E402
+from bananas.server.events import Events  # noqa: E402
 
 YIELD_EVERY = 500
 ROOT = Path(__file__).resolve().parents[1]
@@ -133,6 +141,34 @@ def cases(tmp: str) -> list[tuple[str, dict[str, str]]]:
     ]
 
 
+def job_end_case(name: str, level: str, slow: bool, calls: int, repeat: int) -> str:
+    """``Events.ended`` for a finished job, JSON console to ``/dev/null``."""
+    log = logging.getLogger("bananas.server.jobs")
+    d = Delivery("default", "0193a4b2c3d4e5f60718293a4b5c6d7e", "1", 1, "send_email", "{}", "high", None, None, 0)
+    outcome = Outcome(d.queue, d.id, d.token, "ok", "null", "", 0)
+    events = Events()
+    extra = logging.NullHandler()
+    with open(os.devnull, "wb") as null:
+        runtime = configured({"LOG_LEVEL": level, "LOG_FORMAT": "json"}, null)
+        if slow:
+            log.addHandler(extra)
+        try:
+            with job_scope(d.id, job_name=d.name, priority=d.priority):
+                best, median = per_call(lambda i: events.ended(d, outcome, 0.0123, "high-1"), calls, repeat)
+        finally:
+            log.removeHandler(extra)
+            runtime.shutdown(5)
+    return f"| {name} | {best:,.0f} | {median:,.0f} |"
+
+
+def job_end_rows(calls: int, repeat: int) -> list[str]:
+    return [
+        job_end_case("job end, fast path (JobEventLog)", "INFO", False, calls, repeat),
+        job_end_case("job end, through Logger.log", "INFO", True, calls, repeat),
+        job_end_case("job end, record below the level (metrics only)", "CRITICAL", False, calls, repeat),
+    ]
+
+
 def stdlib_floor(calls: int, repeat: int) -> str:
     """``Logger.info`` into a NullHandler, with the same record trimming configure_logging does."""
     switches = _trim_records(caller_info=False)
@@ -148,7 +184,7 @@ def stdlib_floor(calls: int, repeat: int) -> str:
     return f"| stdlib floor (NullHandler) | {best:,.0f} | {median:,.0f} |"
 
 
-def server_round(url: str, level: str, jobs: int, tmp: Path) -> float:
+def server_round(url: str, level: str, jobs: int, tmp: Path, extra_env: dict[str, str]) -> float:
     """Jobs per second of one server run over ``jobs`` queued no-op jobs at ``level``."""
     import redis
 
@@ -160,7 +196,7 @@ def server_round(url: str, level: str, jobs: int, tmp: Path) -> float:
         client.pause("default")
         for start in range(0, jobs, 1000):
             client.submit_jobs([{"name": "noop"}] * min(1000, jobs - start))
-        env = {**os.environ, "LOG_LEVEL": level, "LOG_FORMAT": "json", "BANANAS_HTTP_PORT": "0"}
+        env = {**os.environ, **extra_env, "LOG_LEVEL": level, "LOG_FORMAT": "json", "BANANAS_HTTP_PORT": "0"}
         args = [str(Path(sys.executable).with_name("bananas-server")), "--redis-url", url, "--mode", "thin",
                 "--set", "worker.concurrency=50", "--set", f"handlers.paths={ROOT / 'tests/e2e/handlers'}"]
         with open(tmp / f"server-{level}.log", "ab") as out:
@@ -183,7 +219,7 @@ def server_round(url: str, level: str, jobs: int, tmp: Path) -> float:
             r.close()
 
 
-def server_throughput(jobs: int, rounds: int) -> list[str]:
+def server_throughput(jobs: int, rounds: int, extra_env: dict[str, str]) -> list[str]:
     """Rows of jobs/s with logging at INFO and off, rounds alternating."""
     sys.path.insert(0, str(ROOT))
     from tests.support.redis_proc import RedisProcess
@@ -194,7 +230,7 @@ def server_throughput(jobs: int, rounds: int) -> list[str]:
         try:
             for _ in range(rounds):
                 for level in results:
-                    results[level].append(server_round(redis_proc.url, level, jobs, Path(tmp)))
+                    results[level].append(server_round(redis_proc.url, level, jobs, Path(tmp), extra_env))
         finally:
             redis_proc.stop()
     names = {"INFO": "logging at INFO (one JSON record per job, to a file)", "CRITICAL": "logging off"}
@@ -211,11 +247,15 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=0, help="also run N jobs through a real server per round")
     parser.add_argument("--rounds", type=int, default=3, help="server rounds per level (with --jobs)")
     parser.add_argument("--only-jobs", action="store_true", help="skip the per-call table")
+    parser.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE",
+                        help="a setting for both servers (with --jobs)")
     args = parser.parse_args()
     if args.jobs:
-        print(f"{args.jobs:,} no-op jobs per round, {args.rounds} rounds per level, thin mode, 50 greenlets")
+        extra_env = dict(item.split("=", 1) for item in args.server_env)
+        settings = "".join(f", {key}={value}" for key, value in extra_env.items())
+        print(f"{args.jobs:,} no-op jobs per round, {args.rounds} rounds per level, thin mode, 50 greenlets{settings}")
         print("| server | best jobs/s | median jobs/s |\n|---|---:|---:|")
-        for row in server_throughput(args.jobs, args.rounds):
+        for row in server_throughput(args.jobs, args.rounds, extra_env):
             print(row, flush=True)
         if args.only_jobs:
             return
@@ -227,6 +267,8 @@ def main() -> None:
         for name, env in cases(tmp):
             for row in run_case(name, env, args.calls, args.repeat, tmp):
                 print(row, flush=True)
+    for row in job_end_rows(args.calls, args.repeat):
+        print(row, flush=True)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ greenlet did not bind itself fall back to the process defaults given to
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import NamedTuple
@@ -84,16 +84,12 @@ def job_logger(name: str) -> logging.Logger:
     return logging.getLogger(f"{JOB_LOGGER_PREFIX}.{name}")
 
 
-def current_worker() -> WorkerFields | None:
-    """The worker fields bound in this greenlet, or None."""
-    return _worker.get()
+# Read for every record: the ContextVars' own ``get``, without a Python function around it.
+current_worker: Callable[[], WorkerFields | None] = _worker.get
+"""The worker fields bound in this greenlet, or None."""
 
+current_component: Callable[[], str | None] = _component.get
+"""The component bound in this greenlet, or None."""
 
-def current_component() -> str | None:
-    """The component bound in this greenlet, or None."""
-    return _component.get()
-
-
-def current_job() -> JobFields | None:
-    """The job fields of the enclosing ``job_scope``, or None."""
-    return _job.get()
+current_job: Callable[[], JobFields | None] = _job.get
+"""The job fields of the enclosing ``job_scope``, or None."""

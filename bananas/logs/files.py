@@ -99,11 +99,15 @@ class FileTier:
 
     def accept(self, fields: dict[str, Any]) -> None:
         """Render and buffer one record (job path: memory only)."""
-        path = self.path_for(fields["component"])
+        self.append(fields["component"], self.format.encode(fields))
+
+    def append(self, component: str, data: bytes) -> None:
+        """Buffer one rendered record of ``component`` for its file (memory only)."""
+        path = self.path_for(component)
         buffer = self.buffers.get(path)
         if buffer is None:
             buffer = self.buffers[path] = ByteBuffer(self.batch_bytes, self._max_bytes, self.wake)
-        buffer.append(self.format.encode(fields))
+        buffer.append(data)
 
     def flush(self) -> int:
         """Write every buffered batch to its file; the number of bytes written."""

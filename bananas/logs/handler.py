@@ -9,18 +9,24 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .fields import Defaults, capture
+
+if TYPE_CHECKING:
+    from .setup import LoggingRuntime
 
 
 class TierHandler(logging.Handler):
     """Passes the captured fields of every record at or above ``level`` to ``accept``."""
 
-    def __init__(self, level: int, defaults: Defaults, accept: Callable[[dict[str, Any]], None]) -> None:
+    def __init__(self, level: int, defaults: Defaults, accept: Callable[[dict[str, Any]], None],
+                 runtime: LoggingRuntime | None = None) -> None:
         super().__init__(level)
         self.defaults = defaults
         self.accept = accept
+        # The runtime that installed this handler: job end records find their fast path through it.
+        self.runtime = runtime
         self.errors = 0
 
     def handle(self, record: logging.LogRecord) -> bool:

@@ -17,6 +17,7 @@ from .config import LogConfig
 from .console import ConsoleTier
 from .fields import Defaults
 from .handler import TierHandler
+from .joblog import JobEventLog
 from .runner import Runner, Ticker
 
 if TYPE_CHECKING:  # the file and Elasticsearch tiers (ssl, urllib3, portalocker) load only when enabled
@@ -61,6 +62,8 @@ class LoggingRuntime:
         self.local_levels: list[tuple[int, Accept]] = []
         self._saved: tuple[list[logging.Handler], int] | None = None
         self.saved_switches: dict[str, Any] = {}
+        self.defaults = Defaults(None, None, "worker")
+        self.job_logs: dict[str, JobEventLog | None] = {}
 
     def fallback(self, records: list[dict[str, Any]]) -> None:
         """Write records the Elasticsearch tier could not ship to each local tier that skipped them."""
@@ -84,7 +87,7 @@ class LoggingRuntime:
             "console": self.console.snapshot(),
             "file": self._file_snapshot(),
             "es": self.es.snapshot() if self.es else None,
-            "handler_errors": sum(h.errors for h in self.handlers),
+            "handler_errors": sum(h.errors for h in self.handlers) + sum(j.errors for j in self.job_logs.values() if j),
         }
 
     def _file_snapshot(self) -> dict[str, int] | None:
@@ -112,14 +115,30 @@ class LoggingRuntime:
             self.file.close()
         self._uninstall()
 
+    def job_log(self, name: str) -> JobEventLog | None:
+        """The ``LogRecord``-free writer of job end records for logger ``name``.
+
+        None when it could not write what the handlers would: with ``caller_info`` (the
+        caller's line needs a stack walk), or when a handler filters records of ``name``.
+        """
+        if name in self.job_logs:  # decided once per logger name: the handlers do not change
+            return self.job_logs[name]
+        probe = logging.LogRecord(name, logging.INFO, "", 0, "", None, None)
+        usable = not self.defaults.caller and all(
+            all(f is _not_from_shipper for f in h.filters) and h.filter(probe) for h in self.handlers
+        )
+        writer = self.job_logs[name] = JobEventLog(self, name) if usable else None
+        return writer
+
     def install(self, level_of: list[tuple[int, Accept]], defaults: Defaults) -> None:
         """Put one handler per tier on the root logger, replacing (and saving) what was there."""
         root = logging.getLogger()
         self._saved = (list(root.handlers), root.level)
+        self.defaults = defaults
         for old in list(root.handlers):
             root.removeHandler(old)
         for levelno, accept in level_of:
-            handler = TierHandler(levelno, defaults, accept)
+            handler = TierHandler(levelno, defaults, accept, self)
             self.handlers.append(handler)
             root.addHandler(handler)
         root.setLevel(min(levelno for levelno, _ in level_of))

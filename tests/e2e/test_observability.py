@@ -74,11 +74,17 @@ def test_json_records_carry_their_fields_and_log_source_separates_job_output(ser
     for r in finished:
         assert r["log_source"] == "bananas_internal" and r["status"] == "succeeded"
         assert r["duration_ms"] >= 0 and r["worker_id"] == "high-1"
+        # Written by the fast path: the fields and their order of any captured record.
+        assert list(r) == ["time", "level", "msg", "logger", "component", "log_source", "worker_id", "worker_type",
+                           "job_id", "job_name", "priority", "status", "duration_ms", "queue", "attempt"]
+        assert (r["logger"], r["level"], r["worker_type"], r["attempt"]) == ("bananas.server.jobs", "INFO", "high", 1)
     retried = [r for r in recs if r["msg"] == "job retried"]
     assert len(retried) == 1 and retried[0]["job_id"] == dead and retried[0]["delay_ms"] > 0
     (died,) = [r for r in recs if r["msg"] == "job dead"]
     assert died["job_id"] == dead and died["level"] == "ERROR" and died["priority"] == "low"
     assert died["error"].startswith("ValueError") and "Traceback" in died["traceback"]
+    assert list(died)[-4:] == ["queue", "attempt", "error", "traceback"] and died["status"] == "dead"
+    assert retried[0]["level"] == "WARNING" and list(retried[0])[-2:] == ["error", "delay_ms"]
     assert not [r for r in recs if r["log_source"] == "bananas_job" and r["msg"] != "hello from the handler"]
     assert any(r["component"] == "api" and r["msg"].startswith("started worker process") for r in recs)
     assert any(r["component"] == "queue" and r["msg"] == "queue depths" for r in recs)

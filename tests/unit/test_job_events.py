@@ -105,3 +105,12 @@ def test_a_replaced_process_leaves_its_counters_but_not_its_gauges():
     snap = hub.snapshot()
     assert counter_total(snap, "bananas_jobs_total") == 2
     assert "bananas_jobs_running" not in snap
+
+
+def test_duration_is_rounded_to_the_microsecond(captured):
+    logger, handler = captured
+    logger.setLevel(logging.INFO)
+    events = Events()
+    for seconds in (0.0123456, 1.0, 0.0000004):
+        events.ended(delivery(), Fixed("ok").run(delivery()), seconds, "high-1")
+    assert [r.duration_ms for r in handler.records] == [12.346, 1000.0, 0.0]
