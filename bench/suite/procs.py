@@ -119,7 +119,7 @@ class Server:
             worker.update(mode="scaled", normal_count=processes, normal_concurrency=concurrency,
                           high_count=0, low_count=0, scheduled_count=0)
         tree = {"redis": {"url": redis_url}, "handlers": {"paths": [str(HANDLERS)]}, "worker": worker,
-                "logging": {"level": log_level}}
+                "logging": {"level": log_level}, "http": {"port": 0}}
         self.dir = Path(tempfile.mkdtemp(prefix="server-", dir=workdir))
         config = self.dir / "config.yaml"
         config.write_text(yaml.safe_dump(tree))

@@ -52,7 +52,7 @@ class Bananas(PythonPeer):
         """One worker process (under its master) serving `ctx.queue`, handlers from `bananas_app`."""
         sets = {"worker.concurrency": ctx.concurrency, "worker.prefetch": self.prefetch,
                 "worker.queues": ctx.queue, "handlers.paths": "", "handlers.modules": self.app,
-                "logging.level": "WARNING"}
+                "logging.level": "WARNING", "http.port": 0}
         argv = [str(self.bin("bananas-server")), "--mode", "thin", "--redis-url", ctx.redis_url]
         for key, value in sets.items():
             argv += ["--set", f"{key}={value}"]

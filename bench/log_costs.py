@@ -1,4 +1,4 @@
-"""Cost per logging call on each tier: ``python bench/logging.py [--calls N] [--repeat R]``.
+"""Cost per logging call on each tier: ``python bench/log_costs.py [--calls N] [--repeat R]``.
 
 Runs under gevent like the server (``patch_all`` first). Each case logs ``calls`` records
 ``repeat`` times and prints the best and the median time per call, as a Markdown table:
@@ -29,23 +29,17 @@ settled job, with ``LOG_LEVEL=INFO`` (one record per job) and with logging off
 
 from __future__ import annotations
 
-import os
-import sys
-
-# This file is named logging.py: drop its own folder from the path so that ``import logging``
-# finds the standard library, not this script.
-if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
-    sys.path.pop(0)
-
 from gevent import monkey
 
 monkey.patch_all()
 
 import argparse  # noqa: E402 (after patching, as in the server)
 import logging  # noqa: E402
+import os  # noqa: E402
 import platform  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
+import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
