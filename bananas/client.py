@@ -304,7 +304,8 @@ class Client:
         self._known_queues |= new_queues
         out: list[Any] = [None] * len(jobs)
         for (many, idx), reply in zip(calls, replies[1:] if new_queues else replies):
-            for i, item in zip(idx, reply if many else [reply]):
+            items = self.broker.many_replies([jobs[i] for i in idx], reply) if many else [reply]
+            for i, item in zip(idx, items):
                 out[i] = item
         return out
 

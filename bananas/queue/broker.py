@@ -169,8 +169,9 @@ class Broker:
         """Queue on ``pipe`` the writes of many new jobs of ``queue`` (none of them unique: unique
         jobs go through :meth:`submit`), up to :data:`SUBMIT_MANY_CHUNK` per script call.
 
-        Each call replies with ``[created, state, id]`` per job, like ``submit``. Returns how
-        many jobs each queued call covers, in order.
+        Each call's reply is compact (see ``submit_many.lua``): :meth:`many_replies` turns it
+        into ``[created, state, id]`` per job, like ``submit``. Returns how many jobs each
+        queued call covers, in order.
         """
         k = self.keys(queue)
         keys = [k.stats, k.delayed, k.scheduler_wake, *self._lane_keys(k, PRIORITIES)]
@@ -185,6 +186,13 @@ class Broker:
             pipe.execute_command("EVALSHA", sha, len(keys), *keys, *args)  # cluster pipelines refuse .evalsha
             sizes.append(len(chunk))
         return sizes
+
+    @staticmethod
+    def many_replies(jobs: Sequence[NewJob], reply: Sequence[str]) -> list[list[Any]]:
+        """``[created, state, id]`` per job from one ``submit_many`` reply for ``jobs``."""
+        existing = iter(reply[1:])
+        return [[1, "queued", j.id] if c == "q" else [1, "scheduled", j.id] if c == "s" else [0, next(existing), j.id]
+                for c, j in zip(reply[0], jobs)]
 
     # -- working ------------------------------------------------------------------------
 

@@ -100,9 +100,9 @@ class Pool:
                                          self.waiter, queue in self.registered, register_ms)
         self.registered.pop(queue, None)
         if not deliveries:
+            self.registered[queue] = started  # (by this call, unless it was told not to)
             if self.stopping:
                 return 0
-            self.registered[queue] = started
             got = self._wait(queue)
             if not isinstance(got, Delivery):
                 return 0

@@ -42,8 +42,16 @@ if ARGV[8] ~= '' then
 elseif ARGV[9] ~= '' then
   run_at = tonumber(ARGV[9])
 end
+-- The hash is as light as submit_many's: no attempts/token before the first dequeue, no
+-- max_retries/timeout when both are defaults (readers take absent fields as 0 and '').
 local fields = {'id', ARGV[1], 'name', ARGV[2], 'payload', ARGV[3], 'queue', ARGV[4],
-  'priority', ARGV[5], 'max_retries', ARGV[6], 'timeout', ARGV[7], 'created_at', now}
+  'priority', ARGV[5], 'created_at', now}
+if ARGV[6] ~= '' or ARGV[7] ~= '' then
+  fields[#fields + 1] = 'max_retries'
+  fields[#fields + 1] = ARGV[6]
+  fields[#fields + 1] = 'timeout'
+  fields[#fields + 1] = ARGV[7]
+end
 if KEYS[9] then
   fields[#fields + 1] = 'unique'
   fields[#fields + 1] = KEYS[9]
@@ -51,8 +59,8 @@ end
 redis.call('HINCRBY', KEYS[6], 'submitted', 1)
 if run_at and run_at > now then
   local first = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
-  redis.call('HSET', KEYS[1], 'attempts', 0, 'token', 0, 'state', 'scheduled', 'run_at', run_at,
-    'lane', 'scheduled', unpack(fields))
+  redis.call('HSET', KEYS[1], 'state', 'scheduled', 'run_at', run_at, 'lane', 'scheduled',
+    unpack(fields))
   redis.call('ZADD', KEYS[4], run_at, ARGV[1])
   -- Schedulers sleep until the earliest ETA they know: wake them if this one is earlier.
   if (first[2] == nil or run_at < tonumber(first[2])) and redis.call('LLEN', KEYS[5]) == 0 then
@@ -97,8 +105,7 @@ if w then
   redis.call('PEXPIRE', box, w[2])
   return {1, 'active', ARGV[1]}
 end
-redis.call('HSET', KEYS[1], 'attempts', 0, 'token', 0, 'state', 'queued', 'enqueued_at', now,
-  'lane', ARGV[5], unpack(fields))
+redis.call('HSET', KEYS[1], 'state', 'queued', 'enqueued_at', now, 'lane', ARGV[5], unpack(fields))
 redis.call('LPUSH', KEYS[2], ARGV[1])
 if redis.call('LLEN', KEYS[3]) == 0 then
   redis.call('LPUSH', KEYS[3], '1')
