@@ -17,9 +17,11 @@ from redis.commands.core import Script
 from ..envelope import Delivery, NewJob
 from ..keys import LANES, PRIORITIES, GlobalKeys, QueueKeys
 from .handoff import DELIVERY_FIELDS, decode_item
+from .stream import run_streamed
 
-SUBMIT_MANY_CHUNK = 1000
-"""Jobs per ``submit_many`` script call: bounds how long one call holds Redis (a few ms)."""
+SUBMIT_MANY_CHUNK = 250
+"""Jobs per ``submit_many`` script call: bounds how long one call holds Redis (about a ms),
+and lets Redis run one chunk while the client packs the next (:meth:`Broker.run_batch`)."""
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,20 @@ class Broker:
             build(pipe)
             try:
                 return pipe.execute()
+            except redis.exceptions.NoScriptError:
+                if attempt == 2:
+                    raise
+                self.load_scripts()
+        raise AssertionError("unreachable")
+
+    def run_batch(self, build: Callable[[Any], None]) -> list[Any]:
+        """:meth:`run_pipeline`, but on a plain Redis each command goes out as soon as it is
+        built (:mod:`.stream`), so Redis works on the first chunk while the rest is packed."""
+        if not isinstance(self.redis, redis.Redis):
+            return self.run_pipeline(build)
+        for attempt in (1, 2):
+            try:
+                return run_streamed(self.redis, build)
             except redis.exceptions.NoScriptError:
                 if attempt == 2:
                     raise
