@@ -31,6 +31,8 @@ from .runner import Runner
 
 log = logging.getLogger(__name__)
 STOP = None
+RENEW_MARGIN = 1.0
+"""Seconds before a waiter registration lapses at which the fetcher renews it (a round trip)."""
 
 
 @dataclass(frozen=True)
@@ -72,10 +74,11 @@ class Pool:
         self.blocked: set[str] = set()  # queues whose fetcher is in BLPOP on its mailbox
         self.backoffs: dict[str, Backoff] = {}
         self.waiter = waiter_id(settings.lease_ms, spec.lanes, settings.owner, spec.id)
-        # A registration outlives several block timeouts (the fetcher renews it only when it
-        # would lapse during the next one: no extra idle traffic), but not half a lease: a
-        # host that vanishes strands the jobs handed to it for that long plus their lease.
-        self.register_ms = round(max(settings.lease_ms / 2, 3000 * settings.block_timeout))
+        # A registration lasts a lease (at least four block timeouts); the fetcher renews it
+        # only when it would lapse during its next block, so an idle fetcher adds one dequeue
+        # per ~lease. A host that vanishes whole is handed jobs for at most that long (each
+        # comes back when its own lease runs out), as long as the jobs it held stay leased.
+        self.register_ms = round(max(settings.lease_ms, 4000 * settings.block_timeout))
         self.registered: dict[str, float] = {}  # queue -> clock when its waiter registered
 
     def start(self) -> None:
@@ -125,7 +128,7 @@ class Pool:
                                                 self.waiter)
                 if got is not False or self.stopping:
                     return got
-                lapses = self.registered[queue] + self.register_ms / 1000 - 2 * s.block_timeout
+                lapses = self.registered[queue] + self.register_ms / 1000 - s.block_timeout - RENEW_MARGIN
                 if self.events.clock() >= lapses:
                     return False  # dequeue again: it renews the registration
         finally:
