@@ -300,11 +300,12 @@ class Client:
                 for start, size in zip(itertools.accumulate([0, *sizes]), sizes):
                     calls.append((True, idx[start:start + size]))
 
-        replies = self.broker.run_pipeline(build)
+        replies = self.broker.run_batch(build)
         self._known_queues |= new_queues
         out: list[Any] = [None] * len(jobs)
         for (many, idx), reply in zip(calls, replies[1:] if new_queues else replies):
-            for i, item in zip(idx, reply if many else [reply]):
+            items = self.broker.many_replies([jobs[i] for i in idx], reply) if many else [reply]
+            for i, item in zip(idx, items):
                 out[i] = item
         return out
 

@@ -34,6 +34,26 @@ class QueueKeys:
         return f"{self.tag}:wake:{lane}"
 
     @property
+    def lane_prefix(self) -> str:
+        return f"{self.tag}:lane:"
+
+    def waiters(self, lane: str) -> str:
+        """ZSET of idle fetchers of ``lane`` a submit may hand a job to, by registration expiry (ms)."""
+        return f"{self.tag}:waiters:{lane}"
+
+    @property
+    def waiters_prefix(self) -> str:
+        return f"{self.tag}:waiters:"
+
+    @property
+    def mailbox_prefix(self) -> str:
+        return f"{self.tag}:mailbox:"
+
+    def mailbox(self, waiter: str) -> str:
+        """LIST of deliveries handed to the idle fetcher ``waiter`` by submit (expires with the lease)."""
+        return f"{self.tag}:mailbox:{waiter}"
+
+    @property
     def delayed(self) -> str:
         """ZSET of job ids by the Redis time (ms) they become ready: ETAs and retries."""
         return f"{self.tag}:delayed"

@@ -16,10 +16,12 @@ from redis.commands.core import Script
 
 from ..envelope import Delivery, NewJob
 from ..keys import LANES, PRIORITIES, GlobalKeys, QueueKeys
+from .handoff import DELIVERY_FIELDS, decode_item
+from .stream import run_streamed
 
-DELIVERY_FIELDS = 9
-SUBMIT_MANY_CHUNK = 1000
-"""Jobs per ``submit_many`` script call: bounds how long one call holds Redis (a few ms)."""
+SUBMIT_MANY_CHUNK = 250
+"""Jobs per ``submit_many`` script call: bounds how long one call holds Redis (about a ms),
+and lets Redis run one chunk while the client packs the next (:meth:`Broker.run_batch`)."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,20 @@ class Broker:
                 self.load_scripts()
         raise AssertionError("unreachable")
 
+    def run_batch(self, build: Callable[[Any], None]) -> list[Any]:
+        """:meth:`run_pipeline`, but on a plain Redis each command goes out as soon as it is
+        built (:mod:`.stream`), so Redis works on the first chunk while the rest is packed."""
+        if not isinstance(self.redis, redis.Redis):
+            return self.run_pipeline(build)
+        for attempt in (1, 2):
+            try:
+                return run_streamed(self.redis, build)
+            except redis.exceptions.NoScriptError:
+                if attempt == 2:
+                    raise
+                self.load_scripts()
+        raise AssertionError("unreachable")
+
     def keys(self, queue: str) -> QueueKeys:
         """Key names of ``queue`` (cached)."""
         keys = self._keys.get(queue)
@@ -152,23 +168,26 @@ class Broker:
         """Write a new job (idempotent on its id, and on its unique key while that is held).
 
         Returns ``[created, state, id]``; ``id`` is the unique key's owner when it refused.
+        ``state`` is ``active`` when the job was handed straight to an idle fetcher.
         """
         k = self.keys(job.queue)
         keys = [k.job(job.id), k.lane(job.priority), k.wake(job.priority), k.delayed,
-                k.scheduler_wake, k.stats]
+                k.scheduler_wake, k.stats, k.inflight, k.paused]
         args = [job.id, job.name, job.payload, job.queue, job.priority,
-                _opt(job.max_retries), _opt(job.timeout), _opt(job.delay_ms), _opt(job.at_ms)]
+                _opt(job.max_retries), _opt(job.timeout), _opt(job.delay_ms), _opt(job.at_ms), "",
+                k.job_prefix, k.lane_prefix, k.waiters_prefix, k.mailbox_prefix]
         if job.unique_key is not None:
             keys.append(k.unique(job.unique_key))
-            args += [job.unique_for, k.job_prefix]
+            args[9] = job.unique_for
         return self._run(self._submit, keys, args, pipe)
 
     def submit_many(self, queue: str, jobs: Sequence[NewJob], pipe: redis.client.Pipeline) -> list[int]:
         """Queue on ``pipe`` the writes of many new jobs of ``queue`` (none of them unique: unique
         jobs go through :meth:`submit`), up to :data:`SUBMIT_MANY_CHUNK` per script call.
 
-        Each call replies with ``[created, state, id]`` per job, like ``submit``. Returns how
-        many jobs each queued call covers, in order.
+        Each call's reply is compact (see ``submit_many.lua``): :meth:`many_replies` turns it
+        into ``[created, state, id]`` per job, like ``submit``. Returns how many jobs each
+        queued call covers, in order.
         """
         k = self.keys(queue)
         keys = [k.stats, k.delayed, k.scheduler_wake, *self._lane_keys(k, PRIORITIES)]
@@ -184,24 +203,61 @@ class Broker:
             sizes.append(len(chunk))
         return sizes
 
+    @staticmethod
+    def many_replies(jobs: Sequence[NewJob], reply: Sequence[str]) -> list[list[Any]]:
+        """``[created, state, id]`` per job from one ``submit_many`` reply for ``jobs``."""
+        existing = iter(reply[1:])
+        return [[1, "queued", j.id] if c == "q" else [1, "scheduled", j.id] if c == "s" else [0, next(existing), j.id]
+                for c, j in zip(reply[0], jobs)]
+
     # -- working ------------------------------------------------------------------------
 
     def dequeue(self, queue: str, lanes: Sequence[str], count: int, lease_ms: int,
-                owner: str) -> list[Delivery]:
-        """Take up to ``count`` jobs from ``lanes`` (in order), each leased for ``lease_ms``."""
+                owner: str, waiter: str = "", registered: bool = False,
+                register_ms: int = 0) -> list[Delivery]:
+        """Take up to ``count`` jobs from ``lanes`` (in order), each leased for ``lease_ms``.
+
+        ``waiter`` (see :func:`.handoff.waiter_id`): when ``registered`` (it may be), it leaves
+        the waiter sets and what submit handed it meanwhile is returned first; when nothing was
+        found and ``register_ms`` > 0, it is registered as a waiter of ``lanes`` for that long.
+        """
         k = self.keys(queue)
-        keys = [k.inflight, k.dead, k.stats, k.paused, *self._lane_keys(k, lanes)]
-        flat = self._dequeue(keys, [count, lease_ms, owner, k.job_prefix, self.retention.dead_seconds])
-        return [_delivery(queue, flat[i:i + DELIVERY_FIELDS]) for i in range(0, len(flat), DELIVERY_FIELDS)]
+        keys = [k.inflight, k.dead, k.stats, k.paused]
+        for lane in lanes:
+            keys += [k.lane(lane), k.wake(lane), k.waiters(lane)]
+        reply = self._dequeue(keys, [count, lease_ms, owner, k.job_prefix, self.retention.dead_seconds,
+                                     waiter, "1" if registered else "0", register_ms if waiter else 0,
+                                     k.mailbox(waiter)])
+        handed = int(reply[0])
+        out = [_delivery(queue, f) for f in map(decode_item, reply[1:1 + handed]) if f is not None]
+        flat = reply[1 + handed:]
+        out += [_delivery(queue, flat[i:i + DELIVERY_FIELDS]) for i in range(0, len(flat), DELIVERY_FIELDS)]
+        return out
 
     def wait_for_work(self, blocking: redis.Redis, queue: str, lanes: Sequence[str],
-                      timeout: float) -> bool:
-        """Block until a wake marker appears on one of ``lanes`` or ``timeout`` passes.
+                      timeout: float, waiter: str = "") -> Delivery | bool:
+        """Block until a wake marker appears on one of ``lanes``, a delivery on ``waiter``'s
+        mailbox, or ``timeout`` passes: the delivery, True (woken) or False (timed out).
 
         ``blocking`` must be a client from a blocking pool (see :func:`bananas.connection.connect`).
         """
         k = self.keys(queue)
-        return blocking.blpop([k.wake(lane) for lane in lanes], timeout=timeout) is not None
+        keys = [k.wake(lane) for lane in lanes]
+        if waiter:
+            keys.insert(0, k.mailbox(waiter))  # first: BLPOP takes from the first non-empty list
+        reply = blocking.blpop(keys, timeout=timeout)
+        if reply is None:
+            return False
+        fields = decode_item(str(reply[1])) if waiter and reply[0] == keys[0] else None
+        return True if fields is None else _delivery(queue, fields)
+
+    def interrupt(self, queue: str, waiter: str) -> None:
+        """Wake ``waiter``'s fetcher out of :meth:`wait_for_work` (a stop marker on its mailbox)."""
+        mailbox = self.keys(queue).mailbox(waiter)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.lpush(mailbox, "")
+        pipe.expire(mailbox, 60)
+        pipe.execute()
 
     def settle(self, outcomes: Sequence[Outcome], pipe: redis.client.Pipeline | None = None) -> Any:
         """Record outcomes (all of one queue). Returns 1 per settled job, 0 per stale token."""
@@ -238,8 +294,10 @@ class Broker:
         """
         k = self.keys(queue)
         args: list[Any] = [k.job_prefix, owner, max_recoveries, self.retention.dead_seconds,
-                           k.done_prefix, "1" if suspects is None else "0", *(suspects or ())]
-        r = self._recover([k.inflight, k.dead, k.stats, *self._lane_keys(k), k.paused], args)
+                           k.done_prefix, "1" if suspects is None else "0", k.mailbox_prefix,
+                           *(suspects or ())]
+        keys = [k.inflight, k.dead, k.stats, *self._lane_keys(k), k.paused, *map(k.waiters, LANES)]
+        r = self._recover(keys, args)
         return RecoverResult(int(r[0]), int(r[1]), int(r[2]))
 
     def revive(self, queue: str, job_id: str) -> int:

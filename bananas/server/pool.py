@@ -1,9 +1,10 @@
 """One tier's greenlet pool: fetchers fill a local buffer, long-lived executors drain it.
 
 A fetcher takes up to ``prefetch`` jobs per round trip while the pool has room
-(``concurrency`` running plus ``prefetch`` buffered); when the lanes are empty it blocks in
-Redis on the lanes' wake markers. Executors loop over the buffer (no greenlet per job) and
-hand outcomes to the process's acker.
+(``concurrency`` running plus ``prefetch`` buffered); when the lanes are empty the same script
+registers it as a waiter of its lanes, and it blocks in Redis on its mailbox (where a submit
+hands it a job already leased to it: one hop) and the lanes' wake markers. Executors loop over
+the buffer (no greenlet per job) and hand outcomes to the process's acker.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ..envelope import Delivery
 from ..errors import BananasError
 from ..logs import bind_worker
 from ..queue.broker import Broker
+from ..queue.handoff import waiter_id
 from ..retry import Backoff
 from .acker import Acker
 from .events import Events
@@ -29,6 +31,8 @@ from .runner import Runner
 
 log = logging.getLogger(__name__)
 STOP = None
+RENEW_MARGIN = 1.0
+"""Seconds before a waiter registration lapses at which the fetcher renews it (a round trip)."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,15 @@ class Pool:
         self.worker_type = pool_type(spec)
         self.stopping = False
         self.idle: set[str] = set()  # queues whose fetcher is blocked, safe to interrupt
+        self.blocked: set[str] = set()  # queues whose fetcher is in BLPOP on its mailbox
         self.backoffs: dict[str, Backoff] = {}
+        self.waiter = waiter_id(settings.lease_ms, spec.lanes, settings.owner, spec.id)
+        # A registration lasts a lease (at least four block timeouts); the fetcher renews it
+        # only when it would lapse during its next block, so an idle fetcher adds one dequeue
+        # per ~lease. A host that vanishes whole is handed jobs for at most that long (each
+        # comes back when its own lease runs out), as long as the jobs it held stay leased.
+        self.register_ms = round(max(settings.lease_ms, 4000 * settings.block_timeout))
+        self.registered: dict[str, float] = {}  # queue -> clock when its waiter registered
 
     def start(self) -> None:
         self.executors = [gevent.spawn(self._execute_loop, i) for i in range(self.spec.concurrency)]
@@ -85,18 +97,45 @@ class Pool:
             self.idle.discard(queue)
             return 0
         s = self.settings
-        deliveries = self.broker.dequeue(queue, self.spec.lanes, min(s.prefetch, room), s.lease_ms, s.owner)
+        register_ms = 0 if self.stopping else self.register_ms
+        started = self.events.clock()
+        deliveries = self.broker.dequeue(queue, self.spec.lanes, min(s.prefetch, room), s.lease_ms, s.owner,
+                                         self.waiter, queue in self.registered, register_ms)
+        self.registered.pop(queue, None)
         if not deliveries:
+            self.registered[queue] = started  # (by this call, unless it was told not to)
             if self.stopping:
                 return 0
-            self.idle.add(queue)
-            # A timeout blocks again instead of polling the lanes: only a marker means work, and
-            # the scheduler re-arms a marker lost with a fetcher within its interval.
-            while not self.broker.wait_for_work(self.blocking, queue, self.spec.lanes, s.block_timeout):
-                if self.stopping:
-                    break
+            got = self._wait(queue)
+            if not isinstance(got, Delivery):
+                return 0
+            self.registered.pop(queue, None)  # submit took it out of every waiter set
+            self._take([got])
+            gevent.sleep(0)  # an executor starts the job before this fetcher registers again
+            return 1
+        return self._take(deliveries)
+
+    def _wait(self, queue: str) -> Delivery | bool:
+        """Block on the mailbox and wake markers; a timeout blocks again instead of polling the
+        lanes (only a marker means work, and the scheduler re-arms a marker lost with a
+        fetcher within its interval) unless the waiter registration would lapse meanwhile."""
+        s = self.settings
+        self.idle.add(queue)
+        self.blocked.add(queue)
+        try:
+            while True:
+                got = self.broker.wait_for_work(self.blocking, queue, self.spec.lanes, s.block_timeout,
+                                                self.waiter)
+                if got is not False or self.stopping:
+                    return got
+                lapses = self.registered[queue] + self.register_ms / 1000 - s.block_timeout - RENEW_MARGIN
+                if self.events.clock() >= lapses:
+                    return False  # dequeue again: it renews the registration
+        finally:
+            self.blocked.discard(queue)
             self.idle.discard(queue)
-            return 0
+
+    def _take(self, deliveries: list[Delivery]) -> int:
         self.book.add(deliveries)
         self.held += len(deliveries)
         self.taken += len(deliveries)
@@ -145,11 +184,19 @@ class Pool:
     def stop_fetching(self) -> list[Delivery]:
         """Stop the fetchers; return the buffered deliveries nobody started.
 
-        A fetcher blocked on a wake marker is interrupted; one in the middle of a dequeue
-        is let finish, so the jobs it took reach the buffer instead of a lost reply.
+        A fetcher blocked in Redis is woken by a stop marker on its mailbox (killed if that
+        fails), so a job handed to it meanwhile is not lost with the reply; one in the middle
+        of a dequeue is let finish, so the jobs it took reach the buffer. Then each fetcher
+        leaves the waiter sets and takes what its mailbox still holds.
         """
         self.stopping = True
         for queue, fetcher in zip(self.queues, self.fetchers):
+            if queue in self.blocked:
+                try:
+                    self.broker.interrupt(queue, self.waiter)
+                    continue
+                except (redis.RedisError, BananasError):
+                    pass
             if queue in self.idle:
                 fetcher.kill()
         gevent.joinall(self.fetchers)
@@ -159,7 +206,19 @@ class Pool:
             if d is not STOP:
                 unstarted.append(d)
         self.held -= len(unstarted)
-        return unstarted
+        return unstarted + self._leave_waiters()
+
+    def _leave_waiters(self) -> list[Delivery]:
+        """Deregister every fetcher; return the deliveries left on their mailboxes."""
+        s, left = self.settings, []
+        for queue in list(self.registered):
+            try:
+                left += self.broker.dequeue(queue, self.spec.lanes, 0, s.lease_ms, s.owner, self.waiter, True)
+            except (redis.RedisError, BananasError) as exc:
+                log.warning("pool %s: could not leave the waiters of %s (%s); leases will recover "
+                            "what was handed to it", self.spec.id, queue, exc)
+        self.registered.clear()
+        return left
 
     def finish(self, timeout: float) -> list[Delivery]:
         """Let running jobs finish within ``timeout``; kill the rest and return their deliveries."""

@@ -1,6 +1,8 @@
 """Property test of the lifecycle scripts: any interleaving of submit, dequeue, ack, nack,
-stale acks, lease expiry, promote, release, recovery and revive keeps every job in exactly
-one place, and that place matches its state."""
+stale acks, lease expiry, promote, release, recovery, revive and hand-offs (an idle fetcher
+registered by dequeue, a submit leasing a job onto its mailbox, the fetcher reading it or
+its next dequeue taking it) keeps every job in exactly one place, and that place matches its
+state."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from bananas import Client
 from bananas.connection import ConnectionSettings, connect
 from bananas.queue.broker import Broker, Outcome, Retention
+from bananas.queue.handoff import waiter_id
 
 LANES = ["high", "normal", "low", "scheduled"]
 OWNERS = ["h:1:p", "h:2:p"]
@@ -41,8 +44,13 @@ class Lifecycle(RuleBasedStateMachine):
     @rule(priority=st.sampled_from(["high", "normal", "low"]), delayed=st.booleans())
     def submit(self, priority: str, delayed: bool) -> None:
         # fixed ids and sorted draws: hypothesis must see the same choices when it replays a run
-        self.ids.append(self.client.submit_job("j", {}, priority=priority, delay=3600 if delayed else None,
-                                               job_id=f"job{len(self.ids)}"))
+        job_id = self.client.submit_job("j", {}, priority=priority, delay=3600 if delayed else None,
+                                        job_id=f"job{len(self.ids)}")
+        self.ids.append(job_id)
+        fields = self.r.hmget(self.k.job(job_id), "state", "token", "owner")
+        if fields[0] == "active":  # handed to an idle fetcher: its delivery is on the mailbox
+            event("submit: handed off")
+            self.held[job_id] = (fields[1], fields[2])
 
     @rule(count=st.integers(1, 4), owner=st.sampled_from(OWNERS))
     def dequeue(self, count: int, owner: str) -> None:
@@ -50,6 +58,28 @@ class Lifecycle(RuleBasedStateMachine):
             if d.id in self.held:
                 self.stale.append((d.id, self.held[d.id][0]))
             self.held[d.id] = (d.token, owner)
+
+    @rule(count=st.sampled_from([1, 100]), owner=st.sampled_from(OWNERS), register=st.booleans())
+    def dequeue_as_waiter(self, count: int, owner: str, register: bool) -> None:
+        """A fetcher's dequeue: it leaves the waiter sets, takes its mailbox, and registers
+        (when asked to) if it found nothing; 100 empties the lanes, so the next submit may be
+        handed to it."""
+        for d in self.broker.dequeue("default", LANES, count, 60_000, owner, waiter_id(60_000, LANES, owner, "p"),
+                                     True, 60_000 if register else 0):
+            if self.held.get(d.id) != (d.token, owner):
+                if d.id in self.held:
+                    self.stale.append((d.id, self.held[d.id][0]))
+                self.held[d.id] = (d.token, owner)
+
+    @rule(owner=st.sampled_from(OWNERS))
+    def read_mailbox(self, owner: str) -> None:
+        """The fetcher's BLPOP returns what was handed to it (a delivery already held)."""
+        mailbox = self.k.mailbox(waiter_id(60_000, LANES, owner, "p"))
+        if not self.r.llen(mailbox):
+            return
+        got = self.broker.wait_for_work(self.r, "default", LANES, 0.01, waiter_id(60_000, LANES, owner, "p"))
+        if not isinstance(got, bool) and self.held.get(got.id) == (got.token, owner):
+            event("mailbox: current delivery read")
 
     @precondition(lambda self: self.held)
     @rule(data=st.data(), kind=st.sampled_from(["ok", "retry", "dead"]))

@@ -7,19 +7,53 @@ the in-flight set scored by its lease deadline. An id whose hash is gone (expire
 garbage pushed by hand) is dead-lettered with a reason instead of being handed out.
 A paused queue (KEYS 4 exists) hands out nothing: one EXISTS, so pausing costs the hot path
 almost nothing and takes effect on the next dequeue of every worker.
-KEYS: 1 inflight, 2 dead, 3 stats, 4 paused flag, then pairs (lane, lane wake) in priority order
-ARGV: 1 count, 2 lease ms, 3 owner, 4 job key prefix, 5 dead retention seconds
-Returns a flat list, 9 entries a job:
-  id, token, attempts, name, payload, priority, max_retries, timeout, enqueued_at ]]
-if redis.call('EXISTS', KEYS[4]) == 1 then return {} end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+Hand-off (see submit.lua): a fetcher that may be registered as a waiter (ARGV 7 = '1') leaves
+every waiter set of its lanes here, and takes what submit pushed onto its mailbox meanwhile
+(those jobs are already leased to it: their lease is renewed; one taken back since is
+dropped). When it finds all its lanes empty and ARGV 8 > 0 it registers again, until
+now + ARGV 8 ms (not while paused).
+KEYS: 1 inflight, 2 dead, 3 stats, 4 paused flag,
+      then triples (lane, lane wake, lane waiters) in priority order
+ARGV: 1 count, 2 lease ms, 3 owner, 4 job key prefix, 5 dead retention seconds,
+      6 waiter ('' = none), 7 '1' when it may be registered, 8 registration ms (0 = none),
+      9 its mailbox
+Returns {k, k mailbox items (encoded as in submit.lua), then 9 entries a job:
+  id, token, attempts, name, payload, priority, max_retries, timeout, enqueued_at} ]]
+local now, deadline = nil, nil
+local function clock() -- read once, and not at all by a paused queue's dequeue
+  if not now then
+    local t = redis.call('TIME')
+    now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    deadline = now + tonumber(ARGV[2])
+  end
+end
 local count = tonumber(ARGV[1])
-local deadline = now + tonumber(ARGV[2])
-local out = {}
-local leased = {}
+local out = {0}
 local n = 0
-for i = 5, #KEYS, 2 do
+if ARGV[7] == '1' then
+  for i = 7, #KEYS, 3 do redis.call('ZREM', KEYS[i], ARGV[6]) end
+  local items = redis.call('LRANGE', ARGV[9], 0, -1)
+  if #items > 0 then
+    redis.call('DEL', ARGV[9])
+    clock()
+    for j = #items, 1, -1 do -- oldest first
+      local id, token = string.match(items[j], '^([^\n]+)\n([^\n]+)\n')
+      if id then
+        local f = redis.call('HMGET', ARGV[4] .. id, 'state', 'token', 'owner')
+        if f[1] == 'active' and f[2] == token and f[3] == ARGV[3] then
+          redis.call('ZADD', KEYS[1], 'XX', deadline, id)
+          out[#out + 1] = items[j]
+          n = n + 1
+        end
+      end
+    end
+    out[1] = n
+  end
+end
+if redis.call('EXISTS', KEYS[4]) == 1 then return out end
+clock()
+local leased = {}
+for i = 5, #KEYS, 3 do
   while n < count do
     local id = redis.call('RPOP', KEYS[i])
     if not id then break end
@@ -54,8 +88,16 @@ end
 for s = 1, #leased, 4000 do
   redis.call('ZADD', KEYS[1], unpack(leased, s, math.min(s + 3999, #leased)))
 end
+-- Found nothing (and nothing handed over): register as a waiter of each lane; drop expired
+-- registrations (of fetchers that vanished with their host) while here.
+if n == 0 and count > 0 and (tonumber(ARGV[8]) or 0) > 0 then
+  for i = 7, #KEYS, 3 do
+    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)
+    redis.call('ZADD', KEYS[i], now + tonumber(ARGV[8]), ARGV[6])
+  end
+end
 -- Pass the baton: a lane still holding work wakes another idle fetcher.
-for i = 5, #KEYS, 2 do
+for i = 5, #KEYS, 3 do
   if redis.call('LLEN', KEYS[i]) > 0 and redis.call('LLEN', KEYS[i + 1]) == 0 then
     redis.call('LPUSH', KEYS[i + 1], '1')
   end

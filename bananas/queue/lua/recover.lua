@@ -8,17 +8,22 @@ charged given back. A job whose cancellation was requested ends `cancelled`. A j
 ends here releases its unique key and wakes result waiters, as settle does. A paused queue's
 lanes get no wake marker (resuming pushes them). Scans the in-flight set once: O(in-flight
 jobs of the queue).
+First the dead process's fetchers leave the waiter sets and their mailboxes are deleted, so no
+submit hands it a job from now on; the jobs handed to it and never read are in flight under
+its name, and come back with the rest (uncharged: it never started them).
 KEYS: 1 inflight, 2 dead, 3 stats, then pairs (lane, lane wake) for
-      high, normal, low, scheduled, then 12 paused flag
+      high, normal, low, scheduled, then 12 paused flag, then 13-16 waiters of
+      high, normal, low, scheduled
 ARGV: 1 job key prefix, 2 owner (the process identity that dequeued the jobs),
       3 max recoveries, 4 dead retention s, 5 done list prefix,
-      6 charge every job ('1') or only suspects ('0'), then the suspects' ids
+      6 charge every job ('1') or only suspects ('0'), 7 mailbox key prefix,
+      then the suspects' ids
 Returns {recovered, poisoned, returned} ]]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local lanes = {high = 4, normal = 6, low = 8, scheduled = 10}
 local suspects = {}
-for i = 7, #ARGV do suspects[ARGV[i]] = true end
+for i = 8, #ARGV do suspects[ARGV[i]] = true end
 local charge_all = ARGV[6] == '1'
 local woken = {}
 local recovered, poisoned, returned, cancelled = 0, 0, 0, 0
@@ -29,6 +34,15 @@ local function finish(key, id, f)
   if f[6] then
     redis.call('LPUSH', ARGV[5] .. id, '1')
     redis.call('EXPIRE', ARGV[5] .. id, ARGV[4])
+  end
+end
+
+for i = 13, 16 do
+  for _, w in ipairs(redis.call('ZRANGE', KEYS[i], 0, -1)) do
+    if string.match(w, '^%d+|[^|]*|(.*)|[^|]*$') == ARGV[2] then
+      redis.call('ZREM', KEYS[i], w)
+      redis.call('DEL', ARGV[7] .. w)
+    end
   end
 end
 

@@ -1,27 +1,34 @@
 --[[ submit_many: create many jobs of one queue in one call; per job it does what `submit`
 does (same hash fields, same states, idempotent on the job id), and it pushes each lane's new
 ids with one LPUSH, adds the delayed ones with one ZADD and sets each wake marker once.
+The hash is kept light (Redis CPU per job is the bulk budget): attempts and token are absent
+until the first dequeue (readers take them as 0), max_retries and timeout when both are
+defaults (readers take absent as '').
 KEYS: 1 stats, 2 delayed, 3 scheduler wake, then pairs (lane, lane wake) for high, normal, low
 ARGV: 1 job key prefix, 2 queue, then 8 per job:
       id, name, payload (JSON), priority, max_retries ('' = default),
       timeout seconds ('' = default), delay ms ('' = none), ETA epoch ms ('' = none)
 Unique jobs are not taken here (the client sends them to `submit`, which checks their key).
-Returns, per job, {1, state, id} when created or {0, state, id} when the id existed, as
-`submit` does. ]]
+Returns {codes, then the state of each job that already existed, in order}: codes has one
+character per job, 'q' created queued, 's' created scheduled, '-' the id already existed
+(a reply per job would cost Redis and the client more than the jobs' hashes). ]]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local lanes = {high = {}, normal = {}, low = {}}
 local lane_key = {high = 4, normal = 6, low = 8}
 local delayed = {}
 local earliest = nil
-local out = {}
+local codes = {}
+local out = {''}
+local NONE = {}
 local created = 0
 for i = 3, #ARGV, 8 do
   local id = ARGV[i]
   local key = ARGV[1] .. id
   local existing = redis.call('HGET', key, 'state')
   if existing then
-    out[#out + 1] = {0, existing, id}
+    codes[#codes + 1] = '-'
+    out[#out + 1] = existing
   else
     local run_at = nil
     if ARGV[i + 6] ~= '' then
@@ -29,21 +36,24 @@ for i = 3, #ARGV, 8 do
     elseif ARGV[i + 7] ~= '' then
       run_at = tonumber(ARGV[i + 7])
     end
+    -- one HSET a job; the two optional fields only when one of them is set
+    local opt = NONE
+    if ARGV[i + 4] ~= '' or ARGV[i + 5] ~= '' then opt = {'max_retries', ARGV[i + 4], 'timeout', ARGV[i + 5]} end
     if run_at and run_at > now then
       redis.call('HSET', key, 'id', id, 'name', ARGV[i + 1], 'payload', ARGV[i + 2], 'queue', ARGV[2],
-        'priority', ARGV[i + 3], 'max_retries', ARGV[i + 4], 'timeout', ARGV[i + 5], 'created_at', now,
-        'attempts', 0, 'token', 0, 'state', 'scheduled', 'run_at', run_at, 'lane', 'scheduled')
+        'priority', ARGV[i + 3], 'created_at', now, 'state', 'scheduled', 'run_at', run_at,
+        'lane', 'scheduled', unpack(opt))
       delayed[#delayed + 1] = run_at
       delayed[#delayed + 1] = id
       if earliest == nil or run_at < earliest then earliest = run_at end
-      out[#out + 1] = {1, 'scheduled', id}
+      codes[#codes + 1] = 's'
     else
       redis.call('HSET', key, 'id', id, 'name', ARGV[i + 1], 'payload', ARGV[i + 2], 'queue', ARGV[2],
-        'priority', ARGV[i + 3], 'max_retries', ARGV[i + 4], 'timeout', ARGV[i + 5], 'created_at', now,
-        'attempts', 0, 'token', 0, 'state', 'queued', 'enqueued_at', now, 'lane', ARGV[i + 3])
+        'priority', ARGV[i + 3], 'created_at', now, 'state', 'queued', 'enqueued_at', now,
+        'lane', ARGV[i + 3], unpack(opt))
       local ids = lanes[ARGV[i + 3]]
       ids[#ids + 1] = id
-      out[#out + 1] = {1, 'queued', id}
+      codes[#codes + 1] = 'q'
     end
     created = created + 1
   end
@@ -70,4 +80,5 @@ if #delayed > 0 then
   end
 end
 if created > 0 then redis.call('HINCRBY', KEYS[1], 'submitted', created) end
+out[1] = table.concat(codes)
 return out

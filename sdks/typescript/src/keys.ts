@@ -31,6 +31,26 @@ export class QueueKeys {
     return `${this.tag}:wake:${lane}`;
   }
 
+  /** Prefix of the lanes (`lane(lane)` without the lane). */
+  get lanePrefix(): string {
+    return `${this.tag}:lane:`;
+  }
+
+  /** ZSET of taken job ids by lease deadline (ms). */
+  get inflight(): string {
+    return `${this.tag}:inflight`;
+  }
+
+  /** Prefix of the ZSETs of idle fetchers a submit may hand a job to (+ lane). */
+  get waitersPrefix(): string {
+    return `${this.tag}:waiters:`;
+  }
+
+  /** Prefix of the idle fetchers' mailboxes (+ waiter). */
+  get mailboxPrefix(): string {
+    return `${this.tag}:mailbox:`;
+  }
+
   /** ZSET of job ids by the Redis time (ms) they become ready. */
   get delayed(): string {
     return `${this.tag}:delayed`;

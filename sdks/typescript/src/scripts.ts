@@ -43,13 +43,24 @@ function opt(value: number | null): string {
 }
 
 /**
- * submit.lua — KEYS: job, lane, lane wake, delayed, scheduler wake, stats, [unique key];
- * ARGV: id, name, payload, queue, priority, max_retries, timeout, delay ms, ETA ms,
- * [unique_for s, job key prefix]. Replies `[created, state, id]` (id: the unique key's owner).
+ * submit.lua — KEYS: job, lane, lane wake, delayed, scheduler wake, stats, inflight, paused
+ * flag, [unique key]; ARGV: id, name, payload, queue, priority, max_retries, timeout, delay ms,
+ * ETA ms, unique_for s ('' without a unique key), job key prefix, lane key prefix, waiters key
+ * prefix, mailbox key prefix. Replies `[created, state, id]` (id: the unique key's owner;
+ * state `active` when the job was handed straight to an idle worker).
  */
 export function submitCall(k: QueueKeys, job: NewJob): ScriptCall {
   const call = {
-    keys: [k.job(job.id), k.lane(job.priority), k.wake(job.priority), k.delayed, k.schedulerWake, k.stats],
+    keys: [
+      k.job(job.id),
+      k.lane(job.priority),
+      k.wake(job.priority),
+      k.delayed,
+      k.schedulerWake,
+      k.stats,
+      k.inflight,
+      k.paused,
+    ],
     args: [
       job.id,
       job.name,
@@ -60,11 +71,16 @@ export function submitCall(k: QueueKeys, job: NewJob): ScriptCall {
       opt(job.timeout),
       opt(job.delayMs),
       opt(job.atMs),
+      "",
+      k.jobPrefix,
+      k.lanePrefix,
+      k.waitersPrefix,
+      k.mailboxPrefix,
     ],
   };
   if (job.uniqueKey !== null && job.uniqueFor !== null) {
     call.keys.push(k.unique(job.uniqueKey));
-    call.args.push(String(job.uniqueFor), k.jobPrefix);
+    call.args[9] = String(job.uniqueFor);
   }
   return call;
 }

@@ -124,8 +124,12 @@ test("submit call passes KEYS and ARGV in the order submit.lua documents", () =>
   const call = submitCall(new QueueKeys("ns", "q"), job);
   assert.deepEqual(call.keys, [
     "{ns:q}:job:id1", "{ns:q}:lane:high", "{ns:q}:wake:high", "{ns:q}:delayed", "{ns:q}:wake:scheduler", "{ns:q}:stats",
+    "{ns:q}:inflight", "{ns:q}:paused",
   ]);
-  assert.deepEqual(call.args, ["id1", "j", '{"a":1}', "q", "high", "2", "0.5", "", ""]);
+  assert.deepEqual(call.args, [
+    "id1", "j", '{"a":1}', "q", "high", "2", "0.5", "", "", "",
+    "{ns:q}:job:", "{ns:q}:lane:", "{ns:q}:waiters:", "{ns:q}:mailbox:",
+  ]);
 });
 
 describe("unique jobs", () => {
@@ -151,8 +155,8 @@ describe("unique jobs", () => {
   test("add the unique key and its ARGV to the submit call", () => {
     const job = prepare("j", {}, { jobId: "id1", uniqueFor: 60, uniqueKey: "k" }, limits);
     const call = submitCall(new QueueKeys("ns", "q"), job);
-    assert.equal(call.keys.length, 7);
-    assert.equal(call.keys[6], "{ns:q}:unique:k");
-    assert.deepEqual(call.args.slice(9), ["60", "{ns:q}:job:"]);
+    assert.equal(call.keys.length, 9);
+    assert.equal(call.keys[8], "{ns:q}:unique:k");
+    assert.deepEqual(call.args.slice(9, 11), ["60", "{ns:q}:job:"]);
   });
 });

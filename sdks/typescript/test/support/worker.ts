@@ -30,8 +30,17 @@ export class TestWorker {
   /** Take up to `count` jobs of `queue` (all lanes, high first), leased for 30 s. */
   async take(queue = "default", count = 1): Promise<Taken[]> {
     const k = new QueueKeys(this.namespace, queue);
-    const keys = [`${k.tag}:inflight`, `${k.tag}:dead`, k.stats, k.paused, ...LANES.flatMap((l) => [k.lane(l), k.wake(l)])];
-    const flat = (await this.script("dequeue")(keys.length, ...keys, count, 30_000, "test-worker", k.jobPrefix, 600)) as string[];
+    const keys = [
+      `${k.tag}:inflight`,
+      `${k.tag}:dead`,
+      k.stats,
+      k.paused,
+      ...LANES.flatMap((l) => [k.lane(l), k.wake(l), `${k.waitersPrefix}${l}`]),
+    ];
+    // No waiter: this stand-in never blocks, so submits never hand it a job.
+    const args = [count, 30_000, "test-worker", k.jobPrefix, 600, "", "0", 0, `${k.mailboxPrefix}`];
+    const reply = (await this.script("dequeue")(keys.length, ...keys, ...args)) as string[];
+    const flat = reply.slice(1 + Number(reply[0]));
     const taken: Taken[] = [];
     for (let i = 0; i < flat.length; i += 9) taken.push({ id: String(flat[i]), token: String(flat[i + 1]) });
     return taken;
