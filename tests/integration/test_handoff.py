@@ -4,26 +4,13 @@ redis-server. Leases, tokens, recovery, pause, unique, cancel and priority still
 import time
 
 import pytest
-import redis
 
 from bananas import Client
-from bananas.queue.broker import Broker, Outcome, Retention
+from bananas.queue.broker import Outcome, Retention
 from bananas.queue.handoff import decode_item, waiter_id
 
 ALL = ["high", "normal", "low", "scheduled"]
 LEASE = 30_000
-
-
-@pytest.fixture
-def r(redis_url):
-    client = redis.Redis.from_url(redis_url, decode_responses=True)
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def broker(r):
-    return Broker(r, "bananas", Retention(60, 120))
 
 
 @pytest.fixture
