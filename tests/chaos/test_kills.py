@@ -29,6 +29,22 @@ def kill_server(server) -> float:
     return at
 
 
+def settle_and_measure(raw, ledger, producer, kills, jobs, server):
+    """Wait for every acknowledged job to end; the ledger's summary and the kill → re-run times."""
+    producer.join(120)
+    assert producer.error is None and not producer.is_alive()
+    states = wait_settled(raw, producer.acknowledged, 120 + jobs / 20, server.log)
+    succeeded = [i for i, s in states.items() if s == "succeeded"]
+    dead = [i for i, s in states.items() if s == "dead"]
+    summary = ledger.summary(succeeded, dead)
+    latencies = rerun_latencies(ledger, kills)
+    p99 = percentile(latencies, 99)
+    measured = {"acknowledged": summary.acknowledged, "succeeded": len(succeeded), "dead": len(dead),
+                "lost": len(summary.lost), "duplicates": summary.duplicates, "reruns_measured": len(latencies),
+                "rerun_p50_s": round(percentile(latencies, 50), 3), "rerun_p99_s": round(p99, 3)}
+    return summary, latencies, p99, measured
+
+
 def test_sigkill_a_random_worker_every_few_seconds_loses_nothing(chaos_servers, chaos_redis, raw, ledger, scale):
     rng = random.Random(7)
     server = chaos_servers(KILL_CONFIG, expect_processes=4)
@@ -45,19 +61,9 @@ def test_sigkill_a_random_worker_every_few_seconds_loses_nothing(chaos_servers, 
             victim = rng.choice(pids)
             kills.append((time.time(), victim))
             os.kill(victim, signal.SIGKILL)
-    producer.join(120)
-    assert producer.error is None and not producer.is_alive()
-    states = wait_settled(raw, producer.acknowledged, 120 + scale.kill_jobs / 20, server.log)
-    succeeded = [i for i, s in states.items() if s == "succeeded"]
-    dead = [i for i, s in states.items() if s == "dead"]
-    summary = ledger.summary(succeeded, dead)
-    latencies = rerun_latencies(ledger, kills)
-    p99 = percentile(latencies, 99)
-    measured = {"acknowledged": summary.acknowledged, "succeeded": len(succeeded), "dead": len(dead),
-                "lost": len(summary.lost), "executions": summary.executions,
-                "duplicates": summary.duplicates, "kills": len(kills), "reruns_measured": len(latencies),
-                "rerun_p50_s": round(percentile(latencies, 50), 3), "rerun_p99_s": round(p99, 3),
-                "rerun_max_s": round(max(latencies, default=float("nan")), 3)}
+    summary, latencies, p99, measured = settle_and_measure(raw, ledger, producer, kills, scale.kill_jobs, server)
+    measured.update(executions=summary.executions, kills=len(kills),
+                    rerun_max_s=round(max(latencies, default=float("nan")), 3))
     passed = not summary.lost and p99 <= 2.0
     write_result("kill_workers", "0 lost; duplicates counted; kill → re-run p99 ≤ 2 s (master alive)",
                  measured, passed)
@@ -84,18 +90,8 @@ def test_sigkill_the_whole_server_jobs_come_back_within_the_lease(chaos_servers,
         kills += [(at, pid) for pid in pids]
         raw.delete("bananas:workers")  # the killed processes could not remove their status
         server = chaos_servers(KILL_CONFIG, expect_processes=4)
-    producer.join(120)
-    assert producer.error is None and not producer.is_alive()
-    states = wait_settled(raw, producer.acknowledged, 120 + jobs / 20, server.log)
-    succeeded = [i for i, s in states.items() if s == "succeeded"]
-    dead = [i for i, s in states.items() if s == "dead"]
-    summary = ledger.summary(succeeded, dead)
-    latencies = rerun_latencies(ledger, kills)
-    p99 = percentile(latencies, 99)
-    measured = {"acknowledged": summary.acknowledged, "succeeded": len(succeeded), "dead": len(dead),
-                "lost": len(summary.lost), "duplicates": summary.duplicates, "server_kills": scale.server_kills,
-                "lease_s": LEASE, "reruns_measured": len(latencies),
-                "rerun_p50_s": round(percentile(latencies, 50), 3), "rerun_p99_s": round(p99, 3)}
+    summary, latencies, p99, measured = settle_and_measure(raw, ledger, producer, kills, jobs, server)
+    measured.update(server_kills=scale.server_kills, lease_s=LEASE)
     passed = not summary.lost and p99 <= LEASE + 1.0
     write_result("kill_server", "0 lost; kill → re-run p99 ≤ lease + 1 s (whole server killed)",
                  measured, passed)
