@@ -1,4 +1,4 @@
-# `make chaos`: every chaos scenario at full length (BANANAS_CHAOS_SCALE=full, about 15 min on
+# `make chaos`: every chaos scenario at full length (BANANAS_CHAOS_SCALE=full, 8 min 23 s on
 # 2 cores), then the table in docs/RELIABILITY.md is rewritten from what was measured.
 # `make test` runs the same scenarios at small scale. Included by the top-level Makefile.
 CHAOS_RESULTS := .chaos-results

@@ -111,10 +111,13 @@ def test_lost_lease_goes_back_to_the_front_of_its_lane(client, broker, r):
 
 def test_a_job_that_keeps_losing_its_worker_goes_dead_as_poison(client, broker, r):
     job_id = client.submit_job("j", {})
+    steps = []
     for _ in range(3):
         broker.dequeue("default", ALL, 1, 1, "w")
         time.sleep(0.005)
-        assert broker.promote("default", max_recoveries=2).recovered in (0, 1)
+        result = broker.promote("default", max_recoveries=2)
+        steps.append((result.recovered, result.poisoned))
+    assert steps == [(1, 0), (1, 0), (0, 1)], "recovered twice, dead at the third loss"
     info = client.get_job(job_id)
     assert (info.state, info.reason) == ("dead", "poison")
     assert places(r, broker, job_id) == ["dead"]
