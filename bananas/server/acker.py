@@ -57,16 +57,11 @@ class Acker:
             started = self.events.clock()
             try:
                 self._send(batch)
-                if self.backoff.succeeded():
-                    log.warning("settling works again")
+                self.events.loop_succeeded(self.backoff, "settling")
                 return
             except (redis.RedisError, BananasError) as exc:
-                delay = self.backoff.failed()
-                extra = self.events.redis_failed("settle", started)
-                log.log(logging.WARNING if self.backoff.noteworthy else logging.DEBUG,
-                        "settling %d jobs failed %d times in a row (%s); next try in %.2f s",
-                        len(batch), self.backoff.failures, exc, delay, extra=extra)
-                gevent.sleep(delay)
+                gevent.sleep(self.events.loop_failed(self.backoff, "settle", started,
+                                                     f"settling {len(batch)} jobs", exc))
 
     def _send(self, batch: list[Outcome]) -> None:
         by_queue: dict[str, list[Outcome]] = defaultdict(list)

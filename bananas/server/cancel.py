@@ -70,13 +70,11 @@ class Canceller:
 
     def run(self, queue: str, timeout: float) -> None:
         backoff = Backoff()
+        what = f"cancel watcher of {queue}"
         while True:
             started = self.events.clock()
             try:
                 self.step(queue, timeout)
-                backoff.succeeded()
+                self.events.loop_succeeded(backoff, what)
             except (redis.RedisError, BananasError) as exc:
-                delay = backoff.failed()
-                log.warning("cancel watcher of %s failed (%s); next try in %.2f s", queue, exc, delay,
-                            extra=self.events.redis_failed("wait_for_cancel", started))
-                gevent.sleep(delay)
+                gevent.sleep(self.events.loop_failed(backoff, "wait_for_cancel", started, what, exc))

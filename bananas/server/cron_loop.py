@@ -23,6 +23,7 @@ from ..periodic import collect_schedules, schedules_from_yaml, unique_schedules
 from ..queue.broker import Broker, CronFire
 from ..registry import MARK, Registry
 from ..retry import Backoff
+from .events import Events
 
 log = logging.getLogger(__name__)
 MAX_SLEEP = 60.0
@@ -63,8 +64,9 @@ class CronLoop:
     """Fires the schedules it is given; ``clock`` returns Redis time in ms (injectable)."""
 
     def __init__(self, broker: Broker, schedules: Iterable[Schedule], grace_seconds: float,
-                 clock: Callable[[], int] | None = None) -> None:
+                 clock: Callable[[], int] | None = None, events: Events | None = None) -> None:
         self.broker = broker
+        self.events = events or Events()
         self.schedules = tuple(schedules)
         self.grace = timedelta(seconds=grace_seconds)
         self.clock = clock or self.redis_ms
@@ -124,6 +126,7 @@ class CronLoop:
         backoff = Backoff()
         registered = False
         while True:
+            started = self.events.clock()
             try:
                 if not registered:
                     removed = self.register()
@@ -133,8 +136,7 @@ class CronLoop:
                     if not self.schedules:
                         return
                 sleep = self.tick(self.clock())
-                backoff.succeeded()
+                self.events.loop_succeeded(backoff, "cron loop")
             except (redis.RedisError, BananasError) as exc:
-                sleep = backoff.failed()
-                log.warning("cron loop failed (%s); next try in %.2f s", exc, sleep)
+                sleep = self.events.loop_failed(backoff, "cron_fire", started, "cron loop", exc)
             gevent.sleep(sleep)

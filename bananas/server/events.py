@@ -22,9 +22,11 @@ from ..logs import job_scope
 from ..logs.joblog import JobEventLog, find_job_log
 from ..metrics import Metrics
 from ..queue.broker import Outcome, PromoteResult
+from ..retry import Backoff
 
 log = logging.getLogger("bananas.server.jobs")
 scheduler_log = logging.getLogger("bananas.server.scheduler.ticks")
+redis_log = logging.getLogger("bananas.server.redis")
 
 # outcome kind -> (status field and metric label, message, level)
 _ENDS = {
@@ -105,6 +107,22 @@ class Events:
             scheduler_log.debug("scheduler tick", extra={
                 "queue": queue, "promoted": result.promoted, "recovered": result.recovered,
                 "poisoned": result.poisoned, "duration_ms": round(seconds * 1000, 3)})
+
+    def loop_failed(self, backoff: Backoff, operation: str, started: float, what: str,
+                    exc: BaseException) -> float:
+        """A loop's Redis call failed: count it, log it when noteworthy (1st, 2nd, 4th... in a
+        row), and return how long the loop waits before it tries again."""
+        delay = backoff.failed()
+        redis_log.log(logging.WARNING if backoff.noteworthy else logging.DEBUG,
+                      "%s failed %d times in a row (%s); next try in %.2f s", what, backoff.failures, exc,
+                      delay, extra=self.redis_failed(operation, started))
+        return delay
+
+    @staticmethod
+    def loop_succeeded(backoff: Backoff, what: str) -> None:
+        """A loop's Redis call worked: reset its backoff, and say so if it had been failing."""
+        if backoff.succeeded():
+            redis_log.warning("%s works again", what)
 
     def redis_failed(self, operation: str, started: float) -> dict[str, Any]:
         """Count a failed Redis call begun at ``started`` (``clock`` time); the ``extra=`` for its record."""

@@ -45,7 +45,6 @@ class Heartbeat:
         self.book = book
         self.lease_ms = round(lease_seconds * 1000)
         self.interval = lease_seconds / 3
-        self.lost: set[tuple[str, str]] = set()
         self.backoff = Backoff(cap=self.interval)
 
     def step(self) -> int:
@@ -57,7 +56,9 @@ class Heartbeat:
                 chunk = pairs[i:i + CHUNK]
                 lost = self.broker.extend(queue, chunk, self.lease_ms)
                 for job_id in lost:
-                    self.lost.add((queue, job_id))
+                    # Taken back and delivered again elsewhere: stop renewing it. Its outcome
+                    # will be refused by the fencing token; the acker tolerates the missing entry.
+                    self.book.remove(queue, job_id)
                     log.warning("lease of job %s in queue %s was taken back", job_id, queue)
                 renewed += len(chunk) - len(lost)
         return renewed
@@ -67,13 +68,7 @@ class Heartbeat:
             started = self.events.clock()
             try:
                 self.step()
-                if self.backoff.succeeded():
-                    log.warning("lease heartbeat works again")
+                self.events.loop_succeeded(self.backoff, "lease heartbeat")
                 gevent.sleep(self.interval)
             except (redis.RedisError, BananasError) as exc:
-                delay = self.backoff.failed()
-                extra = self.events.redis_failed("extend", started)
-                log.log(logging.WARNING if self.backoff.noteworthy else logging.DEBUG,
-                        "lease heartbeat failed %d times in a row (%s); next try in %.2f s",
-                        self.backoff.failures, exc, delay, extra=extra)
-                gevent.sleep(delay)
+                gevent.sleep(self.events.loop_failed(self.backoff, "extend", started, "lease heartbeat", exc))

@@ -20,6 +20,7 @@ from typing import Protocol
 import gevent
 from gevent.event import Event
 
+from ..retry import backoff_delay
 from .plan import ProcessSpec
 from .slots import SlotRecord
 
@@ -42,7 +43,7 @@ class ForkHooks(Protocol):
 class Guard(Protocol):
     """What the master tells about its children's lives (see :class:`.recovery.ChildGuard`)."""
 
-    def died(self, spec: ProcessSpec, pid: int, now: float) -> None: ...
+    def died(self, spec: ProcessSpec, pid: int) -> None: ...
 
     def overdue(self, spec: ProcessSpec, now: float) -> list[SlotRecord]: ...
 
@@ -112,10 +113,11 @@ class Master:
                 self._backstop(child, now)
             if child.restart_at is None and self._exited(child):
                 if self.guard is not None:
-                    self.guard.died(child.spec, child.pid, now)
+                    self.guard.died(child.spec, child.pid)
                 lived = now - child.started
                 quick = child.quick_deaths + 1 if lived < 1.0 else 0
-                child.restart_at = now + min(0.1 * 2 ** quick, RESTART_BACKOFF_MAX) if quick else now
+                delay = backoff_delay(quick + 1, 0.1, RESTART_BACKOFF_MAX, jitter=False) if quick else 0.0
+                child.restart_at = now + delay
                 child.quick_deaths = quick
             if child.restart_at is not None and now >= child.restart_at:
                 self.restarts += 1
@@ -131,10 +133,7 @@ class Master:
             _signal(child.pid, signal.SIGKILL)
 
     def _exited(self, child: Child) -> bool:
-        try:
-            pid, status = os.waitpid(child.pid, os.WNOHANG)
-        except ChildProcessError:
-            pid, status = child.pid, 0
+        pid, status = _waitpid(child.pid)
         if pid == 0:
             return False
         log.warning("worker process %s (pid %d) died: %s", child.spec.id, child.pid, _describe(status))

@@ -147,18 +147,14 @@ class Pool:
     def _fetch_loop(self, queue: str) -> None:
         bind_worker(self.spec.id, self.worker_type)
         backoff = self.backoffs[queue] = Backoff()
+        what = f"pool {self.spec.id}: fetching from {queue}"
         while not self.stopping:
             started = self.events.clock()
             try:
                 self.fetch_step(queue)
-                if backoff.succeeded():
-                    log.warning("pool %s: fetching from %s works again", self.spec.id, queue)
+                self.events.loop_succeeded(backoff, what)
             except (redis.RedisError, BananasError) as exc:
-                delay = backoff.failed()
-                extra = self.events.redis_failed("dequeue", started)
-                log.log(logging.WARNING if backoff.noteworthy else logging.DEBUG,
-                        "pool %s: fetching from %s failed %d times in a row (%s); next try in %.2f s",
-                        self.spec.id, queue, backoff.failures, exc, delay, extra=extra)
+                delay = self.events.loop_failed(backoff, "dequeue", started, what, exc)
                 self.idle.add(queue)
                 gevent.sleep(delay)
                 self.idle.discard(queue)

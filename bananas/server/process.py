@@ -82,7 +82,7 @@ class WorkerProcess:
         runner = Runner(registry, RunPolicy.from_config(config), self.running)
         self.canceller = Canceller(self.broker, self.blocking, runner, self.book, self.identity.key,
                                    config.worker.cancel_grace_seconds, events)
-        self.cron = CronLoop(self.broker, schedules, config.worker.cron_grace_seconds)
+        self.cron = CronLoop(self.broker, schedules, config.worker.cron_grace_seconds, events=events)
         pool_settings = PoolSettings(config.worker.prefetch, round(config.worker.lease_seconds * 1000),
                                      r.block_timeout, self.identity.key)
         self.pools = [Pool(p, list(config.worker.queues), self.broker, self.blocking, runner, self.acker,

@@ -114,7 +114,7 @@ class ChildGuard:
             table = self.tables[spec.id] = SlotTable(sum(p.concurrency for p in spec.pools))
         return table
 
-    def died(self, spec: ProcessSpec, pid: int, now: float) -> None:
+    def died(self, spec: ProcessSpec, pid: int) -> None:
         """Read what the dead process was running and recover its jobs in the background."""
         table = self.table(spec)
         records = table.records()

@@ -50,18 +50,13 @@ class Scheduler:
 
     def run(self) -> None:
         bind_component("scheduler")
+        what = f"scheduler of {self.queue}"
         while True:
             started = self.events.clock()
             try:
                 _, sleep = self.tick()
-                if self.backoff.succeeded():
-                    log.warning("scheduler of %s works again", self.queue)
+                self.events.loop_succeeded(self.backoff, what)
                 if sleep > 0:
                     self.broker.wait_for_schedule(self.blocking, self.queue, sleep)
             except (redis.RedisError, BananasError) as exc:
-                delay = self.backoff.failed()
-                extra = self.events.redis_failed("promote", started)
-                log.log(logging.WARNING if self.backoff.noteworthy else logging.DEBUG,
-                        "scheduler of %s failed %d times in a row (%s); next try in %.2f s",
-                        self.queue, self.backoff.failures, exc, delay, extra=extra)
-                gevent.sleep(delay)
+                gevent.sleep(self.events.loop_failed(self.backoff, "promote", started, what, exc))
