@@ -186,10 +186,6 @@ def check_value(value: object, max_depth: int) -> None:
         stack.extend((child, depth + 1) for child in children)
 
 
-check_depth = check_value
-"""Former name of :func:`check_value`."""
-
-
 def prepare(
     name: str,
     payload: Mapping[str, Any] | None,

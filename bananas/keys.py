@@ -7,6 +7,7 @@ on one Redis Cluster slot. Global keys (outside any script) carry the bare names
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 LANES = ("high", "normal", "low", "scheduled")
 """Ready lanes of a queue, in the order a pool that serves several of them takes them."""
@@ -21,8 +22,9 @@ class QueueKeys:
     namespace: str
     queue: str
 
-    @property
+    @cached_property
     def tag(self) -> str:
+        """``{namespace:queue}``; computed once (key names are built per job)."""
         return "{" + f"{self.namespace}:{self.queue}" + "}"
 
     def lane(self, lane: str) -> str:
@@ -90,10 +92,6 @@ class QueueKeys:
     def paused(self) -> str:
         """Present while the queue is paused: dequeue hands out nothing (one EXISTS)."""
         return f"{self.tag}:paused"
-
-    @property
-    def unique_prefix(self) -> str:
-        return f"{self.tag}:unique:"
 
     def unique(self, key: str) -> str:
         """STRING holding the id of the pending job that owns a unique key (TTL unique_for)."""

@@ -105,7 +105,6 @@ class Broker:
         self._wait = client.register_script(_load("wait"))
         self._pause = client.register_script(_load("pause"))
         self._cron_fire = client.register_script(_load("cron_fire"))
-        self._submit_many = client.register_script(_load("submit_many"))
         self._recover = client.register_script(_load("recover"))
         self._revive = client.register_script(_load("revive"))
         self._scripts = [self._submit, self._dequeue, self._settle, self._promote, self._extend,
@@ -124,30 +123,28 @@ class Broker:
         lost its script cache, they are loaded and the pipeline is built and sent once more,
         which is safe because every script in a pipeline is idempotent (job id, token).
         """
-        for attempt in (1, 2):
+        def send() -> list[Any]:
             pipe = self.redis.pipeline(transaction=False)
             build(pipe)
-            try:
-                return pipe.execute()
-            except redis.exceptions.NoScriptError:
-                if attempt == 2:
-                    raise
-                self.load_scripts()
-        raise AssertionError("unreachable")
+            return pipe.execute()
+
+        return self._reloading(send)
 
     def run_batch(self, build: Callable[[Any], None]) -> list[Any]:
         """:meth:`run_pipeline`, but on a plain Redis each command goes out as soon as it is
         built (:mod:`.stream`), so Redis works on the first chunk while the rest is packed."""
         if not isinstance(self.redis, redis.Redis):
             return self.run_pipeline(build)
-        for attempt in (1, 2):
-            try:
-                return run_streamed(self.redis, build)
-            except redis.exceptions.NoScriptError:
-                if attempt == 2:
-                    raise
-                self.load_scripts()
-        raise AssertionError("unreachable")
+        client = self.redis
+        return self._reloading(lambda: run_streamed(client, build))
+
+    def _reloading(self, send: Callable[[], list[Any]]) -> list[Any]:
+        """``send()``; if Redis lost its script cache, load the scripts and send once more."""
+        try:
+            return send()
+        except redis.exceptions.NoScriptError:
+            self.load_scripts()
+            return send()
 
     def keys(self, queue: str) -> QueueKeys:
         """Key names of ``queue`` (cached)."""

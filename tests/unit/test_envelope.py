@@ -1,6 +1,6 @@
 import pytest
 
-from bananas.envelope import Limits, check_depth, decode_payload, encode_payload, prepare
+from bananas.envelope import Limits, check_value, decode_payload, encode_payload, prepare
 from bananas.errors import InvalidJob
 
 LIMITS = Limits(max_payload_bytes=1000, max_depth=5)
@@ -31,7 +31,7 @@ def test_deep_nesting_is_refused_without_recursion():
     for _ in range(100_000):
         deep = {"a": deep}
     with pytest.raises(InvalidJob, match="deeper than 5"):
-        check_depth(deep, 5)
+        check_value(deep, 5)
 
 
 @pytest.mark.parametrize("kwargs, message", [

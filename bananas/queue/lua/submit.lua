@@ -22,8 +22,9 @@ delivery dequeue returns, newline-separated, payload last:
   id, token, attempts, name, priority, max_retries, timeout, enqueued_at, payload
 Returns {1, state, id} when created ('active' when handed off), {0, state, id} when the id
 (or the unique key's owner, whose id is returned) already existed. ]]
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  return {0, redis.call('HGET', KEYS[1], 'state'), ARGV[1]}
+local existing = redis.call('HGET', KEYS[1], 'state')
+if existing then
+  return {0, existing, ARGV[1]}
 end
 local pending = {queued = true, scheduled = true, active = true, retrying = true}
 if KEYS[9] then
