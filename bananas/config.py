@@ -19,7 +19,6 @@ from .logs.config import LogConfig
 from .settings import build, check_value, env_name, leaves, parse_text, setting
 
 MODES = ("thin", "thin_plus", "default", "scaled")
-PRIORITIES = ("high", "normal", "low")
 
 
 @dataclass(frozen=True)

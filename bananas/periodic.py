@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from .cron import Schedule, parse_schedule
 from .errors import ConfigError
+from .registry import MARK
 
 PERIODIC_ATTR = "__bananas_periodic__"
 YAML_KEYS = frozenset({"name", "job", "cron", "every", "tz", "payload", "queue", "priority", "missed"})
@@ -61,8 +62,9 @@ def periodic(
 
 
 def default_job_name(func: Callable[..., Any]) -> str:
-    """Return ``module.qualname``, the job name a decorated handler gets unless told otherwise."""
-    return f"{func.__module__}.{func.__qualname__}"
+    """The job a schedule of ``func`` submits: its ``@job`` name, else ``module.qualname``."""
+    spec = getattr(func, MARK, None)
+    return spec.name if spec is not None else f"{func.__module__}.{func.__qualname__}"
 
 
 def collect_schedules(

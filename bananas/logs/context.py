@@ -17,7 +17,6 @@ from contextvars import ContextVar
 from typing import NamedTuple
 
 JOB_LOGGER_PREFIX = "bananas.job"
-COMPONENTS = ("api", "worker", "scheduler", "queue", "redis")
 
 
 class WorkerFields(NamedTuple):

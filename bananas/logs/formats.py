@@ -50,7 +50,7 @@ def indent_traceback(trace: str) -> str:
     return "\n" + "\n".join("    " + row for row in trace.splitlines())
 
 
-def _default(value: Any) -> str:
+def str_default(value: Any) -> str:
     """orjson fallback: anything it cannot encode becomes its ``str``."""
     return str(value)
 
@@ -65,7 +65,7 @@ class JsonFormat:
         """The record as a JSON line ending in a newline."""
         out = dict(fields)
         out["time"] = self._time.render(fields["time"])
-        return orjson.dumps(out, default=_default, option=orjson.OPT_APPEND_NEWLINE)
+        return orjson.dumps(out, default=str_default, option=orjson.OPT_APPEND_NEWLINE)
 
 
 class TextFormat:

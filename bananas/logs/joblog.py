@@ -32,7 +32,7 @@ import orjson
 
 from .context import WorkerFields, current_component, current_job, current_worker
 from .fields import component_for_logger, log_source_for
-from .formats import TEXT_FIXED, IsoTime, JsonFormat, TextFormat, indent_traceback
+from .formats import TEXT_FIXED, IsoTime, JsonFormat, TextFormat, indent_traceback, str_default
 from .handler import TierHandler
 
 if TYPE_CHECKING:
@@ -58,11 +58,6 @@ class EsTarget(NamedTuple):
 
     tier: EsTier
     handler: TierHandler
-
-
-def _str_default(value: Any) -> str:
-    """orjson fallback, as in the JSON format: anything it cannot encode becomes its ``str``."""
-    return str(value)
 
 
 class JobEventLog:
@@ -135,7 +130,7 @@ class JobEventLog:
         console_format = self.console.format
         if to_console:
             if self._console_json:  # the usual server set-up: skip a call
-                data = orjson.dumps(fields, default=_str_default, option=_JSON_OPTIONS)
+                data = orjson.dumps(fields, default=str_default, option=_JSON_OPTIONS)
             else:
                 data = encode(console_format, fields, head)
             self.console.buffer.append(data)
@@ -183,7 +178,7 @@ def encode(form: JsonFormat | TextFormat, fields: dict[str, Any], head: Head) ->
     if isinstance(form, TextFormat):
         line = f"{fields['time']} {head.coloured if form.color else head.plain}{text_tail(fields, len(head.fields))}"
         return (line + "\n").encode("utf-8", "replace")
-    return orjson.dumps(fields, default=_str_default, option=_JSON_OPTIONS)
+    return orjson.dumps(fields, default=str_default, option=_JSON_OPTIONS)
 
 
 def text_tail(fields: dict[str, Any], skip: int) -> str:

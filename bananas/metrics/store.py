@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable
-from typing import Any
 
 from .families import BUCKETS, COUNTER, FAMILIES, GAUGE, HISTOGRAM
 
@@ -127,8 +126,3 @@ def counter_total(snapshot: Snapshot, name: str, **labels: str) -> float:
         if all(given.get(k) == v for k, v in labels.items()) and not isinstance(value, list):
             total += value
     return total
-
-
-def histogram_count(value: Any) -> int:
-    """Observations in a histogram value (bucket counts then sum)."""
-    return int(sum(value[:-1]))

@@ -21,7 +21,7 @@ from ..cron import EPOCH, UTC, Schedule, decide_fires, fire_id
 from ..errors import BananasError, ConfigError
 from ..periodic import collect_schedules, schedules_from_yaml, unique_schedules
 from ..queue.broker import Broker, CronFire
-from ..registry import MARK, Registry
+from ..registry import Registry
 from ..retry import Backoff
 from .events import Events
 
@@ -36,7 +36,7 @@ def load_schedules(cron_entries: list[dict[str, object]], registry: Registry) ->
     Raises ConfigError for a bad or duplicate schedule, or one whose job has no handler.
     """
     funcs = [registry.get(name).func for name in registry.names()]
-    decorated = collect_schedules(funcs, job_name=lambda func: getattr(func, MARK).name)
+    decorated = collect_schedules(funcs)
     schedules = unique_schedules([*schedules_from_yaml(cron_entries), *decorated])
     known = set(registry.names())
     for schedule in schedules:
