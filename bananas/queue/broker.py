@@ -14,6 +14,7 @@ from typing import Any
 import redis
 from redis.commands.core import Script
 
+from ..config import RetentionConfig
 from ..envelope import Delivery, NewJob
 from ..keys import LANES, PRIORITIES, GlobalKeys, QueueKeys
 from .handoff import DELIVERY_FIELDS, decode_item
@@ -74,10 +75,8 @@ class CronFire:
     job_ids: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Retention:
-    succeeded_seconds: int = 86400
-    dead_seconds: int = 604800
+Retention = RetentionConfig
+"""How long finished jobs are kept: the ``retention`` section of the config."""
 
 
 def _load(name: str) -> str:

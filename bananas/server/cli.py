@@ -15,7 +15,7 @@ from ..connection import ConnectionSettings, connect
 from ..cron import Schedule
 from ..errors import BananasError, ConfigError
 from ..logs import LoggingRuntime, bind_component, configure_logging
-from ..queue.broker import Broker, Retention
+from ..queue.broker import Broker
 from ..registry import Registry, load_registry
 from ..routing import parse_routes
 from .boot import SHUTDOWN_SECONDS, Boot, run_worker
@@ -150,7 +150,7 @@ def make_guard(config: Config, url: str) -> ChildGuard:
     """The master's recovery of dead workers' jobs, with its own small Redis pool."""
     r, w = config.redis, config.worker
     client = connect(ConnectionSettings(url, r.socket_timeout, r.connect_timeout, 4))
-    retention = Retention(config.retention.succeeded_seconds, config.retention.dead_seconds)
+    retention = config.retention
     broker = Broker(client, r.namespace, retention)
     recovery = Recovery(broker, list(w.queues), RunPolicy.from_config(config), w.max_recoveries,
                         give_up_after=w.lease_seconds)

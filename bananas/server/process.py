@@ -24,7 +24,7 @@ from ..connection import ConnectionSettings, connect
 from ..cron import Schedule
 from ..envelope import Delivery
 from ..metrics import Metrics
-from ..queue.broker import Broker, Retention
+from ..queue.broker import Broker
 from ..registry import Registry
 from .acker import Acker
 from .cancel import Canceller
@@ -70,7 +70,7 @@ class WorkerProcess:
         self.redis = connect(settings)
         self.blocking = connect(settings, block_timeout=max(r.block_timeout, config.worker.scheduler_interval),
                                 max_connections=blockers)
-        retention = Retention(config.retention.succeeded_seconds, config.retention.dead_seconds)
+        retention = config.retention
         self.broker = Broker(self.redis, r.namespace, retention)
         self.book = LeaseBook()
         self.metrics = Metrics()
