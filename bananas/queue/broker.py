@@ -302,9 +302,7 @@ class Broker:
         Returns 1 when revived, 0 when it is not dead, -1 when its hash has expired.
         """
         k = self.keys(queue)
-        priority = self.redis.hget(k.job(job_id), "priority")
-        lane = priority if priority in PRIORITIES else "normal"
-        return int(self._revive([k.dead, k.job(job_id), k.stats, k.lane(lane), k.wake(lane)], [job_id]))
+        return int(self._revive([k.dead, k.job(job_id), k.stats, *self._lane_keys(k, PRIORITIES)], [job_id]))
 
     # -- scheduling ---------------------------------------------------------------------
 

@@ -1,11 +1,11 @@
 --[[ revive: an operator sends a dead job back to work, at the back of its priority lane,
 with a fresh set of attempts and recoveries. Its last error stays in the hash for history.
-KEYS: 1 dead, 2 job hash, 3 stats, 4 lane of the job's priority, 5 that lane's wake
+KEYS: 1 dead, 2 job hash, 3 stats, then (lane, lane wake) pairs for high, normal, low
 ARGV: 1 job id
 Returns 1 when revived, 0 when the job is not in the dead set, -1 when its hash is gone
 (expired or never written: nothing to run; the stale dead-set entry is removed). ]]
 if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
-local f = redis.call('HMGET', KEYS[2], 'state', 'name')
+local f = redis.call('HMGET', KEYS[2], 'state', 'name', 'priority')
 if f[1] ~= 'dead' or not f[2] or f[2] == '' then
   redis.call('ZREM', KEYS[1], ARGV[1])
   return -1
@@ -15,9 +15,12 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('PERSIST', KEYS[2])
 redis.call('HDEL', KEYS[2], 'finished_at', 'run_at')
+local lanes = {high = 4, normal = 6, low = 8}
+local priority = lanes[f[3]] and f[3] or 'normal'
+local k = lanes[priority]
 redis.call('HSET', KEYS[2], 'state', 'queued', 'enqueued_at', now, 'attempts', 0, 'recoveries', 0,
-  'lane', redis.call('HGET', KEYS[2], 'priority') or 'normal')
-redis.call('LPUSH', KEYS[4], ARGV[1])
-if redis.call('LLEN', KEYS[5]) == 0 then redis.call('LPUSH', KEYS[5], '1') end
+  'lane', priority)
+redis.call('LPUSH', KEYS[k], ARGV[1])
+if redis.call('LLEN', KEYS[k + 1]) == 0 then redis.call('LPUSH', KEYS[k + 1], '1') end
 redis.call('HINCRBY', KEYS[3], 'revived', 1)
 return 1
