@@ -127,17 +127,17 @@ def cmd_job(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from .keys import LANES
+    from .server.sampler import QueueSample
 
     with _client(args) as client:
         k = client.broker.keys(args.queue)
         pipe = client.redis.pipeline(transaction=False)
-        for lane in LANES:
-            pipe.llen(k.lane(lane))
-        pipe.zcard(k.delayed).zcard(k.inflight).zcard(k.dead).hgetall(k.stats)
-        *depths, delayed, inflight, dead, counters = pipe.execute()
-    _print_json({"queue": args.queue, "lanes": dict(zip(LANES, depths)), "delayed": delayed,
-                 "inflight": inflight, "dead": dead, "counters": {k: int(v) for k, v in counters.items()}})
+        QueueSample.ask(pipe, k)
+        pipe.hgetall(k.stats)
+        *replies, counters = pipe.execute()
+    counts = QueueSample.read(replies)
+    _print_json({"queue": args.queue, **dataclasses.asdict(counts),
+                 "counters": {name: int(v) for name, v in counters.items()}})
     return 0
 
 

@@ -76,9 +76,8 @@ def build_report(worker: WorkerProcess, logs: LoggingRuntime) -> dict[str, Any]:
         m.set("bananas_worker_slots", wid, p.spec.concurrency)
         m.set("bananas_worker_utilization", wid, round(p.busy / p.spec.concurrency, 4))
     export_logging(m, logs.snapshot(), worker.spec.id)
-    pools = [{"id": p.spec.id, "lanes": list(p.spec.lanes), "concurrency": p.spec.concurrency,
-              "busy": p.busy, "taken": p.taken, "completed": p.completed} for p in worker.pools]
-    return {"process": worker.spec.id, "pid": worker.identity.pid, "pools": pools, "metrics": m.snapshot()}
+    return {"process": worker.spec.id, "pid": worker.identity.pid, "pools": [p.view() for p in worker.pools],
+            "metrics": m.snapshot()}
 
 
 def run_worker(boot: Boot, spec: ProcessSpec) -> int:

@@ -225,6 +225,12 @@ class Pool:
         gevent.killall(self.executors)
         return interrupted
 
+    def view(self) -> dict[str, object]:
+        """This pool as the workers status hash and the master's reports show it."""
+        s = self.spec
+        return {"id": s.id, "lanes": list(s.lanes), "concurrency": s.concurrency, "busy": self.busy,
+                "taken": self.taken, "completed": self.completed}
+
     @property
     def busy(self) -> int:
         return len(self.running)

@@ -158,8 +158,7 @@ class WorkerProcess:
         return {
             "mode": self.identity.mode, "process": self.spec.id, "host": self.identity.host,
             "pid": self.identity.pid, "scheduler": self.spec.scheduler, "queues": self.config.worker.queues,
-            "pools": [{"id": p.spec.id, "lanes": list(p.spec.lanes), "concurrency": p.spec.concurrency,
-                       "busy": p.busy, "completed": p.completed} for p in self.pools],
+            "pools": [p.view() for p in self.pools],
             "held": self.book.count(), "heartbeat": time.time(), "ready": self.ready(),
         }
 

@@ -31,6 +31,21 @@ class QueueSample:
     dead: int
     paused: bool
 
+    @staticmethod
+    def ask(pipe: redis.client.Pipeline, k: QueueKeys) -> None:
+        """Add the :data:`PER_QUEUE` commands whose replies :meth:`read` takes to ``pipe``."""
+        for lane in LANES:
+            pipe.llen(k.lane(lane))
+        pipe.zcard(k.delayed)
+        pipe.zcard(k.inflight)
+        pipe.zcard(k.dead)
+        pipe.exists(k.paused)
+
+    @classmethod
+    def read(cls, replies: list[int]) -> QueueSample:
+        *depths, delayed, inflight, dead, paused = replies
+        return cls(dict(zip(LANES, map(int, depths))), int(delayed), int(inflight), int(dead), bool(paused))
+
 
 @dataclass
 class Sample:
@@ -66,12 +81,7 @@ class Sampler:
         started = self.clock()
         pipe = self.client.pipeline(transaction=False)
         for k in self.keys:
-            for lane in LANES:
-                pipe.llen(k.lane(lane))
-            pipe.zcard(k.delayed)
-            pipe.zcard(k.inflight)
-            pipe.zcard(k.dead)
-            pipe.exists(k.paused)
+            QueueSample.ask(pipe, k)
         try:
             replies = pipe.execute()
         except redis.RedisError as exc:
@@ -83,9 +93,7 @@ class Sampler:
             return None
         sample = Sample(self.clock())
         for i, queue in enumerate(self.queues):
-            r = replies[i * PER_QUEUE:(i + 1) * PER_QUEUE]
-            sample.queues[queue] = QueueSample(dict(zip(LANES, map(int, r))), int(r[4]), int(r[5]),
-                                               int(r[6]), bool(r[7]))
+            sample.queues[queue] = QueueSample.read(replies[i * PER_QUEUE:(i + 1) * PER_QUEUE])
         self.last = sample
         self._export(sample)
         return sample
