@@ -80,7 +80,14 @@ Retention = RetentionConfig
 
 
 def _load(name: str) -> str:
-    return resources.files("bananas.queue").joinpath(f"lua/{name}.lua").read_text()
+    """A script's text with ``_lib.lua`` put in front, after the ``#!lua`` flags line if it has
+    one (that line must stay first); the TypeScript client's ``loadScript`` does the same."""
+    lua = resources.files("bananas.queue").joinpath("lua")
+    text, lib = lua.joinpath(f"{name}.lua").read_text(), lua.joinpath("_lib.lua").read_text()
+    if text.startswith("#!"):
+        flags, _, body = text.partition("\n")
+        return f"{flags}\n{lib}{body}"
+    return lib + text
 
 
 class Broker:

@@ -27,14 +27,8 @@ elseif state == 'scheduled' or state == 'retrying' then
 else
   return state
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = now_ms()
 redis.call('HSET', KEYS[1], 'state', 'cancelled', 'reason', 'cancelled', 'finished_at', now)
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-if f[5] and redis.call('GET', f[5]) == ARGV[1] then redis.call('DEL', f[5]) end
-if f[4] then
-  redis.call('LPUSH', KEYS[4], '1')
-  redis.call('EXPIRE', KEYS[4], ARGV[2])
-end
+end_job(KEYS[1], ARGV[1], f[5], f[4], ARGV[2], KEYS[4])
 redis.call('HINCRBY', KEYS[3], 'cancelled', 1)
 return 'cancelled'

@@ -11,8 +11,7 @@ Returns {1, jobs created} when this call moved the schedule on, {0, current last
 when another server did first. ]]
 local current = redis.call('HGET', KEYS[1], 'last_fire') or ''
 if current ~= ARGV[1] then return {0, current} end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = now_ms()
 if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'last_fire', ARGV[2]) end
 redis.call('HSET', KEYS[1], 'next_fire', ARGV[3], 'updated_at', now)
 local created = 0

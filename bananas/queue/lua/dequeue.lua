@@ -22,8 +22,7 @@ Returns {k, k mailbox items (encoded as in submit.lua), then 9 entries a job:
 local now, deadline = nil, nil
 local function clock() -- read once, and not at all by a paused queue's dequeue
   if not now then
-    local t = redis.call('TIME')
-    now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    now = now_ms()
     deadline = now + tonumber(ARGV[2])
   end
 end

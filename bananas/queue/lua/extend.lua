@@ -3,8 +3,7 @@
 KEYS: 1 inflight
 ARGV: 1 job key prefix, 2 lease ms, then pairs id, token
 Returns the ids whose lease could not be renewed (token stale: the job was taken back). ]]
-local t = redis.call('TIME')
-local deadline = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[2])
+local deadline = now_ms() + tonumber(ARGV[2])
 local lost = {}
 for i = 3, #ARGV, 2 do
   local id = ARGV[i]

@@ -13,8 +13,7 @@ KEYS: 1 delayed, 2 inflight, 3 dead, 4 stats, then pairs (lane, lane wake) for
 ARGV: 1 job key prefix, 2 batch size, 3 dead retention s, 4 max recoveries,
       5 done list prefix
 Returns {promoted, recovered, poisoned, now, next ETA or -1, next lease deadline or -1} ]]
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = now_ms()
 local batch = tonumber(ARGV[2])
 local lanes = {high = 5, normal = 7, low = 9, scheduled = 11}
 local woken = {}
@@ -38,16 +37,6 @@ for _, id in ipairs(due) do
   end
 end
 
-local function finish(key, id, f)
-  redis.call('EXPIRE', key, ARGV[3])
-  if f[4] and redis.call('GET', f[4]) == id then redis.call('DEL', f[4]) end
-  if f[5] then
-    local done = ARGV[5] .. id
-    redis.call('LPUSH', done, '1')
-    redis.call('EXPIRE', done, ARGV[3])
-  end
-end
-
 local recovered, poisoned, cancelled = 0, 0, 0
 local lost = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, batch)
 for _, id in ipairs(lost) do
@@ -56,7 +45,7 @@ for _, id in ipairs(lost) do
   local f = redis.call('HMGET', key, 'state', 'lane', 'cancel', 'unique', 'waiters')
   if f[1] == 'active' and f[3] then
     redis.call('HSET', key, 'state', 'cancelled', 'reason', 'cancelled', 'finished_at', now)
-    finish(key, id, f)
+    end_job(key, id, f[4], f[5], ARGV[3], ARGV[5] .. id)
     cancelled = cancelled + 1
   elseif f[1] == 'active' then
     local n = redis.call('HINCRBY', key, 'recoveries', 1)
@@ -64,7 +53,7 @@ for _, id in ipairs(lost) do
       redis.call('HSET', key, 'state', 'dead', 'reason', 'poison', 'finished_at', now,
         'error', 'the job was lost with its worker ' .. n .. ' times')
       redis.call('ZADD', KEYS[3], now, id)
-      finish(key, id, f)
+      end_job(key, id, f[4], f[5], ARGV[3], ARGV[5] .. id)
       poisoned = poisoned + 1
     else
       redis.call('HSET', key, 'state', 'queued', 'enqueued_at', now)

@@ -19,23 +19,13 @@ ARGV: 1 job key prefix, 2 owner (the process identity that dequeued the jobs),
       6 charge every job ('1') or only suspects ('0'), 7 mailbox key prefix,
       then the suspects' ids
 Returns {recovered, poisoned, returned} ]]
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = now_ms()
 local lanes = {high = 4, normal = 6, low = 8, scheduled = 10}
 local suspects = {}
 for i = 8, #ARGV do suspects[ARGV[i]] = true end
 local charge_all = ARGV[6] == '1'
 local woken = {}
 local recovered, poisoned, returned, cancelled = 0, 0, 0, 0
-
-local function finish(key, id, f)
-  redis.call('EXPIRE', key, ARGV[4])
-  if f[5] and redis.call('GET', f[5]) == id then redis.call('DEL', f[5]) end
-  if f[6] then
-    redis.call('LPUSH', ARGV[5] .. id, '1')
-    redis.call('EXPIRE', ARGV[5] .. id, ARGV[4])
-  end
-end
 
 for i = 13, 16 do
   for _, w in ipairs(redis.call('ZRANGE', KEYS[i], 0, -1)) do
@@ -56,13 +46,13 @@ for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
     if charged and not f[4] then n = redis.call('HINCRBY', key, 'recoveries', 1) end
     if f[4] then
       redis.call('HSET', key, 'state', 'cancelled', 'reason', 'cancelled', 'finished_at', now)
-      finish(key, id, f)
+      end_job(key, id, f[5], f[6], ARGV[4], ARGV[5] .. id)
       cancelled = cancelled + 1
     elseif n > tonumber(ARGV[3]) then
       redis.call('HSET', key, 'state', 'dead', 'reason', 'poison', 'finished_at', now,
         'error', 'the job was lost with its worker ' .. n .. ' times')
       redis.call('ZADD', KEYS[2], now, id)
-      finish(key, id, f)
+      end_job(key, id, f[5], f[6], ARGV[4], ARGV[5] .. id)
       poisoned = poisoned + 1
     else
       if charged then

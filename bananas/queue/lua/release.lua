@@ -16,16 +16,9 @@ for i = 4, #ARGV, 2 do
   local key = ARGV[1] .. id
   local f = redis.call('HMGET', key, 'token', 'state', 'lane', 'cancel', 'unique', 'waiters')
   if f[1] == ARGV[i + 1] and f[2] == 'active' and f[4] then
-    local t = redis.call('TIME')
     redis.call('ZREM', KEYS[1], id)
-    redis.call('HSET', key, 'state', 'cancelled', 'reason', 'cancelled', 'finished_at',
-      tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
-    redis.call('EXPIRE', key, ARGV[2])
-    if f[5] and redis.call('GET', f[5]) == id then redis.call('DEL', f[5]) end
-    if f[6] then
-      redis.call('LPUSH', ARGV[3] .. id, '1')
-      redis.call('EXPIRE', ARGV[3] .. id, ARGV[2])
-    end
+    redis.call('HSET', key, 'state', 'cancelled', 'reason', 'cancelled', 'finished_at', now_ms())
+    end_job(key, id, f[5], f[6], ARGV[2], ARGV[3] .. id)
     redis.call('HINCRBY', KEYS[10], 'cancelled', 1)
   elseif f[1] == ARGV[i + 1] and f[2] == 'active' then
     local k = lanes[f[3]] or lanes.scheduled

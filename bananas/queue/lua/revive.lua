@@ -10,8 +10,7 @@ if f[1] ~= 'dead' or not f[2] or f[2] == '' then
   redis.call('ZREM', KEYS[1], ARGV[1])
   return -1
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = now_ms()
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('PERSIST', KEYS[2])
 redis.call('HDEL', KEYS[2], 'finished_at', 'run_at')

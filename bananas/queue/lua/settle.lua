@@ -13,21 +13,10 @@ ARGV: 1 job key prefix, 2 succeeded retention s, 3 dead retention s, 4 done list
       data (result JSON or error text), traceback, retry delay ms,
       reason (why it failed: 'failed', 'timeout', 'invalid', 'unknown_handler', 'rejected')
 Returns a list with 1 (settled) or 0 (stale token) per job. ]]
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = now_ms()
 local out = {}
 local stats = {ok = 0, retry = 0, dead = 0, cancelled = 0}
 local earliest = nil
-
-local function finish(key, id, f, ttl)
-  redis.call('EXPIRE', key, ttl)
-  if f[4] and redis.call('GET', f[4]) == id then redis.call('DEL', f[4]) end
-  if f[3] then
-    local done = ARGV[4] .. id
-    redis.call('LPUSH', done, '1')
-    redis.call('EXPIRE', done, ttl)
-  end
-end
 
 for i = 5, #ARGV, 7 do
   local id, outcome = ARGV[i], ARGV[i + 2]
@@ -40,7 +29,7 @@ for i = 5, #ARGV, 7 do
     if outcome == 'retry' and f[5] then outcome = 'cancelled' end
     if outcome == 'ok' then
       redis.call('HSET', key, 'state', 'succeeded', 'result', ARGV[i + 3], 'finished_at', now)
-      finish(key, id, f, ARGV[2])
+      end_job(key, id, f[4], f[3], ARGV[2], ARGV[4] .. id)
     elseif outcome == 'retry' then
       local run_at = now + tonumber(ARGV[i + 5])
       redis.call('HSET', key, 'state', 'retrying', 'error', ARGV[i + 3], 'traceback', ARGV[i + 4],
@@ -49,12 +38,12 @@ for i = 5, #ARGV, 7 do
       if earliest == nil or run_at < earliest then earliest = run_at end
     elseif outcome == 'cancelled' then
       redis.call('HSET', key, 'state', 'cancelled', 'reason', 'cancelled', 'finished_at', now)
-      finish(key, id, f, ARGV[3])
+      end_job(key, id, f[4], f[3], ARGV[3], ARGV[4] .. id)
     else
       redis.call('HSET', key, 'state', 'dead', 'error', ARGV[i + 3], 'traceback', ARGV[i + 4],
         'reason', ARGV[i + 6], 'finished_at', now)
       redis.call('ZADD', KEYS[3], now, id)
-      finish(key, id, f, ARGV[3])
+      end_job(key, id, f[4], f[3], ARGV[3], ARGV[4] .. id)
     end
     stats[outcome] = stats[outcome] + 1
     out[#out + 1] = 1

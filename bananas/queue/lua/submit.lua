@@ -35,8 +35,7 @@ if KEYS[9] then
   end
   redis.call('SET', KEYS[9], ARGV[1], 'EX', ARGV[10])
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = now_ms()
 local run_at = nil
 if ARGV[8] ~= '' then
   run_at = now + tonumber(ARGV[8])

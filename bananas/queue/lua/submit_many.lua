@@ -12,8 +12,7 @@ Unique jobs are not taken here (the client sends them to `submit`, which checks 
 Returns {codes, then the state of each job that already existed, in order}: codes has one
 character per job, 'q' created queued, 's' created scheduled, '-' the id already existed
 (a reply per job would cost Redis and the client more than the jobs' hashes). ]]
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = now_ms()
 local lanes = {high = {}, normal = {}, low = {}}
 local lane_key = {high = 4, normal = 6, low = 8}
 local delayed = {}

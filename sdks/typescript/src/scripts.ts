@@ -27,9 +27,16 @@ export const SUBMIT_COMMAND = scriptCommand("submit");
 /** How long a cancelled running job stays on its worker's cancel list, as in Python. */
 export const CANCEL_LIST_TTL_SECONDS = 3600;
 
-/** The text of one lifecycle script, e.g. `loadScript("submit")`. */
+/**
+ * The text of one lifecycle script, e.g. `loadScript("submit")`, with the shared `_lib.lua`
+ * put in front (after the `#!lua` flags line, which must stay first), as the Python side does.
+ */
 export function loadScript(name: string): string {
-  return readFileSync(join(LUA_DIR, `${name}.lua`), "utf8");
+  const text = readFileSync(join(LUA_DIR, `${name}.lua`), "utf8");
+  const lib = readFileSync(join(LUA_DIR, "_lib.lua"), "utf8");
+  if (!text.startsWith("#!")) return lib + text;
+  const cut = text.indexOf("\n") + 1;
+  return text.slice(0, cut) + lib + text.slice(cut);
 }
 
 /** KEYS and ARGV of one script call. */

@@ -28,3 +28,10 @@ test("every shipped Lua script is byte-identical to its original", () => {
 test("loadScript reads the submit script", () => {
   assert.match(loadScript("submit"), /KEYS: 1 job hash/);
 });
+
+test("loadScript puts the shared library after the flags line, as the Python loader does", () => {
+  const settle = loadScript("settle");
+  assert.ok(settle.startsWith("#!lua flags=allow-oom\n"));
+  assert.match(settle, /local function end_job/);
+  assert.ok(loadScript("submit").startsWith("-- Shared by the lifecycle scripts"));
+});
