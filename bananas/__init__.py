@@ -5,6 +5,7 @@
 
 from typing import TYPE_CHECKING, Any
 
+from .cron.sources import periodic  # the function; it shadows the module name on purpose
 from .errors import (
     BananasError,
     ConfigError,
@@ -19,7 +20,6 @@ from .errors import (
     Reject,
     Retry,
 )
-from .periodic import periodic  # the function; it shadows the module name on purpose
 from .registry import JobContext, job
 
 if TYPE_CHECKING:

@@ -127,7 +127,7 @@ def cmd_job(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from .server.sampler import QueueSample
+    from .queue.depths import QueueSample
 
     with _client(args) as client:
         k = client.broker.keys(args.queue)

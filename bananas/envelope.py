@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from .errors import InvalidJob
-from .keys import PRIORITIES
+from .lanes import PRIORITIES
 
 BIG_INT = re.compile(r"\d{20}")
 """20 digits in a row: maybe an integer beyond 64 bits, which orjson would turn into a float."""

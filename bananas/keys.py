@@ -9,10 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-LANES = ("high", "normal", "low", "scheduled")
-"""Ready lanes of a queue, in the order a pool that serves several of them takes them."""
+from .lanes import LANES, PRIORITIES
 
-PRIORITIES = ("high", "normal", "low")
+__all__ = ["LANES", "PRIORITIES", "QueueKeys", "GlobalKeys"]
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from types import ModuleType
 from typing import Any, TypeVar
 
 from .errors import ConfigError, HandlerNotFound
-from .keys import PRIORITIES
+from .lanes import PRIORITIES
 
 F = TypeVar("F", bound=Callable[..., Any])
 MARK = "__bananas_job__"

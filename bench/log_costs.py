@@ -52,7 +52,7 @@ from bananas.envelope import Delivery  # noqa: E402
 from bananas.logs import configure_logging, job_scope  # noqa: E402
 from bananas.logs.setup import LoggingRuntime, _trim_records  # noqa: E402
 from bananas.queue.broker import Outcome  # noqa: E402
-from bananas.server.events import Events  # noqa: E402
+from bananas.server.observe.events import Events  # noqa: E402
 
 YIELD_EVERY = 500
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,7 +82,7 @@ def configured(env: dict[str, str], stream: object) -> LoggingRuntime:
 
 
 def run_case(name: str, env: dict[str, str], calls: int, repeat: int, tmp: str) -> list[str]:
-    log = logging.getLogger("bananas.server.pool")
+    log = logging.getLogger("bananas.server.jobs.pool")
     rows = []
     with open(os.devnull, "wb") as null:
         runtime = configured(env, null)
@@ -170,7 +170,7 @@ def stdlib_floor(calls: int, repeat: int) -> str:
     saved = root.handlers[:]
     root.handlers[:] = [logging.NullHandler()]
     root.setLevel(logging.INFO)
-    log = logging.getLogger("bananas.server.pool")
+    log = logging.getLogger("bananas.server.jobs.pool")
     best, median = per_call(lambda i: log.info("job %d done", i, extra={"duration_ms": 1.5}), calls, repeat)
     root.handlers[:] = saved
     for name, value in switches.items():

@@ -28,7 +28,7 @@ _BASE_LEN = len(logging.LogRecord("", 0, "", 0, "", None, None).__dict__)
 
 # Logger name prefixes that name a component when no greenlet bound one; first match wins.
 _COMPONENT_BY_LOGGER = (
-    ("bananas.server.scheduler", "scheduler"),
+    ("bananas.server.timed.scheduler", "scheduler"),
     ("bananas.scheduler", "scheduler"),
     ("bananas.queue", "queue"),
     ("bananas.server", "worker"),

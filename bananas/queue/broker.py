@@ -14,7 +14,6 @@ from typing import Any
 import redis
 from redis.commands.core import Script
 
-from ..config import RetentionConfig
 from ..envelope import Delivery, NewJob
 from ..keys import LANES, PRIORITIES, GlobalKeys, QueueKeys
 from .handoff import DELIVERY_FIELDS, decode_item
@@ -75,9 +74,13 @@ class CronFire:
     job_ids: tuple[str, ...]
 
 
-Retention = RetentionConfig
-"""How long finished jobs are kept: the ``retention`` section of the config."""
+@dataclass(frozen=True)
+class Retention:
+    """How long finished jobs are kept, in seconds: plain values the server and clients take
+    from the config's ``retention`` section (the defaults are the same, checked by a test)."""
 
+    succeeded_seconds: int = 86400
+    dead_seconds: int = 604800
 
 def _load(name: str) -> str:
     """A script's text with ``_lib.lua`` put in front, after the ``#!lua`` flags line if it has

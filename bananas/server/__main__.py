@@ -6,7 +6,7 @@ monkey.patch_all()
 
 import sys  # noqa: E402
 
-from .cli import main as _main  # noqa: E402
+from .lifecycle.cli import main as _main  # noqa: E402
 
 
 def main() -> None:

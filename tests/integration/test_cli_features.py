@@ -8,11 +8,11 @@ from pathlib import Path
 import redis
 
 from bananas import job
-from bananas.cron import parse_schedule
+from bananas.cron import register
+from bananas.cron.rules import parse_schedule
 from bananas.queue.broker import Broker
 from bananas.registry import MARK, Registry
-from bananas.schedule import register
-from bananas.server.cron_loop import CronLoop, load_schedules
+from bananas.server.timed.cron_loop import CronLoop, load_schedules
 
 BANANAS = str(Path(sys.executable).with_name("bananas"))
 T0 = 1_800_000_000_000

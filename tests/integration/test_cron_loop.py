@@ -5,9 +5,9 @@ import random
 import orjson
 import pytest
 
-from bananas.cron import parse_schedule
+from bananas.cron.rules import parse_schedule
 from bananas.queue.broker import Broker
-from bananas.server.cron_loop import CronLoop
+from bananas.server.timed.cron_loop import CronLoop
 
 T0 = 1_800_000_000_000  # a fixed epoch ms, on a whole minute
 

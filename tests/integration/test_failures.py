@@ -13,7 +13,7 @@ from bananas.connection import ConnectionSettings, connect
 from bananas.envelope import Limits
 from bananas.queue.broker import Outcome
 from bananas.registry import Registry
-from bananas.server.runner import Runner, RunPolicy
+from bananas.server.jobs.runner import Runner, RunPolicy
 
 ALL = ["high", "normal", "low", "scheduled"]
 

@@ -5,9 +5,9 @@ import gevent
 from bananas import job
 from bananas.envelope import Delivery, Limits, prepare
 from bananas.registry import MARK, Registry
-from bananas.server.cancel import Canceller
-from bananas.server.leases import LeaseBook
-from bananas.server.runner import Runner, RunPolicy
+from bananas.server.jobs.cancel import Canceller
+from bananas.server.jobs.leases import LeaseBook
+from bananas.server.jobs.runner import Runner, RunPolicy
 
 POLICY = RunPolicy(Limits(), default_timeout=5.0, default_max_retries=2, backoff_base=1.0,
                    backoff_max=100.0, jitter=False)

@@ -60,3 +60,10 @@ def test_reference_lists_every_seed_variable():
     for name in ["REDIS_URL", "WORKER_MODE", "WORKER_CONCURRENCY", "WORKER_PRIORITY_CONCURRENCY",
                  "WORKER_SCHEDULED_CONCURRENCY", "WORKER_HIGH_CONCURRENCY", "WORKER_LOW_COUNT", "LOG_LEVEL"]:
         assert f"`{name}`" in text
+
+
+def test_broker_retention_defaults_are_the_configs():
+    from bananas.config import RetentionConfig
+    from bananas.queue.broker import Retention
+
+    assert Retention() == Retention(RetentionConfig().succeeded_seconds, RetentionConfig().dead_seconds)

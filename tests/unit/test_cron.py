@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bananas.cron import (
+from bananas.cron.rules import (
     Schedule,
     decide_fires,
     fire_id,

@@ -1,6 +1,6 @@
 """Liveness rules: silent processes and stalled pools fail the check; busy or idle pools do not."""
 
-from bananas.server.health import Liveness, PoolView
+from bananas.server.observe.health import Liveness, PoolView
 
 
 def pool(taken: int, busy: int = 0, concurrency: int = 4, lanes=("high",)) -> list[PoolView]:

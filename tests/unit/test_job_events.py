@@ -9,8 +9,8 @@ import pytest
 from bananas.envelope import Delivery
 from bananas.metrics import counter_total
 from bananas.queue.broker import Outcome
-from bananas.server.events import Events
-from bananas.server.reports import ReportHub
+from bananas.server.observe.events import Events
+from bananas.server.observe.reports import ReportHub
 
 
 class Capture(logging.Handler):

@@ -5,9 +5,9 @@ import functools
 import pytest
 import yaml
 
-from bananas.cron import parse_schedule
+from bananas.cron.rules import parse_schedule
+from bananas.cron.sources import collect_schedules, periodic, schedules_from_yaml, unique_schedules
 from bananas.errors import ConfigError
-from bananas.periodic import collect_schedules, periodic, schedules_from_yaml, unique_schedules
 from tests.unit.periodic_samples import handlers
 
 

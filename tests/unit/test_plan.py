@@ -1,5 +1,5 @@
 from bananas.config import load_config
-from bananas.server.plan import plan
+from bananas.server.lifecycle.plan import plan
 
 
 def worker(**env):

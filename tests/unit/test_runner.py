@@ -7,7 +7,7 @@ import gevent
 from bananas import Reject, Retry, job
 from bananas.envelope import Delivery, Limits
 from bananas.registry import Registry
-from bananas.server.runner import Runner, RunPolicy
+from bananas.server.jobs.runner import Runner, RunPolicy
 
 POLICY = RunPolicy(Limits(), default_timeout=5.0, default_max_retries=2, backoff_base=1.0,
                    backoff_max=100.0, jitter=False)

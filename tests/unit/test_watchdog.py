@@ -4,10 +4,10 @@ import os
 
 from bananas.envelope import Delivery, Limits
 from bananas.retry import Backoff
-from bananas.server.recovery import classify, timeout_outcomes
-from bananas.server.runner import RunPolicy
-from bananas.server.slots import RunningJobs, SlotRecord, SlotTable
-from bananas.server.watchdog import Watchdog
+from bananas.server.jobs.runner import RunPolicy
+from bananas.server.jobs.slots import RunningJobs, SlotRecord, SlotTable
+from bananas.server.jobs.watchdog import Watchdog
+from bananas.server.timed.recovery import classify, timeout_outcomes
 
 POLICY = RunPolicy(Limits(), 5.0, 2, backoff_base=1.0, backoff_max=100.0, jitter=False)
 
@@ -86,8 +86,8 @@ def test_backoff_logs_the_first_and_then_every_doubling_failure():
 def test_worker_process_is_not_ready_while_a_loop_fails_to_reach_redis():
     from bananas.config import load_config
     from bananas.registry import Registry
-    from bananas.server.plan import plan
-    from bananas.server.process import WorkerProcess
+    from bananas.server.lifecycle.plan import plan
+    from bananas.server.lifecycle.process import WorkerProcess
 
     config = load_config(None, {}, {"worker.mode": "thin"})
     process = WorkerProcess(config, plan(config.worker)[0], Registry(), "redis://127.0.0.1:1/0")

@@ -48,7 +48,7 @@ class Shipping:
                                          stream=self._stream, use_gevent=False)
         return self.runtime
 
-    def console(self, logger: str | None = "bananas.server.pool") -> list[dict]:
+    def console(self, logger: str | None = "bananas.server.jobs.pool") -> list[dict]:
         """Console records of ``logger`` (the client's own warnings are left out), or all."""
         assert self.runtime is not None
         self.runtime.flush()

@@ -56,7 +56,7 @@ def write_files(path: str, tag: str, count: int) -> None:
     with open(os.devnull, "wb") as null:
         runtime = configure_logging(load_config(None, env).logging, worker_id=tag, worker_type="test",
                                     stream=null)
-        log = logging.getLogger("bananas.server.pool")
+        log = logging.getLogger("bananas.server.jobs.pool")
         for seq in range(count):
             log.info("line %s %d %s", tag, seq, "x" * (seq % 97), extra={"tag": tag, "seq": seq})
             if seq % 50 == 0:
@@ -82,7 +82,7 @@ def greenlets(out: str) -> None:
                         gevent.sleep(0.001 * ((number + step) % 3))
 
         def unbound() -> None:
-            logging.getLogger("bananas.server.scheduler").info("tick", extra={"expect": None})
+            logging.getLogger("bananas.server.timed.scheduler").info("tick", extra={"expect": None})
 
         gevent.joinall([gevent.spawn(executor, n) for n in range(50)] + [gevent.spawn(unbound)], timeout=10)
         runtime.shutdown(5)
@@ -97,7 +97,7 @@ def hub_stall(path: str, offload: str) -> None:
         runtime = configure_logging(load_config(None, env).logging, worker_id="w", worker_type="t",
                                     stream=null, use_gevent=offload == "offload")
         meter = GapMeter()
-        log = logging.getLogger("bananas.server.pool")
+        log = logging.getLogger("bananas.server.jobs.pool")
         slowest = 0.0
         started = time.monotonic()
         print("ready", flush=True)  # the parent holds the lock for a second from now
@@ -118,7 +118,7 @@ def slow_pipe(count: int) -> None:
     runtime = configure_logging(load_config(None, env).logging, worker_id="w", worker_type="t",
                                 stream=sys.stdout)
     meter = GapMeter()
-    log = logging.getLogger("bananas.server.pool")
+    log = logging.getLogger("bananas.server.jobs.pool")
     slowest = 0.0
     for seq in range(count):
         before = time.perf_counter()

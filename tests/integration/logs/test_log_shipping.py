@@ -10,7 +10,7 @@ import pytest
 
 from bananas.logs import job_scope
 
-log = logging.getLogger("bananas.server.pool")
+log = logging.getLogger("bananas.server.jobs.pool")
 
 
 def wait_until(predicate, timeout: float = 5.0) -> bool:
@@ -153,6 +153,6 @@ def test_open_breaker_sends_records_to_the_log_file_too(dead_url, shipping, tmp_
     assert wait_until(lambda: runtime.snapshot()["es"]["fallback"] == 40)
     runtime.flush()
     lines = [json.loads(line) for line in path.read_text().splitlines()]
-    mine = [r for r in lines if r["logger"] == "bananas.server.pool"]
+    mine = [r for r in lines if r["logger"] == "bananas.server.jobs.pool"]
     assert sorted(r["msg"] for r in mine) == sorted(f"to file {i}" for i in range(40))
     assert all(r["es_fallback"] for r in mine)

@@ -8,7 +8,7 @@ from bananas.logs.fields import component_for_logger, log_source_for
 
 def test_json_records_carry_worker_job_and_extra_fields(console):
     console.start()
-    log = logging.getLogger("bananas.server.pool")
+    log = logging.getLogger("bananas.server.jobs.pool")
     with job_scope("job-7", job_name="send_email", priority="high"):
         log.info("job %s done", "job-7", extra={"duration_ms": 12.5, "status": "succeeded"})
     log.warning("idle", extra={"redis_operation": "BLMOVE"})
@@ -59,7 +59,7 @@ def test_exception_fills_error_and_traceback(console):
     try:
         raise ValueError("bad payload")
     except ValueError:
-        logging.getLogger("bananas.server.pool").exception("handler failed")
+        logging.getLogger("bananas.server.jobs.pool").exception("handler failed")
     (record,) = console.records()
     assert record["error"] == "ValueError: bad payload"
     assert "Traceback" in record["traceback"] and record["level"] == "ERROR"
@@ -96,8 +96,8 @@ def test_unserialisable_extra_is_rendered_as_text(console):
 
 
 def test_component_and_source_rules():
-    assert component_for_logger("bananas.server.scheduler") == "scheduler"
-    assert component_for_logger("bananas.server.pool") == "worker"
+    assert component_for_logger("bananas.server.timed.scheduler") == "scheduler"
+    assert component_for_logger("bananas.server.jobs.pool") == "worker"
     assert component_for_logger("redis.connection") == "redis"
     assert component_for_logger("bananas.client") == "api"
     assert component_for_logger("somewhere") is None

@@ -14,7 +14,7 @@ from bananas.envelope import Delivery
 from bananas.logs import bind_worker, job_scope
 from bananas.logs.joblog import JobEventLog, find_job_log
 from bananas.queue.broker import Outcome
-from bananas.server.events import Events
+from bananas.server.observe.events import Events
 
 LOG = logging.getLogger("bananas.server.jobs")
 CREATED = 1_764_309_425.1234

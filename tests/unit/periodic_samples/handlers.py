@@ -1,6 +1,6 @@
 """A handler module as a user writes it: decorating registers nothing at import."""
 
-from bananas.periodic import periodic
+from bananas.cron.sources import periodic
 
 
 @periodic("0 9 * * 1", tz="Europe/Berlin", payload={"report": "weekly"}, priority="high")

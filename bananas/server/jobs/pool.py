@@ -17,16 +17,16 @@ import redis
 from gevent.event import Event
 from gevent.queue import Queue
 
-from ..envelope import Delivery
-from ..errors import BananasError
-from ..logs import bind_worker
-from ..queue.broker import Broker
-from ..queue.handoff import waiter_id
-from ..retry import Backoff
+from ...envelope import Delivery
+from ...errors import BananasError
+from ...logs import bind_worker
+from ...queue.broker import Broker
+from ...queue.handoff import waiter_id
+from ...retry import Backoff
+from ..lifecycle.plan import PoolSpec
+from ..observe.events import Events
 from .acker import Acker
-from .events import Events
 from .leases import LeaseBook
-from .plan import PoolSpec
 from .runner import Runner
 
 log = logging.getLogger(__name__)

@@ -8,11 +8,11 @@ from collections.abc import Iterable
 import gevent
 import redis
 
-from ..envelope import Delivery
-from ..errors import BananasError
-from ..queue.broker import Broker
-from ..retry import Backoff
-from .events import Events
+from ...envelope import Delivery
+from ...errors import BananasError
+from ...queue.broker import Broker
+from ...retry import Backoff
+from ..observe.events import Events
 
 log = logging.getLogger(__name__)
 CHUNK = 500

@@ -14,10 +14,10 @@ import logging
 import gevent
 import redis
 
-from ..errors import BananasError, JobCancelled
-from ..queue.broker import Broker
-from ..retry import Backoff
-from .events import Events
+from ...errors import BananasError, JobCancelled
+from ...queue.broker import Broker
+from ...retry import Backoff
+from ..observe.events import Events
 from .leases import LeaseBook
 from .runner import Runner, Running
 

@@ -13,16 +13,16 @@ from typing import Any
 
 import gevent
 
-from ..config import Config
-from ..cron import Schedule
-from ..logs import LoggingRuntime, bind_component, configure_logging
-from ..registry import Registry
-from .monitor import Monitor, export_logging
+from ...config import Config
+from ...cron.rules import Schedule
+from ...logs import LoggingRuntime, bind_component, configure_logging
+from ...registry import Registry
+from ..jobs.pool import pool_type
+from ..observe.monitor import Monitor, export_logging
+from ..observe.reports import Reporter
+from ..timed.recovery import ChildGuard
 from .plan import ProcessSpec
-from .pool import pool_type
 from .process import WorkerProcess
-from .recovery import ChildGuard
-from .reports import Reporter
 
 log = logging.getLogger(__name__)
 SHUTDOWN_SECONDS = 5.0

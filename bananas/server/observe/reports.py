@@ -19,7 +19,7 @@ from typing import Any
 import gevent
 import orjson
 
-from ..metrics import Snapshot, cumulative, merge
+from ...metrics import Snapshot, cumulative, merge
 
 log = logging.getLogger(__name__)
 REPORT_INTERVAL = 1.0

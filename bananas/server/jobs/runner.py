@@ -14,13 +14,13 @@ from typing import Any, Protocol
 import gevent
 import orjson
 
-from ..config import Config
-from ..envelope import Delivery, Limits, decode_payload
-from ..errors import HandlerNotFound, InvalidJob, JobCancelled, Reject, Retry
-from ..logs import job_logger
-from ..queue.broker import Outcome
-from ..registry import HandlerSpec, JobContext, Registry
-from ..retry import backoff_delay
+from ...config import Config
+from ...envelope import Delivery, Limits, decode_payload
+from ...errors import HandlerNotFound, InvalidJob, JobCancelled, Reject, Retry
+from ...logs import job_logger
+from ...queue.broker import Outcome
+from ...registry import HandlerSpec, JobContext, Registry
+from ...retry import backoff_delay
 
 log = logging.getLogger(__name__)
 

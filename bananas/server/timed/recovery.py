@@ -21,12 +21,12 @@ from collections.abc import Callable
 import gevent
 import redis
 
-from ..errors import BananasError
-from ..queue.broker import Broker, Outcome
-from ..retry import Backoff
-from .plan import ProcessSpec
-from .runner import RunPolicy, failure
-from .slots import SlotRecord, SlotTable
+from ...errors import BananasError
+from ...queue.broker import Broker, Outcome
+from ...retry import Backoff
+from ..jobs.runner import RunPolicy, failure
+from ..jobs.slots import SlotRecord, SlotTable
+from ..lifecycle.plan import ProcessSpec
 
 log = logging.getLogger(__name__)
 

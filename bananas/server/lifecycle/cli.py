@@ -10,23 +10,23 @@ from pathlib import Path
 
 import redis
 
-from ..config import Config, load_config
-from ..connection import ConnectionSettings, connect
-from ..cron import Schedule
-from ..errors import BananasError, ConfigError
-from ..logs import LoggingRuntime, bind_component, configure_logging
-from ..queue.broker import Broker
-from ..registry import Registry, load_registry
-from ..routing import parse_routes
+from ...config import Config, load_config
+from ...connection import ConnectionSettings, connect
+from ...cron.rules import Schedule
+from ...errors import BananasError, ConfigError
+from ...logs import LoggingRuntime, bind_component, configure_logging
+from ...queue.broker import Broker, Retention
+from ...registry import Registry, load_registry
+from ...routing import parse_routes
+from ..jobs.runner import RunPolicy
+from ..observe.http import serve_http
+from ..observe.monitor import Monitor
+from ..timed.cron_loop import load_schedules
+from ..timed.recovery import ChildGuard, Recovery
 from .boot import SHUTDOWN_SECONDS, Boot, run_worker
-from .cron_loop import load_schedules
 from .embedded import EmbeddedRedis
-from .http import serve_http
 from .master import Master
-from .monitor import Monitor
 from .plan import ProcessSpec, plan
-from .recovery import ChildGuard, Recovery
-from .runner import RunPolicy
 
 log = logging.getLogger("bananas.server")
 URL_FILE = "redis.url"
@@ -150,7 +150,7 @@ def make_guard(config: Config, url: str) -> ChildGuard:
     """The master's recovery of dead workers' jobs, with its own small Redis pool."""
     r, w = config.redis, config.worker
     client = connect(ConnectionSettings(url, r.socket_timeout, r.connect_timeout, 4))
-    retention = config.retention
+    retention = Retention(config.retention.succeeded_seconds, config.retention.dead_seconds)
     broker = Broker(client, r.namespace, retention)
     recovery = Recovery(broker, list(w.queues), RunPolicy.from_config(config), w.max_recoveries,
                         give_up_after=w.lease_seconds)

@@ -13,38 +13,12 @@ from dataclasses import dataclass, field
 
 import redis
 
-from ..keys import LANES, QueueKeys
-from ..metrics import Metrics
+from ...keys import LANES, QueueKeys
+from ...metrics import Metrics
+from ...queue.depths import PER_QUEUE, QueueSample
 
 log = logging.getLogger("bananas.queue.depths")
 redis_log = logging.getLogger("bananas.server.redis")
-PER_QUEUE = len(LANES) + 4
-
-
-@dataclass(frozen=True)
-class QueueSample:
-    """Counts of one queue at one moment."""
-
-    lanes: dict[str, int]
-    delayed: int
-    inflight: int
-    dead: int
-    paused: bool
-
-    @staticmethod
-    def ask(pipe: redis.client.Pipeline, k: QueueKeys) -> None:
-        """Add the :data:`PER_QUEUE` commands whose replies :meth:`read` takes to ``pipe``."""
-        for lane in LANES:
-            pipe.llen(k.lane(lane))
-        pipe.zcard(k.delayed)
-        pipe.zcard(k.inflight)
-        pipe.zcard(k.dead)
-        pipe.exists(k.paused)
-
-    @classmethod
-    def read(cls, replies: list[int]) -> QueueSample:
-        *depths, delayed, inflight, dead, paused = replies
-        return cls(dict(zip(LANES, map(int, depths))), int(delayed), int(inflight), int(dead), bool(paused))
 
 
 @dataclass

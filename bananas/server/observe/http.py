@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 from gevent.pywsgi import WSGIServer
 
-from ..metrics import CONTENT_TYPE
+from ...metrics import CONTENT_TYPE
 from .health import Verdict
 from .monitor import Monitor
 

@@ -1,6 +1,6 @@
 """Where periodic jobs come from: the :func:`periodic` decorator and the YAML ``cron:`` list.
 
-Both only describe schedules; :mod:`bananas.cron` validates them and computes fire times.
+Both only describe schedules; :mod:`bananas.cron.rules` validates them and computes fire times.
 Nothing here registers anything globally: the server collects schedules at start-up.
 """
 
@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, TypeVar
 
-from .cron import Schedule, parse_schedule
-from .errors import ConfigError
-from .registry import MARK
+from ..errors import ConfigError
+from ..registry import MARK
+from .rules import Schedule, parse_schedule
 
 PERIODIC_ATTR = "__bananas_periodic__"
 YAML_KEYS = frozenset({"name", "job", "cron", "every", "tz", "payload", "queue", "priority", "missed"})
@@ -59,6 +59,18 @@ def periodic(
         return func
 
     return mark
+
+
+def register(handler: F, when: str, *, tz: str = "UTC", name: str | None = None,
+             payload: Mapping[str, Any] | None = None, queue: str = "default",
+             priority: str = "normal", missed: str = "skip") -> F:
+    """Attach a schedule to ``handler`` (see :func:`periodic`); returns it.
+
+    ``when`` is a 5-field cron expression, an alias such as ``@hourly``, or ``every 30s``.
+    Validation happens when the server starts (ConfigError naming the schedule).
+    """
+    return periodic(when, tz=tz, name=name, payload=payload, queue=queue, priority=priority,
+                    missed=missed)(handler)
 
 
 def default_job_name(func: Callable[..., Any]) -> str:

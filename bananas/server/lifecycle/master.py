@@ -20,9 +20,9 @@ from typing import Protocol
 import gevent
 from gevent.event import Event
 
-from ..retry import backoff_delay
+from ...retry import backoff_delay
+from ..jobs.slots import SlotRecord
 from .plan import ProcessSpec
-from .slots import SlotRecord
 
 log = logging.getLogger(__name__)
 TICK = 0.1

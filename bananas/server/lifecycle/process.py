@@ -19,25 +19,25 @@ import orjson
 import redis
 from gevent.event import Event
 
-from ..config import Config
-from ..connection import ConnectionSettings, connect
-from ..cron import Schedule
-from ..envelope import Delivery
-from ..metrics import Metrics
-from ..queue.broker import Broker
-from ..registry import Registry
-from .acker import Acker
-from .cancel import Canceller
-from .cron_loop import CronLoop
-from .events import Events
-from .leases import Heartbeat, LeaseBook
+from ...config import Config
+from ...connection import ConnectionSettings, connect
+from ...cron.rules import Schedule
+from ...envelope import Delivery
+from ...metrics import Metrics
+from ...queue.broker import Broker, Retention
+from ...registry import Registry
+from ..jobs.acker import Acker
+from ..jobs.cancel import Canceller
+from ..jobs.leases import Heartbeat, LeaseBook
+from ..jobs.pool import Pool, PoolSettings
+from ..jobs.runner import Runner, RunPolicy
+from ..jobs.slots import RunningJobs, SlotTable
+from ..jobs.watchdog import Watchdog
+from ..observe.events import Events
+from ..timed.cron_loop import CronLoop
+from ..timed.recovery import owner_key
+from ..timed.scheduler import Scheduler
 from .plan import ProcessSpec
-from .pool import Pool, PoolSettings
-from .recovery import owner_key
-from .runner import Runner, RunPolicy
-from .scheduler import Scheduler
-from .slots import RunningJobs, SlotTable
-from .watchdog import Watchdog
 
 log = logging.getLogger(__name__)
 STATUS_INTERVAL = 10.0
@@ -70,7 +70,7 @@ class WorkerProcess:
         self.redis = connect(settings)
         self.blocking = connect(settings, block_timeout=max(r.block_timeout, config.worker.scheduler_interval),
                                 max_connections=blockers)
-        retention = config.retention
+        retention = Retention(config.retention.succeeded_seconds, config.retention.dead_seconds)
         self.broker = Broker(self.redis, r.namespace, retention)
         self.book = LeaseBook()
         self.metrics = Metrics()

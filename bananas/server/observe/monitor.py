@@ -1,6 +1,6 @@
 """The master's observability: worker reports, Redis samples, liveness and the metrics it serves.
 
-The master owns one :class:`Monitor`. Around each fork the :class:`~bananas.server.master.Master`
+The master owns one :class:`Monitor`. Around each fork the :class:`~bananas.server.lifecycle.master.Master`
 calls :meth:`before_fork`, :meth:`in_child` and :meth:`in_parent`, so each worker process
 gets its report socket and the child drops the master's greenlets and listening socket
 (a forked gevent process keeps every greenlet of its parent).
@@ -17,11 +17,11 @@ from typing import Any
 import gevent
 import redis
 
-from ..config import Config
-from ..logs import LoggingRuntime, bind_component
-from ..metrics import Metrics, Snapshot, merge, render
+from ...config import Config
+from ...logs import LoggingRuntime, bind_component
+from ...metrics import Metrics, Snapshot, merge, render
+from ..lifecycle.plan import ProcessSpec
 from .health import Liveness, PoolView, Verdict
-from .plan import ProcessSpec
 from .reports import ReportHub
 from .sampler import Sampler
 

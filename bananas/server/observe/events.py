@@ -17,15 +17,15 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from ..envelope import Delivery
-from ..logs import job_scope
-from ..logs.joblog import JobEventLog, find_job_log
-from ..metrics import Metrics
-from ..queue.broker import Outcome, PromoteResult
-from ..retry import Backoff
+from ...envelope import Delivery
+from ...logs import job_scope
+from ...logs.joblog import JobEventLog, find_job_log
+from ...metrics import Metrics
+from ...queue.broker import Outcome, PromoteResult
+from ...retry import Backoff
 
 log = logging.getLogger("bananas.server.jobs")
-scheduler_log = logging.getLogger("bananas.server.scheduler.ticks")
+scheduler_log = logging.getLogger("bananas.server.timed.scheduler.ticks")
 redis_log = logging.getLogger("bananas.server.redis")
 
 # outcome kind -> (status field and metric label, message, level)
@@ -38,7 +38,7 @@ _ENDS = {
 
 
 class Runs(Protocol):
-    """The part of :class:`~bananas.server.runner.Runner` the events wrap."""
+    """The part of :class:`~bananas.server.jobs.runner.Runner` the events wrap."""
 
     def run(self, d: Delivery) -> Outcome: ...
 

@@ -1,7 +1,7 @@
 """The periodic-job loop: a greenlet in the scheduler process of every server.
 
 Each step reads Redis ``TIME`` (worker clocks may be wrong), and for every schedule whose
-next fire has come it reads the stored last fire, asks :func:`bananas.cron.decide_fires`
+next fire has come it reads the stored last fire, asks :func:`bananas.cron.rules.decide_fires`
 what to submit, and runs ``cron_fire.lua``: a check-and-set of the last fire that submits
 the fire's jobs under their deterministic ids in the same step. Any number of servers can
 run it; each fire is submitted once. Between fires the loop sleeps (no Redis commands).
@@ -17,13 +17,13 @@ import gevent
 import orjson
 import redis
 
-from ..cron import EPOCH, UTC, Schedule, decide_fires, fire_id
-from ..errors import BananasError, ConfigError
-from ..periodic import collect_schedules, schedules_from_yaml, unique_schedules
-from ..queue.broker import Broker, CronFire
-from ..registry import Registry
-from ..retry import Backoff
-from .events import Events
+from ...cron.rules import EPOCH, UTC, Schedule, decide_fires, fire_id
+from ...cron.sources import collect_schedules, schedules_from_yaml, unique_schedules
+from ...errors import BananasError, ConfigError
+from ...queue.broker import Broker, CronFire
+from ...registry import Registry
+from ...retry import Backoff
+from ..observe.events import Events
 
 log = logging.getLogger(__name__)
 MAX_SLEEP = 60.0

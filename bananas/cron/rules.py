@@ -32,8 +32,8 @@ from zoneinfo import ZoneInfo
 import orjson
 from cronsim import CronSim, CronSimError
 
-from .errors import ConfigError
-from .keys import PRIORITIES
+from ..errors import ConfigError
+from ..lanes import PRIORITIES
 
 UTC = timezone.utc
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

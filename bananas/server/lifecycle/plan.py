@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..config import WorkerConfig
-from ..keys import LANES, PRIORITIES
+from ...config import WorkerConfig
+from ...lanes import LANES, PRIORITIES
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,11 @@ import logging
 import gevent
 import redis
 
-from ..errors import BananasError
-from ..logs import bind_component
-from ..queue.broker import Broker, PromoteResult
-from ..retry import Backoff
-from .events import Events
+from ...errors import BananasError
+from ...logs import bind_component
+from ...queue.broker import Broker, PromoteResult
+from ...retry import Backoff
+from ..observe.events import Events
 
 log = logging.getLogger(__name__)
 MIN_SLEEP = 0.002

@@ -13,10 +13,10 @@ import gevent
 import redis
 from gevent.queue import Queue
 
-from ..errors import BananasError
-from ..queue.broker import Broker, Outcome
-from ..retry import Backoff
-from .events import Events
+from ...errors import BananasError
+from ...queue.broker import Broker, Outcome
+from ...retry import Backoff
+from ..observe.events import Events
 from .leases import LeaseBook
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from ..envelope import Delivery
+from ...envelope import Delivery
 
 SLOT_BYTES = 1024
 HEADER = struct.Struct("<I")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import redis
 
-from ..errors import ConfigError, RedisUnavailable
+from ...errors import ConfigError, RedisUnavailable
 
 log = logging.getLogger(__name__)
 START_TIMEOUT = 15.0
