@@ -25,12 +25,13 @@ class RedisProcess:
     """One redis-server on 127.0.0.1 with its own directory; AOF everysec unless told otherwise."""
 
     def __init__(self, data_dir: Path, port: int | None = None, *, aof: bool = True,
-                 extra: tuple[str, ...] = ()) -> None:
+                 extra: tuple[str, ...] = (), auth: tuple[str, str] | None = None) -> None:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.port = port or free_port()
         self.aof = aof
         self.extra = extra
+        self.auth = auth  # (user, password) this object's own connections use, under an ACL
         self.proc: subprocess.Popen[bytes] | None = None
         self.paused = False
 
@@ -47,7 +48,7 @@ class RedisProcess:
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.paused = False
         deadline = time.monotonic() + timeout
-        client = redis.Redis(port=self.port, socket_timeout=1, socket_connect_timeout=1)
+        client = self.client(socket_timeout=1, socket_connect_timeout=1)
         try:
             while True:
                 try:
@@ -103,4 +104,6 @@ class RedisProcess:
         return self.start()
 
     def client(self, **kwargs: object) -> redis.Redis:
+        if self.auth:
+            kwargs = {"username": self.auth[0], "password": self.auth[1], **kwargs}
         return redis.Redis(port=self.port, **kwargs)  # type: ignore[arg-type]
