@@ -24,8 +24,9 @@ def acl_redis(tmp_path):
         text = text.replace(f">CHANGE-ME-{role}", f">{password}")
     text += "user admin on >admin-pw ~* &* +@all\n"  # the test's own view of the data
     (tmp_path / "users.acl").write_text(text)
-    proc = RedisProcess(tmp_path / "redis", aof=False, extra=("--aclfile", str(tmp_path / "users.acl")),
-                        auth=("admin", "admin-pw")).start()
+    proc = RedisProcess(tmp_path / "redis", aof=False, extra=("--aclfile", str(tmp_path / "users.acl")))
+    proc.auth = ("admin", "admin-pw")  # defined by the ACL file, not by command-line --user
+    proc.start()
     yield proc
     proc.stop()
 
