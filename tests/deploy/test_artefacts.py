@@ -117,3 +117,10 @@ def test_the_redis_acl_file_has_the_three_roles_and_no_default_user():
     assert users["default"].split()[2] == "off"
     assert "+@write" not in users["bananas-viewer"]
 
+
+
+def test_alert_rules_name_only_real_metric_families():
+    rules = yaml.safe_load((DEPLOY / "prometheus" / "alerts.yml").read_text())["groups"][0]["rules"]
+    names = {n for rule in rules for n in re.findall(r"bananas_[a-z_]+", rule["expr"])}
+    assert len(rules) >= 5 and names <= set(FAMILIES), sorted(names - set(FAMILIES))
+    assert all(rule["labels"]["severity"] in ("critical", "warning", "info") for rule in rules)
