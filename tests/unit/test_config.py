@@ -119,7 +119,7 @@ def test_every_interval_and_timeout_setting_reads_a_unit():
 def test_whole_second_settings_refuse_fractions_and_read_days():
     assert load_config(None, {"BANANAS_RETENTION_SUCCEEDED_SECONDS": "24h"}).retention.succeeded_seconds == 86400
     assert load_config(None, {"BANANAS_RETENTION_DEAD_SECONDS": "7d"}).retention.dead_seconds == 604800
-    with pytest.raises(ConfigError, match="BANANAS_RETENTION_DEAD_SECONDS.*whole number of seconds"):
+    with pytest.raises(ConfigError, match=r"BANANAS_RETENTION_DEAD_SECONDS.*whole number of seconds"):
         load_config(None, {"BANANAS_RETENTION_DEAD_SECONDS": "1500ms"})
 
 
@@ -151,7 +151,7 @@ def test_booleans_read_every_usual_spelling(tmp_path, text, value):
 
 
 def test_bad_boolean_names_the_key():
-    with pytest.raises(ConfigError, match="LOG_FILE_ENABLED: cannot read .maybe.*true/false, 1/0, yes/no or on/off"):
+    with pytest.raises(ConfigError, match=r"LOG_FILE_ENABLED: cannot read .maybe.*true/false, 1/0, yes/no or on/off"):
         load_config(None, {"LOG_FILE_ENABLED": "maybe"})
 
 
