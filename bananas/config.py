@@ -39,6 +39,12 @@ class RedisConfig:
         minimum=0.1,
     )
     max_connections: int = setting(64, "Size of the pool for non-blocking commands per process.", minimum=2)
+    durability: str = setting(
+        "none", "Clients: none (a submit returns once the primary has the job) or replicated (it also "
+        "waits for redis.durability_replicas replicas, Redis WAIT).", choices=("none", "replicated"))
+    durability_replicas: int = setting(1, "Replicas a replicated submit waits for.", minimum=1)
+    durability_timeout: Seconds = setting(
+        1.0, "How long a replicated submit waits for its replicas before it raises NotReplicated.", minimum=0.001)
 
 
 @dataclass(frozen=True)

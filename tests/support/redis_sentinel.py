@@ -196,12 +196,18 @@ class RedisSentinelSetup:
     def kill_master(self, timeout: float = 30.0) -> float:
         """SIGKILL the master, as a crashed host; wait until the sentinels promote a replica.
 
+        Replicas the test paused (to make them lag) are continued right after the kill, so
+        whatever the master had not sent them yet is gone, as with a real lagging replica.
+
         Returns the seconds from the kill to the first sentinel reporting the new master.
         ``master`` becomes the promoted replica; the killed one moves to ``dead``.
         """
         old = self.master
         killed_at = time.monotonic()
         old.kill()
+        for replica in self.replicas:
+            if replica.paused:  # a lagging replica (SIGSTOPped by the test) catches up now
+                replica.resume()
         deadline = killed_at + timeout
         ports = {r.port: r for r in self.replicas}
 
