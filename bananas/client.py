@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import redis
 
 from .connection import BLOCKING_MARGIN, ConnectionSettings, connect, translate_errors
 from .envelope import JobInfo, Limits, NewJob, job_info, prepare
-from .errors import ConfigError, HandlerNotFound, InvalidJob, JobNotFound, RedisUnavailable
+from .errors import ConfigError, HandlerNotFound, InvalidJob, JobNotFound, NotReplicated, RedisUnavailable
 from .lanes import Priority
 from .queue.broker import Broker, Retention
 from .registry import Registry, handler_spec
@@ -24,6 +25,35 @@ SUBMIT_KEYS = frozenset(
     {"name", "payload", "priority", "queue", "delay", "at", "job_id", "max_retries", "timeout",
      "unique_for", "unique_key"}
 )
+
+
+@dataclass(frozen=True)
+class Durability:
+    """Replicated submits: a submit returns only once ``replicas`` replicas have the job.
+
+    The client sends Redis ``WAIT replicas timeout`` after the submit, on the same connection;
+    fewer confirmations within ``timeout`` seconds raise :class:`~bananas.errors.NotReplicated`
+    (resubmitting with the same job id is safe). Costs one replication round trip per submit
+    call (a ``submit_jobs`` batch waits once). Config: ``redis.durability: replicated``.
+    """
+
+    replicas: int = 1
+    timeout: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.replicas < 1 or self.timeout <= 0:
+            raise ConfigError("redis.durability: needs replicas >= 1 and a timeout above 0 "
+                              f"(got replicas={self.replicas}, timeout={self.timeout})")
+
+    @property
+    def timeout_ms(self) -> int:
+        return max(1, round(self.timeout * 1000))
+
+    def check(self, confirmed: Any) -> None:
+        """Raise :class:`NotReplicated` unless WAIT's reply reached ``replicas``."""
+        if int(confirmed) < self.replicas:
+            raise NotReplicated(f"submit confirmed by {int(confirmed)} of {self.replicas} replicas within "
+                                f"{self.timeout_ms} ms; submitting again with the same job_id is safe")
 
 
 class Client:
@@ -61,8 +91,13 @@ class Client:
         max_waiters: int = 50,
         retention: Retention | None = None,
         known_handlers: Collection[str] | None = None,
+        durability: Durability | None = None,
     ) -> None:
         settings = ConnectionSettings(url, socket_timeout, socket_timeout)
+        if durability is not None and (url.partition("://")[0].endswith("+cluster")
+                                       or isinstance(redis_client, redis.RedisCluster)):
+            raise ConfigError("redis.durability: replicated needs a standalone or Sentinel URL "
+                              "(WAIT has no meaning across Redis Cluster shards)")
         self.redis = redis_client or connect(settings)
         self.limits = limits or Limits()
         self.broker = Broker(self.redis, namespace, retention)
@@ -72,6 +107,7 @@ class Client:
         self._waiter: ResultWaiter | None = None
         self._known_queues: set[str] = set()
         self.known_handlers = frozenset(known_handlers) if known_handlers is not None else None
+        self.durability = durability
 
     @classmethod
     def from_config(cls, path: str | Path | None = None, *, environ: Mapping[str, str] | None = None,
@@ -85,12 +121,15 @@ class Client:
         from .registry import load_registry
 
         config = load_config(path, os.environ if environ is None else environ)
-        if not config.redis.url:
+        r = config.redis
+        if not r.url:
             raise ConfigError("redis.url: a client needs the URL of the servers' Redis")
         handlers = load_registry(config.handlers.paths, config.handlers.modules) if load_handlers else None
         limits = Limits(config.limits.max_payload_bytes, config.limits.max_depth)
         retention = Retention(config.retention.succeeded_seconds, config.retention.dead_seconds)
-        return cls(config.redis.url, namespace=config.redis.namespace, socket_timeout=config.redis.socket_timeout,
+        if r.durability == "replicated":
+            kwargs.setdefault("durability", Durability(r.durability_replicas, r.durability_timeout))
+        return cls(r.url, namespace=r.namespace, socket_timeout=r.socket_timeout,
                    limits=limits, routes=config.routes, handlers=handlers, retention=retention, **kwargs)
 
     def close(self) -> None:
@@ -139,7 +178,7 @@ class Client:
         job = prepare(name, payload, limits=self.limits, priority=lane, queue=queue, delay=delay,
                       at=at, job_id=job_id, max_retries=max_retries, timeout=timeout,
                       unique_for=unique_for, unique_key=unique_key)
-        if job.queue in self._known_queues:
+        if job.queue in self._known_queues and self.durability is None:
             reply = self._send("submit", lambda: self.broker.submit(job))
         else:
             (reply,) = self._send("submit", lambda: self._submit_batch([job]))
@@ -317,8 +356,13 @@ class Client:
                 sizes = self.broker.submit_many(queue, [jobs[i] for i in idx], pipe)
                 for start, size in zip(itertools.accumulate([0, *sizes]), sizes):
                     calls.append((True, idx[start:start + size]))
+            if self.durability is not None:
+                # On the same connection as the writes: WAIT counts this connection's writes.
+                pipe.execute_command("WAIT", self.durability.replicas, self.durability.timeout_ms)
 
         replies = self.broker.run_batch(build)
+        if self.durability is not None:
+            self.durability.check(replies.pop())
         self._known_queues |= new_queues
         out: list[Any] = [None] * len(jobs)
         for (many, idx), reply in zip(calls, replies[1:] if new_queues else replies):

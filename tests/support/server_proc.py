@@ -14,6 +14,7 @@ from typing import Any
 import redis
 import yaml
 
+from bananas.connection import ConnectionSettings, connect
 from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,7 +58,8 @@ class ServerProcess:
         return self
 
     def workers(self) -> list[dict[str, Any]]:
-        client = redis.Redis.from_url(self.redis_url, decode_responses=True)
+        """The status hash, read through the same kind of URL the server uses (Sentinel, Cluster…)."""
+        client = connect(ConnectionSettings(self.redis_url, 2.0, 2.0, 2))
         try:
             return [json.loads(v) for v in client.hgetall("bananas:workers").values()]
         finally:
