@@ -107,7 +107,10 @@ class Registry:
     def add_module(self, module: ModuleType) -> None:
         """Register every function of ``module`` marked with ``@job``."""
         for value in vars(module).values():
-            spec = getattr(value, MARK, None)
+            try:
+                spec = getattr(value, MARK, None)
+            except Exception:  # a proxy that resolves on access (Flask's current_app) outside its context
+                continue
             if isinstance(spec, HandlerSpec) and spec.func is value:
                 self.add(spec)
 

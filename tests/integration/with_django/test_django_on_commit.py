@@ -11,7 +11,7 @@ from bananas.contrib.django import submit_on_commit
 
 
 @pytest.fixture
-def Order(site_env):  # noqa: N802 - the model class, imported once Django is set up
+def Order(site_env):
     from tests.integration.with_django.site.shop.models import Order
 
     return Order
