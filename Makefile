@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test unit lint sdk-test readme bench chaos clean
+.PHONY: install run test unit lint sdk-test readme grafana bench chaos clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ lint: install
 
 readme: install
 	$(PY) tools/update_readme.py
+
+grafana: install
+	$(PY) tools/grafana_dashboard.py
 
 include bench/peers/peers.mk
 include bench/bench.mk

@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 
 from .errors import BananasError
+from .redact import redact_text, redact_url
 
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
 EMBEDDED_URL_FILE = Path(".bananas") / "redis.url"
@@ -186,14 +187,14 @@ def cmd_elasticsearch(args: argparse.Namespace) -> int:
     from .logs import clean_elasticsearch, init_elasticsearch
 
     es = load_config(args.config, os.environ).logging.es
-    where = "Elastic Cloud" if es.cloud_id else ", ".join(es.addresses)
+    where = "Elastic Cloud" if es.cloud_id else ", ".join(redact_url(a) for a in es.addresses)
     try:
         if args.clean:
             clean_elasticsearch(es)
         else:
             init_elasticsearch(es)
     except (ApiError, TransportError) as exc:
-        print(f"bananas: Elasticsearch at {where} refused or failed: {exc}", file=sys.stderr)
+        print(f"bananas: Elasticsearch at {where} refused or failed: {redact_text(str(exc))}", file=sys.stderr)
         return 1
     done = "deleted" if args.clean else "created or updated"
     print(f"{es.index_prefix}: data stream template and ILM policy {es.index_prefix}-policy {done} ({where})")

@@ -16,7 +16,7 @@ import yaml
 
 from .errors import ConfigError
 from .logs.config import LogConfig
-from .settings import build, check_value, env_name, leaves, parse_text, setting
+from .settings import Seconds, WholeSeconds, build, check_value, env_name, leaves, parse_text, setting
 
 MODES = ("thin", "thin_plus", "default", "scaled")
 
@@ -30,9 +30,9 @@ class RedisConfig:
         env="REDIS_URL",
     )
     namespace: str = setting("bananas", "Prefix of every key; servers and clients must agree.")
-    socket_timeout: float = setting(5.0, "Seconds a non-blocking Redis command may take.", minimum=0.1)
-    connect_timeout: float = setting(5.0, "Seconds to wait for a TCP connection to Redis.", minimum=0.1)
-    block_timeout: float = setting(
+    socket_timeout: Seconds = setting(5.0, "Seconds a non-blocking Redis command may take.", minimum=0.1)
+    connect_timeout: Seconds = setting(5.0, "Seconds to wait for a TCP connection to Redis.", minimum=0.1)
+    block_timeout: Seconds = setting(
         5.0,
         "Seconds an idle fetcher blocks in Redis before it looks again; the blocking pool's "
         "socket timeout is always this plus a margin.",
@@ -78,28 +78,28 @@ class WorkerConfig:
         1, "Processes for the scheduled tier in scaled mode.", env="WORKER_SCHEDULED_COUNT", minimum=0
     )
     prefetch: int = setting(32, "Jobs a pool takes per round trip (and may hold beyond its greenlets).", minimum=1)
-    lease_seconds: float = setting(
+    lease_seconds: Seconds = setting(
         30.0, "A taken job returns to its lane if its worker stops renewing it for this long.", minimum=1.0
     )
-    grace_seconds: float = setting(30.0, "On SIGTERM, how long running jobs may take to finish.", minimum=0.0)
+    grace_seconds: Seconds = setting(30.0, "On SIGTERM, how long running jobs may take to finish.", minimum=0.0)
     max_recoveries: int = setting(
         3, "A job lost with its worker more often than this is dead-lettered as poison.", minimum=0
     )
-    watchdog_grace: float = setting(
+    watchdog_grace: Seconds = setting(
         1.0,
         "Seconds a job may run past its timeout before the watchdog kills its worker process "
         "(for handlers that never yield to gevent); the master then replaces the process.",
         minimum=0.1,
     )
-    scheduler_interval: float = setting(
+    scheduler_interval: Seconds = setting(
         1.0, "Longest sleep of the scheduler between checks for due jobs and lost leases.", minimum=0.05
     )
-    cancel_grace_seconds: float = setting(
+    cancel_grace_seconds: Seconds = setting(
         5.0, "After a running job is cancelled (ctx.cancelled set), how long it may still run "
         "before its handler is killed.", minimum=0.0
     )
     cron: bool = setting(True, "Run the periodic-job (cron) loop in this server's scheduler process.")
-    cron_grace_seconds: float = setting(
+    cron_grace_seconds: Seconds = setting(
         60.0, "A periodic fire found this late is still submitted; an older one counts as missed "
         "(its schedule's missed policy decides).", minimum=1.0
     )
@@ -108,32 +108,34 @@ class WorkerConfig:
 @dataclass(frozen=True)
 class RetryConfig:
     max_retries: int = setting(3, "Retries after the first attempt, unless the handler says otherwise.", minimum=0)
-    backoff_base: float = setting(1.0, "Seconds before the first retry; doubles each attempt.", minimum=0.0)
-    backoff_max: float = setting(3600.0, "Longest delay between two attempts, in seconds.", minimum=0.0)
+    backoff_base: Seconds = setting(1.0, "Seconds before the first retry; doubles each attempt.", minimum=0.0)
+    backoff_max: Seconds = setting(3600.0, "Longest delay between two attempts, in seconds.", minimum=0.0)
     jitter: bool = setting(True, "Spread each delay over [d/2, d] so retries do not stampede.")
 
 
 @dataclass(frozen=True)
 class RetentionConfig:
-    succeeded_seconds: int = setting(86400, "How long a succeeded job and its result are kept.", minimum=1)
-    dead_seconds: int = setting(604800, "How long a dead job is kept (the dead set is never trimmed).", minimum=1)
+    succeeded_seconds: WholeSeconds = setting(86400, "How long a succeeded job and its result are kept.", minimum=1)
+    dead_seconds: WholeSeconds = setting(
+        604800, "How long a dead job is kept (the dead set is never trimmed).", minimum=1
+    )
 
 
 @dataclass(frozen=True)
 class LimitsConfig:
     max_payload_bytes: int = setting(1048576, "Largest accepted payload, as JSON bytes.", minimum=64)
     max_depth: int = setting(64, "Deepest accepted nesting of lists and objects in a payload.", minimum=1)
-    job_timeout: float = setting(300.0, "Default handler timeout in seconds when the job names none.", minimum=0.01)
+    job_timeout: Seconds = setting(300.0, "Default handler timeout in seconds when the job names none.", minimum=0.01)
 
 
 @dataclass(frozen=True)
 class HttpConfig:
     host: str = setting("127.0.0.1", "Address of the master's /metrics and /health endpoints.")
     port: int = setting(9090, "Port of /metrics and /health; 0 turns the endpoint off.", minimum=0)
-    report_timeout: float = setting(
+    report_timeout: Seconds = setting(
         5.0, "/health/live fails once a worker process has not reported for this many seconds.", minimum=1.0
     )
-    stall_seconds: float = setting(
+    stall_seconds: Seconds = setting(
         60.0, "/health/live fails once a pool with free executors took no job for this long while "
         "jobs waited in its lanes.", minimum=1.0
     )

@@ -16,6 +16,7 @@ from ...cron.rules import Schedule
 from ...errors import BananasError, ConfigError
 from ...logs import LoggingRuntime, bind_component, configure_logging
 from ...queue.broker import Broker, Retention
+from ...redact import redact_text, redact_url
 from ...registry import Registry, load_registry
 from ...routing import parse_routes
 from ..jobs.runner import RunPolicy
@@ -107,7 +108,7 @@ def serve(config: Config, registry: Registry, schedules: tuple[Schedule, ...], l
         url = embedded.start()
         (Path(config.embedded.data_dir) / URL_FILE).write_text(url + "\n")
         log.info("no redis.url configured: using an embedded Redis; clients connect with "
-                 "REDIS_URL=%s", url)
+                 "REDIS_URL=%s", redact_url(url))
     try:
         check_redis(config, url)
         return supervise(config, registry, schedules, logs, url)
@@ -167,14 +168,15 @@ def check_redis(config: Config, url: str) -> None:
         aof = client.config_get("appendonly").get("appendonly")
         save = client.config_get("save").get("save")
     except redis.ResponseError as exc:  # CONFIG may be renamed or forbidden by an ACL
-        log.info("Redis %s reachable; cannot read its config (%s)", url, exc)
+        log.info("Redis %s reachable; cannot read its config (%s)", redact_url(url), redact_text(str(exc)))
         return
     except redis.RedisError as exc:
-        log.error("Redis at %s is unreachable (%s); workers will keep retrying", url, exc)
+        log.error("Redis at %s is unreachable (%s); workers will keep retrying", redact_url(url),
+                  redact_text(str(exc)))
         return
     finally:
         client.close()
-    log.info("Redis %s at %s", info.get("redis_version"), url)
+    log.info("Redis %s at %s", info.get("redis_version"), redact_url(url))
     if policy != "noeviction":
         log.warning("Redis maxmemory-policy is %s: under memory pressure Redis may evict job "
                     "data. Use noeviction (submits then fail loudly instead)", policy)
