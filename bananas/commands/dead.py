@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from ..errors import InvalidJob
 from ..ops import DeadSelector
 from ..ops.views import bulk_view
 from .exits import Refused, UsageError
@@ -30,7 +31,7 @@ def add_commands(sub: Any, common: argparse.ArgumentParser, ops_of: Any) -> None
 def cmd_dead(args: argparse.Namespace, action: str, ops_of: Any) -> int:
     try:
         selector = DeadSelector(tuple(args.job_ids), args.all, args.queue, args.name, args.error)
-    except Exception as exc:
+    except InvalidJob as exc:
         raise UsageError(f"dead {action}: {exc}") from exc
     with ops_of(args) as ops:
         selected = ops.select_dead(selector)

@@ -20,6 +20,7 @@ import traceback
 from typing import TextIO
 
 from ..errors import BananasError, ConfigError, HandlerNotFound, InvalidJob, JobNotFound, RedisUnavailable
+from ..redact import redact_text
 
 OK, INTERNAL, USAGE, NOT_FOUND, UNAVAILABLE, REFUSED, CONFIG, INTERRUPTED = 0, 1, 2, 3, 4, 5, 6, 130
 
@@ -68,4 +69,4 @@ def report(exc: BaseException, debug: bool, stream: TextIO | None = None) -> int
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split()) or "(no message)"
+    return " ".join(redact_text(text).split()) or "(no message)"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..ops import Operations
 from ..ops.views import audit_view, page_view, queue_view
 from ..queue.search import MAX_LIMIT, STATES
 from .output import age, print_json, short_time, table

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..ops import Operations
 from ..queue.overview import QueueOverview
+from .exits import UsageError
 from .output import age, table
 
 CLEAR = "\x1b[H\x1b[2J"
@@ -26,7 +27,7 @@ def add_commands(sub: Any, ops_of: Any) -> None:
 
 def cmd_top(args: argparse.Namespace, ops_of: Any) -> int:
     if args.interval < 0.1:
-        raise argparse.ArgumentTypeError("--interval must be at least 0.1")
+        raise UsageError("--interval must be at least 0.1")
     with ops_of(args) as ops:
         screen = Screen(ops)
         shown = 0
