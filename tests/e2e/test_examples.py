@@ -71,7 +71,8 @@ def example_copy(tmp_path):
 def test_django_shop_confirms_an_order_placed_through_the_web(example_copy, redis_url, tmp_path):
     pytest.importorskip("django")
     site = example_copy("django_shop")
-    env = {**os.environ, "REDIS_URL": redis_url, "SHOP_DB": str(tmp_path / "shop.sqlite3")}
+    env = {**os.environ, "REDIS_URL": redis_url, "SHOP_DB": str(tmp_path / "shop.sqlite3"),
+           "DJANGO_SETTINGS_MODULE": "shop_site.settings"}
     migrated = subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=site, env=env,
                               capture_output=True, text=True, timeout=120)
     assert migrated.returncode == 0, migrated.stderr
