@@ -88,7 +88,8 @@ class Client:
             raise ConfigError("redis.url: a client needs the URL of the servers' Redis")
         handlers = load_registry(config.handlers.paths, config.handlers.modules) if load_handlers else None
         limits = Limits(config.limits.max_payload_bytes, config.limits.max_depth)
-        retention = Retention(config.retention.succeeded_seconds, config.retention.dead_seconds)
+        retention = Retention(config.retention.succeeded_seconds, config.retention.dead_seconds,
+                          config.retention.keep_payload)
         return cls(config.redis.url, namespace=config.redis.namespace, socket_timeout=config.redis.socket_timeout,
                    limits=limits, routes=config.routes, handlers=handlers, retention=retention, **kwargs)
 

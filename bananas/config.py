@@ -117,6 +117,10 @@ class RetryConfig:
 class RetentionConfig:
     succeeded_seconds: int = setting(86400, "How long a succeeded job and its result are kept.", minimum=1)
     dead_seconds: int = setting(604800, "How long a dead job is kept (the dead set is never trimmed).", minimum=1)
+    keep_payload: bool = setting(
+        False, "Keep a succeeded job's payload until it expires; by default it is dropped on success "
+        "(state, name, queue, priority, attempts, timestamps and result stay)."
+    )
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,31 @@ class Delivery:
 
 
 @dataclass(frozen=True)
+class AttemptError:
+    """One failed attempt of a job, as its bounded ``errors`` history keeps it."""
+
+    attempt: int
+    reason: str
+    error: str  # its first 500 bytes
+    at: datetime | None
+
+
+def attempt_errors(text: str | None) -> tuple[AttemptError, ...]:
+    """The ``errors`` field of a job hash (a JSON list) as :class:`AttemptError` values."""
+    if not text:
+        return ()
+    try:
+        items = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return ()
+    if not isinstance(items, list):
+        return ()
+    return tuple(AttemptError(int(e.get("attempt") or 0), str(e.get("reason") or ""), str(e.get("error") or ""),
+                              from_ms(str(int(e["at"]))) if isinstance(e.get("at"), (int, float)) else None)
+                 for e in items if isinstance(e, dict))
+
+
+@dataclass(frozen=True)
 class JobInfo:
     """A job as stored in Redis, for people and dashboards (``Client.get_job``)."""
 
@@ -91,6 +116,9 @@ class JobInfo:
     started_at: datetime | None
     finished_at: datetime | None
     run_at: datetime | None
+    errors: tuple[AttemptError, ...] = ()
+    """Failed attempts, oldest first (the last ten): error, traceback and reason describe the
+    current state only, so a job that failed, retried and succeeded has none of them."""
 
 
 def new_job_id() -> str:
@@ -286,4 +314,5 @@ def job_info(queue: str, fields: Mapping[str, str]) -> JobInfo:
         started_at=from_ms(fields.get("started_at")),
         finished_at=from_ms(fields.get("finished_at")),
         run_at=from_ms(fields.get("run_at")),
+        errors=attempt_errors(fields.get("errors")),
     )
