@@ -16,7 +16,7 @@ import yaml
 
 from .errors import ConfigError
 from .logs.config import LogConfig
-from .settings import build, check_value, env_name, leaves, parse_text, setting
+from .settings import Seconds, WholeSeconds, build, check_value, env_name, leaves, parse_text, setting
 
 MODES = ("thin", "thin_plus", "default", "scaled")
 
@@ -30,15 +30,21 @@ class RedisConfig:
         env="REDIS_URL",
     )
     namespace: str = setting("bananas", "Prefix of every key; servers and clients must agree.")
-    socket_timeout: float = setting(5.0, "Seconds a non-blocking Redis command may take.", minimum=0.1)
-    connect_timeout: float = setting(5.0, "Seconds to wait for a TCP connection to Redis.", minimum=0.1)
-    block_timeout: float = setting(
+    socket_timeout: Seconds = setting(5.0, "Seconds a non-blocking Redis command may take.", minimum=0.1)
+    connect_timeout: Seconds = setting(5.0, "Seconds to wait for a TCP connection to Redis.", minimum=0.1)
+    block_timeout: Seconds = setting(
         5.0,
         "Seconds an idle fetcher blocks in Redis before it looks again; the blocking pool's "
         "socket timeout is always this plus a margin.",
         minimum=0.1,
     )
     max_connections: int = setting(64, "Size of the pool for non-blocking commands per process.", minimum=2)
+    durability: str = setting(
+        "none", "Clients: none (a submit returns once the primary has the job) or replicated (it also "
+        "waits for redis.durability_replicas replicas, Redis WAIT).", choices=("none", "replicated"))
+    durability_replicas: int = setting(1, "Replicas a replicated submit waits for.", minimum=1)
+    durability_timeout: Seconds = setting(
+        1.0, "How long a replicated submit waits for its replicas before it raises NotReplicated.", minimum=0.001)
 
 
 @dataclass(frozen=True)
@@ -78,28 +84,32 @@ class WorkerConfig:
         1, "Processes for the scheduled tier in scaled mode.", env="WORKER_SCHEDULED_COUNT", minimum=0
     )
     prefetch: int = setting(32, "Jobs a pool takes per round trip (and may hold beyond its greenlets).", minimum=1)
-    lease_seconds: float = setting(
+    lease_seconds: Seconds = setting(
         30.0, "A taken job returns to its lane if its worker stops renewing it for this long.", minimum=1.0
     )
-    grace_seconds: float = setting(30.0, "On SIGTERM, how long running jobs may take to finish.", minimum=0.0)
+    grace_seconds: Seconds = setting(30.0, "On SIGTERM, how long running jobs may take to finish.", minimum=0.0)
     max_recoveries: int = setting(
         3, "A job lost with its worker more often than this is dead-lettered as poison.", minimum=0
     )
-    watchdog_grace: float = setting(
+    watchdog_grace: Seconds = setting(
         1.0,
         "Seconds a job may run past its timeout before the watchdog kills its worker process "
         "(for handlers that never yield to gevent); the master then replaces the process.",
         minimum=0.1,
     )
-    scheduler_interval: float = setting(
+    scheduler_interval: Seconds = setting(
         1.0, "Longest sleep of the scheduler between checks for due jobs and lost leases.", minimum=0.05
     )
-    cancel_grace_seconds: float = setting(
+    cancel_grace_seconds: Seconds = setting(
         5.0, "After a running job is cancelled (ctx.cancelled set), how long it may still run "
         "before its handler is killed.", minimum=0.0
     )
     cron: bool = setting(True, "Run the periodic-job (cron) loop in this server's scheduler process.")
-    cron_grace_seconds: float = setting(
+    green_drivers: bool = setting(
+        True, "At start, make known blocking database drivers wait through gevent (psycopg2 "
+        "when it is installed), so a query blocks only its own job, not the whole process."
+    )
+    cron_grace_seconds: Seconds = setting(
         60.0, "A periodic fire found this late is still submitted; an older one counts as missed "
         "(its schedule's missed policy decides).", minimum=1.0
     )
@@ -108,15 +118,17 @@ class WorkerConfig:
 @dataclass(frozen=True)
 class RetryConfig:
     max_retries: int = setting(3, "Retries after the first attempt, unless the handler says otherwise.", minimum=0)
-    backoff_base: float = setting(1.0, "Seconds before the first retry; doubles each attempt.", minimum=0.0)
-    backoff_max: float = setting(3600.0, "Longest delay between two attempts, in seconds.", minimum=0.0)
+    backoff_base: Seconds = setting(1.0, "Seconds before the first retry; doubles each attempt.", minimum=0.0)
+    backoff_max: Seconds = setting(3600.0, "Longest delay between two attempts, in seconds.", minimum=0.0)
     jitter: bool = setting(True, "Spread each delay over [d/2, d] so retries do not stampede.")
 
 
 @dataclass(frozen=True)
 class RetentionConfig:
-    succeeded_seconds: int = setting(86400, "How long a succeeded job and its result are kept.", minimum=1)
-    dead_seconds: int = setting(604800, "How long a dead job is kept (the dead set is never trimmed).", minimum=1)
+    succeeded_seconds: WholeSeconds = setting(86400, "How long a succeeded job and its result are kept.", minimum=1)
+    dead_seconds: WholeSeconds = setting(
+        604800, "How long a dead job is kept (the dead set is never trimmed).", minimum=1
+    )
     keep_payload: bool = setting(
         False, "Keep a succeeded job's payload until it expires; by default it is dropped on success "
         "(state, name, queue, priority, attempts, timestamps and result stay)."
@@ -127,17 +139,17 @@ class RetentionConfig:
 class LimitsConfig:
     max_payload_bytes: int = setting(1048576, "Largest accepted payload, as JSON bytes.", minimum=64)
     max_depth: int = setting(64, "Deepest accepted nesting of lists and objects in a payload.", minimum=1)
-    job_timeout: float = setting(300.0, "Default handler timeout in seconds when the job names none.", minimum=0.01)
+    job_timeout: Seconds = setting(300.0, "Default handler timeout in seconds when the job names none.", minimum=0.01)
 
 
 @dataclass(frozen=True)
 class HttpConfig:
     host: str = setting("127.0.0.1", "Address of the master's /metrics and /health endpoints.")
     port: int = setting(9090, "Port of /metrics and /health; 0 turns the endpoint off.", minimum=0)
-    report_timeout: float = setting(
+    report_timeout: Seconds = setting(
         5.0, "/health/live fails once a worker process has not reported for this many seconds.", minimum=1.0
     )
-    stall_seconds: float = setting(
+    stall_seconds: Seconds = setting(
         60.0, "/health/live fails once a pool with free executors took no job for this long while "
         "jobs waited in its lanes.", minimum=1.0
     )
@@ -168,14 +180,20 @@ def load_config(
     path: str | Path | None = None,
     environ: Mapping[str, str] | None = None,
     overrides: Mapping[str, str] | None = None,
+    *,
+    tree: Mapping[str, Any] | None = None,
 ) -> Config:
     """Read the YAML file at ``path``, then apply ``environ`` and ``overrides`` (dotted keys).
 
+    ``tree`` stands in for the YAML file: the same nested mapping, already parsed (Django's
+    ``settings.BANANAS``, Flask's ``app.config["BANANAS"]``), checked by the same rules.
     Raises :class:`ConfigError` naming the key for unknown settings and bad values.
     """
-    tree: dict[str, Any] = {}
+    if path is not None and tree is not None:
+        raise ConfigError("give either a config file or a settings tree, not both")
     if path is not None:
         tree = _read_yaml(Path(path))
+    tree = _copy_tree(tree or {}, "config")
     known = leaves(Config)
     by_path = {key: (field, tp) for key, field, tp in known}
     for key, field, tp in known:
@@ -200,6 +218,22 @@ def validate(config: Config) -> None:
         w = config.worker
         if w.high_count + w.normal_count + w.low_count + w.scheduled_count == 0:
             raise ConfigError("worker.*_count: scaled mode needs at least one process")
+
+
+def _copy_tree(node: Any, where: str) -> dict[str, Any]:
+    """A private copy of the mappings of a settings tree (``_put`` writes into it)."""
+    if not isinstance(node, Mapping):
+        raise ConfigError(f"{where}: expected a mapping, got {type(node).__name__}")
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if not isinstance(key, str):
+            raise ConfigError(f"{where}: setting names must be strings, got {key!r}")
+        out[key] = _copy_tree(value, key) if isinstance(value, Mapping) and key not in _FREE_MAPPINGS else value
+    return out
+
+
+_FREE_MAPPINGS = frozenset({"routes", "payload"})
+"""Mappings whose keys are data, not setting names (copied as they are)."""
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from redis.retry import Retry
 from redis.sentinel import Sentinel
 
 from .errors import ConfigError, QueueFull, RedisUnavailable
+from .redact import redact_text
 
 BLOCKING_MARGIN = 5.0
 """Seconds the blocking pool's socket timeout exceeds the longest blocking command."""
@@ -111,12 +112,12 @@ def translate_errors(operation: str) -> Iterator[None]:
     try:
         yield
     except (redis.ConnectionError, redis.TimeoutError) as exc:
-        raise RedisUnavailable(f"Redis is unreachable during {operation}: {exc}") from exc
+        raise RedisUnavailable(f"Redis is unreachable during {operation}: {redact_text(str(exc))}") from exc
     except redis.ResponseError as exc:
-        text = str(exc)
+        text = redact_text(str(exc))
         if isinstance(exc, redis.exceptions.OutOfMemoryError) or "maxmemory" in text:
-            raise QueueFull(f"Redis is out of memory (maxmemory) during {operation}: {exc}") from exc
+            raise QueueFull(f"Redis is out of memory (maxmemory) during {operation}: {text}") from exc
         if isinstance(exc, redis.exceptions.ReadOnlyError) or text.startswith(("READONLY", "MASTERDOWN")):
             # a replica, or a primary mid-failover: the write can go through once Sentinel is done
-            raise RedisUnavailable(f"Redis refused a write during {operation} (failover?): {exc}") from exc
+            raise RedisUnavailable(f"Redis refused a write during {operation} (failover?): {text}") from exc
         raise

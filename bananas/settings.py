@@ -4,6 +4,12 @@ A setting is a dataclass field made with :func:`setting`. Its default, help text
 environment variable and allowed values live in that one place; :mod:`bananas.config`
 walks the tree of sections and the loaders below turn YAML values and environment
 strings into typed values, naming the key when they cannot.
+
+YAML and the environment read alike: a YAML string is read as the environment's text
+would be. Booleans are ``true/false/1/0/yes/no/on/off``; choices match in any case (plus
+declared aliases such as ``warn`` for ``WARNING``); a setting typed :data:`Seconds`,
+:data:`WholeSeconds` or :data:`Days` takes a plain number or a duration with a unit
+(``100ms``, ``10s``, ``5m``, ``1h``), read by :func:`bananas.durations.parse_duration`.
 """
 
 from __future__ import annotations
@@ -12,11 +18,29 @@ import dataclasses
 import types
 import typing
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Annotated, Any
 
+from .durations import HINT, parse_duration
 from .errors import ConfigError
 
 _MISSING = dataclasses.MISSING
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+@dataclasses.dataclass(frozen=True)
+class Duration:
+    """Marks a setting as a duration; a plain number counts in ``unit`` seconds."""
+
+    unit: float = 1.0
+
+
+Seconds = Annotated[float, Duration()]
+"""A duration setting held in seconds (``0.5``, ``100ms``, ``10s``, ``5m``, ``1h``)."""
+WholeSeconds = Annotated[int, Duration()]
+"""A duration setting held in whole seconds (``86400``, ``24h``, ``7d``)."""
+Days = Annotated[float, Duration(86400.0)]
+"""A duration setting held in days: a plain number is days (``30``), a unit says otherwise (``12h``)."""
 
 
 def setting(
@@ -26,13 +50,17 @@ def setting(
     env: str | None = None,
     choices: Sequence[Any] | None = None,
     minimum: float | None = None,
+    aliases: Mapping[str, str] | None = None,
 ) -> Any:
     """Declare one setting: its default, help text, environment variable and limits.
 
     ``env`` names the environment variable that overrides the YAML value; without it the
-    variable is ``BANANAS_<SECTION>_<NAME>``. Mutable defaults (lists, dicts) are copied.
+    variable is ``BANANAS_<SECTION>_<NAME>``. Text ``choices`` match in any case;
+    ``aliases`` maps more spellings onto a choice (``{"warn": "WARNING"}``). Mutable
+    defaults (lists, dicts) are copied.
     """
-    meta = {"help": help, "env": env, "choices": tuple(choices) if choices else None, "minimum": minimum}
+    meta = {"help": help, "env": env, "choices": tuple(choices) if choices else None, "minimum": minimum,
+            "aliases": {k.lower(): v for k, v in (aliases or {}).items()}}
     if isinstance(default, (list, dict)):
         return dataclasses.field(default_factory=lambda: type(default)(default), metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
@@ -50,8 +78,16 @@ def env_name(path: str, field: dataclasses.Field[Any]) -> str:
 
 
 def hints(cls: type) -> dict[str, Any]:
-    """Resolved type annotations of a section class."""
-    return typing.get_type_hints(cls)
+    """Resolved type annotations of a section class (``Annotated`` markers kept)."""
+    return typing.get_type_hints(cls, include_extras=True)
+
+
+def _duration(tp: Any) -> tuple[Any, Duration | None]:
+    """Split ``Annotated[float, Duration()]`` into ``float`` and its marker."""
+    if typing.get_origin(tp) is Annotated:
+        base, *extras = typing.get_args(tp)
+        return base, next((e for e in extras if isinstance(e, Duration)), None)
+    return tp, None
 
 
 def _optional_inner(tp: Any) -> tuple[Any, bool]:
@@ -67,15 +103,18 @@ def parse_text(key: str, text: str, tp: Any) -> Any:
     inner, optional = _optional_inner(tp)
     if optional and text.strip().lower() in ("", "none", "null"):
         return None
+    inner, duration = _duration(inner)
+    if duration is not None:
+        return _read_duration(key, text, inner, duration)
     origin = typing.get_origin(inner)
     try:
         if inner is bool:
             low = text.strip().lower()
-            if low in ("1", "true", "yes", "on"):
+            if low in _TRUE:
                 return True
-            if low in ("0", "false", "no", "off"):
+            if low in _FALSE:
                 return False
-            raise ValueError("expected true/false")
+            raise ValueError("expected true/false, 1/0, yes/no or on/off")
         if inner is int:
             return int(text)
         if inner is float:
@@ -92,21 +131,59 @@ def parse_text(key: str, text: str, tp: Any) -> Any:
     raise ConfigError(f"{key}: settings of type {tp} cannot be set from text")
 
 
+def _read_duration(key: str, text: str, tp: Any, duration: Duration) -> Any:
+    try:
+        seconds = parse_duration(text, duration.unit)
+    except ValueError:
+        raise ConfigError(f"{key}: cannot read {text!r} as a duration ({HINT})") from None
+    value = seconds / duration.unit
+    if tp is int:
+        if value != int(value):
+            raise ConfigError(f"{key}: {text!r} is not a whole number of seconds")
+        return int(value)
+    return value
+
+
 def check_value(key: str, value: Any, tp: Any, field: dataclasses.Field[Any]) -> Any:
-    """Check a YAML value against the setting's type and limits; return it normalised."""
+    """Check a YAML value against the setting's type and limits; return it normalised.
+
+    A string where a number, a boolean or a duration is expected is read like the
+    environment's text (``"10s"``, ``"on"``).
+    """
     inner, optional = _optional_inner(tp)
     if value is None:
         if optional:
             return None
         raise ConfigError(f"{key}: must not be empty")
-    value = _check_type(key, value, inner)
+    base, duration = _duration(inner)
+    if isinstance(value, str) and (duration is not None or base in (bool, int, float)):
+        value = parse_text(key, value, inner)
+    elif base is bool and isinstance(value, int) and value in (0, 1):
+        value = bool(value)
+    value = _check_type(key, value, base)
     choices = field.metadata.get("choices")
-    if choices and value not in choices:
-        raise ConfigError(f"{key}: {value!r} is not one of {', '.join(map(str, choices))}")
+    if choices:
+        value = _choose(key, value, choices, field.metadata.get("aliases") or {})
     minimum = field.metadata.get("minimum")
     if minimum is not None and value < minimum:
         raise ConfigError(f"{key}: {value!r} is below the minimum {minimum}")
     return value
+
+
+def _choose(key: str, value: Any, choices: Sequence[Any], aliases: Mapping[str, str]) -> Any:
+    """The declared choice ``value`` names, matching text in any case and through ``aliases``."""
+    if value in choices:
+        return value
+    if isinstance(value, str):
+        low = value.strip().lower()
+        if low in aliases:
+            return aliases[low]
+        for choice in choices:
+            if isinstance(choice, str) and choice.lower() == low:
+                return choice
+    spelled = ", ".join(map(str, choices))
+    extra = f" (or {', '.join(aliases)})" if aliases else ""
+    raise ConfigError(f"{key}: {value!r} is not one of {spelled}{extra}")
 
 
 def _check_type(key: str, value: Any, tp: Any) -> Any:

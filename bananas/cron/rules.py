@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 import orjson
 from cronsim import CronSim, CronSimError
 
+from ..durations import has_unit, parse_duration
 from ..errors import ConfigError
 from ..lanes import PRIORITIES
 
@@ -49,7 +50,6 @@ ALIASES = {
     "@hourly": "0 * * * *",
 }
 
-_INTERVAL = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 _NAME = re.compile(r"[A-Za-z0-9_.\-]+")
 _QUEUE = re.compile(r"[A-Za-z0-9_.:\-]+")
 # Widest window searched backwards for the latest fire; cronsim itself gives up after 50 years.
@@ -100,13 +100,18 @@ class FireDecision:
 def parse_interval(text: str) -> int:
     """Return the seconds of an interval such as ``30s``, ``5m``, ``2h``, ``1d`` or ``1h30m``.
 
-    Raises ValueError for anything else, including a bare number (its unit would be a guess).
+    Read by :func:`bananas.durations.parse_duration`, with two more rules: the unit must be
+    written (a bare number's unit would be a guess) and the total must be whole seconds
+    (fire times are aligned to whole seconds of the epoch). Raises ValueError otherwise.
     """
-    match = _INTERVAL.fullmatch(text.replace(" ", "").lower())
-    if not text.strip() or match is None:
-        raise ValueError(f"bad interval {text!r}: use units d, h, m, s, e.g. 30s, 5m or 1h30m")
-    days, hours, minutes, seconds = (int(part or 0) for part in match.groups())
-    total = ((days * 24 + hours) * 60 + minutes) * 60 + seconds
+    try:
+        total_s = parse_duration(text) if has_unit(text) else -1.0
+    except ValueError:
+        total_s = -1.0
+    if total_s < 0 or total_s != int(total_s):
+        raise ValueError(f"bad interval {text!r}: use whole seconds with units d, h, m, s, e.g. 30s, 5m "
+                         "or 1h30m")
+    total = int(total_s)
     if not 0 < total <= _MAX_INTERVAL_S:
         raise ValueError(f"bad interval {text!r}: must be from 1s to 3660d")
     return total

@@ -10,9 +10,11 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from ..settings import setting
+from ..settings import Days, Seconds, setting
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LEVEL_ALIASES = {"warn": "WARNING", "fatal": "CRITICAL"}
+"""Level names match in any case; these spellings are accepted too."""
 
 
 @dataclass(frozen=True)
@@ -21,7 +23,9 @@ class FileLogConfig:
     path: str = setting(
         "logs/bananas.log", "Path of the log file (its directory is created).", env="LOG_FILE_PATH"
     )
-    level: str = setting("INFO", "Lowest level written to the files.", env="LOG_FILE_LEVEL", choices=LEVELS)
+    level: str = setting(
+        "INFO", "Lowest level written to the files.", env="LOG_FILE_LEVEL", choices=LEVELS, aliases=LEVEL_ALIASES
+    )
     format: str = setting(
         "json", "File format: json or text.", env="LOG_FILE_FORMAT", choices=("json", "text")
     )
@@ -31,7 +35,7 @@ class FileLogConfig:
     max_backups: int = setting(
         10, "Rotated files kept per log file (older ones are deleted).", env="LOG_FILE_MAX_BACKUPS", minimum=1
     )
-    max_age_days: float = setting(
+    max_age_days: Days = setting(
         30.0, "Rotated files older than this many days are deleted; 0 keeps them.",
         env="LOG_FILE_MAX_AGE_DAYS", minimum=0.0,
     )
@@ -40,7 +44,7 @@ class FileLogConfig:
         False, "One file per component (bananas.worker.log, bananas.scheduler.log, ...) instead of one file.",
         env="LOG_FILE_PER_COMPONENT",
     )
-    flush_interval: float = setting(
+    flush_interval: Seconds = setting(
         0.1, "Longest time in seconds a record waits in memory before it is written.",
         env="LOG_FILE_FLUSH_INTERVAL", minimum=0.001,
     )
@@ -76,12 +80,14 @@ class EsLogConfig:
     replicas: int = setting(
         1, "Replicas of each backing index (0 on a single-node cluster).", env="LOG_ES_REPLICAS", minimum=0
     )
-    level: str = setting("INFO", "Lowest level shipped to Elasticsearch.", env="LOG_ES_LEVEL", choices=LEVELS)
+    level: str = setting(
+        "INFO", "Lowest level shipped to Elasticsearch.", env="LOG_ES_LEVEL", choices=LEVELS, aliases=LEVEL_ALIASES
+    )
     flush_bytes: int = setting(
         5 * 1024 * 1024, "A bulk request is sent once this many bytes are waiting.", env="LOG_ES_FLUSH_BYTES",
         minimum=1024,
     )
-    flush_interval: float = setting(
+    flush_interval: Seconds = setting(
         10.0, "Longest time in seconds a record waits before it is sent.", env="LOG_ES_FLUSH_INTERVAL",
         minimum=0.01,
     )
@@ -92,7 +98,7 @@ class EsLogConfig:
         100000, "Records held in memory for shipping; past it records are dropped and counted.",
         env="LOG_ES_QUEUE_SIZE", minimum=1,
     )
-    request_timeout: float = setting(
+    request_timeout: Seconds = setting(
         10.0, "Seconds one bulk request may take.", env="LOG_ES_REQUEST_TIMEOUT", minimum=0.1
     )
     max_item_retries: int = setting(
@@ -103,7 +109,7 @@ class EsLogConfig:
         3, "Consecutive failed bulk requests that open the circuit breaker.", env="LOG_ES_BREAKER_FAILURES",
         minimum=1,
     )
-    breaker_reset: float = setting(
+    breaker_reset: Seconds = setting(
         30.0, "Seconds the breaker stays open before one probe request.", env="LOG_ES_BREAKER_RESET",
         minimum=0.01,
     )
@@ -111,7 +117,9 @@ class EsLogConfig:
 
 @dataclass(frozen=True)
 class LogConfig:
-    level: str = setting("INFO", "Lowest level written to the console.", env="LOG_LEVEL", choices=LEVELS)
+    level: str = setting(
+        "INFO", "Lowest level written to the console.", env="LOG_LEVEL", choices=LEVELS, aliases=LEVEL_ALIASES
+    )
     format: str = setting("text", "Console format: json or text.", env="LOG_FORMAT", choices=("json", "text"))
     color: bool = setting(
         False, "Colour the level name in the text format (never inside messages).", env="LOG_COLOR"
@@ -124,7 +132,7 @@ class LogConfig:
         65536, "The console buffer is written once it holds this many bytes.", env="LOG_FLUSH_BYTES",
         minimum=1,
     )
-    flush_interval: float = setting(
+    flush_interval: Seconds = setting(
         0.1, "Longest time in seconds a console record waits in memory.", env="LOG_FLUSH_INTERVAL",
         minimum=0.001,
     )

@@ -190,7 +190,8 @@ class Broker:
                 k.scheduler_wake, k.stats, k.inflight, k.paused]
         args = [job.id, job.name, job.payload, job.queue, job.priority,
                 _opt(job.max_retries), _opt(job.timeout), _opt(job.delay_ms), _opt(job.at_ms), "",
-                k.job_prefix, k.lane_prefix, k.waiters_prefix, k.mailbox_prefix, k.owned_prefix]
+                k.job_prefix, k.lane_prefix, k.waiters_prefix, k.mailbox_prefix, k.owned_prefix,
+                "1" if job.keep_payload else ""]
         if job.unique_key is not None:
             keys.append(k.unique(job.unique_key))
             args[9] = job.unique_for

@@ -48,7 +48,7 @@ def records(server: ServerProcess) -> list[dict]:
 
 def test_json_records_carry_their_fields_and_log_source_separates_job_output(servers, tmp_path, redis_url):
     config = {"worker": {"mode": "default"}, **FAST_RETRIES}
-    server = start(servers, tmp_path, redis_url, config, {"LOG_FORMAT": "json"})
+    server = start(servers, tmp_path, redis_url, config, {"LOG_FORMAT": "json"}, processes=4)
     with Client(redis_url) as client:
         ok = client.submit_jobs([{"name": "log_lines", "payload": {"order": i}, "priority": "high"}
                                  for i in range(3)])
@@ -88,8 +88,8 @@ def test_json_records_carry_their_fields_and_log_source_separates_job_output(ser
     assert not [r for r in recs if r["log_source"] == "bananas_job" and r["msg"] != "hello from the handler"]
     assert any(r["component"] == "api" and r["msg"].startswith("started worker process") for r in recs)
     assert any(r["component"] == "queue" and r["msg"] == "queue depths" for r in recs)
-    assert any(r["msg"].startswith("worker process default-1 started") and r["worker_type"] == "default"
-               for r in recs)
+    assert {r["worker_type"] for r in recs if r["msg"].startswith("worker process ")
+            and " started" in r["msg"]} == {"high", "normal", "low", "scheduled"}, "default: a process per tier"
 
 
 def samples(text: str) -> dict[tuple, float]:
@@ -107,7 +107,7 @@ def total(found: dict[tuple, float], name: str, **labels: str) -> float:
 def test_metrics_counters_match_the_jobs_run(servers, tmp_path, redis_url):
     port = free_port()
     config = {"worker": {"mode": "default"}, "http": {"port": port}, **FAST_RETRIES}
-    start(servers, tmp_path, redis_url, config)
+    start(servers, tmp_path, redis_url, config, processes=4)
     with Client(redis_url) as client:
         client.submit_jobs([{"name": "noop", "priority": "high"} for _ in range(7)]
                            + [{"name": "noop", "priority": "low"} for _ in range(5)]
@@ -127,7 +127,8 @@ def test_metrics_counters_match_the_jobs_run(servers, tmp_path, redis_url):
     assert total(found, "bananas_job_duration_seconds_count") == 18
     assert total(found, "bananas_job_duration_seconds_bucket", le="+Inf") == 18
     assert total(found, "bananas_queue_dead", queue="default") == 2
-    assert total(found, "bananas_worker_process_up", process="default-1") == 1
+    assert [total(found, "bananas_worker_process_up", process=f"{tier}-1")
+            for tier in ("high", "normal", "low", "scheduled")] == [1, 1, 1, 1]
     assert total(found, "bananas_worker_slots", worker_id="high-1") == 20
     assert total(found, "bananas_log_records_total", tier="console") > 0
 

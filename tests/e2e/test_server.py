@@ -36,8 +36,9 @@ def test_thin_server_finishes_all_high_before_normal_before_low(server_factory, 
 
 @pytest.mark.parametrize("mode, env, processes, pools", [
     ("thin", {}, ["thin-1"], [["thin-1"]]),
-    ("thin_plus", {}, ["thin_plus-1"], [["priority-1", "scheduled-1"]]),
-    ("default", {}, ["default-1"], [["high-1", "normal-1", "low-1", "scheduled-1"]]),
+    ("thin_plus", {}, ["priority-1", "scheduled-1"], [["priority-1"], ["scheduled-1"]]),
+    ("default", {}, ["high-1", "low-1", "normal-1", "scheduled-1"],
+     [["high-1"], ["low-1"], ["normal-1"], ["scheduled-1"]]),
     ("scaled", {"WORKER_HIGH_COUNT": "2", "WORKER_LOW_COUNT": "1", "WORKER_NORMAL_COUNT": "1",
                 "WORKER_SCHEDULED_COUNT": "1"},
      ["high-1", "high-2", "low-1", "normal-1", "scheduled-1"],

@@ -121,3 +121,10 @@ def test_submit_submit_many_and_cron_fire_write_the_same_job_hash(broker, r):
     assert shapes[0] == shapes[1] == shapes[2]
     assert set(shapes[0]) == {"id", "name", "payload", "queue", "priority", "created_at", "state",
                               "enqueued_at", "lane"}
+
+
+def test_a_job_submitted_with_keep_payload_keeps_it_after_success(client, broker):
+    job_id = client.submit_job("big", {"blob": "x" * 100}, keep_payload=True)
+    (d,) = broker.dequeue("default", ALL, 1, 30_000, "w")
+    settle(broker, d, "ok", "null")
+    assert client.get_job(job_id).payload == {"blob": "x" * 100}

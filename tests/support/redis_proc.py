@@ -22,21 +22,29 @@ def free_port() -> int:
 
 
 class RedisProcess:
-    """One redis-server on 127.0.0.1 with its own directory; AOF everysec unless told otherwise."""
+    """One redis-server on 127.0.0.1 with its own directory; AOF everysec unless told otherwise.
+
+    ``auth=(user, password)`` requires a password: ``default`` sets ``requirepass``, any
+    other user is an ACL user with every permission (and ``default`` is switched off).
+    """
 
     def __init__(self, data_dir: Path, port: int | None = None, *, aof: bool = True,
-                 extra: tuple[str, ...] = ()) -> None:
+                 extra: tuple[str, ...] = (), auth: tuple[str, str] | None = None) -> None:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.port = port or free_port()
         self.aof = aof
-        self.extra = extra
+        self.auth = auth
+        self.extra = extra + _auth_args(auth)
         self.proc: subprocess.Popen[bytes] | None = None
         self.paused = False
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        if self.auth is None:
+            return f"redis://127.0.0.1:{self.port}/0"
+        user, password = self.auth
+        return f"redis://{user}:{password}@127.0.0.1:{self.port}/0"
 
     def start(self, timeout: float = 10.0) -> RedisProcess:
         binary = shutil.which("redis-server")
@@ -47,7 +55,7 @@ class RedisProcess:
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.paused = False
         deadline = time.monotonic() + timeout
-        client = redis.Redis(port=self.port, socket_timeout=1, socket_connect_timeout=1)
+        client = self.client(socket_timeout=1, socket_connect_timeout=1)
         try:
             while True:
                 try:
@@ -103,4 +111,15 @@ class RedisProcess:
         return self.start()
 
     def client(self, **kwargs: object) -> redis.Redis:
+        if self.auth is not None:
+            kwargs = {"username": self.auth[0], "password": self.auth[1], **kwargs}
         return redis.Redis(port=self.port, **kwargs)  # type: ignore[arg-type]
+
+
+def _auth_args(auth: tuple[str, str] | None) -> tuple[str, ...]:
+    if auth is None:
+        return ()
+    user, password = auth
+    if user == "default":
+        return ("--requirepass", password)
+    return ("--user", user, "on", f">{password}", "~*", "&*", "+@all", "--user", "default", "off")

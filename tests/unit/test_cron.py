@@ -149,13 +149,14 @@ def test_next_fire_refuses_naive_datetimes():
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("30s", 30), ("5m", 300), ("2h", 7200), ("1d", 86400), ("1h30m", 5400), ("1d 2h 3m 4s", 93784)],
+    [("30s", 30), ("5m", 300), ("2h", 7200), ("1d", 86400), ("1h30m", 5400), ("1d 2h 3m 4s", 93784),
+     ("1.5h", 5400)],
 )
 def test_intervals_parse(text, seconds):
     assert parse_interval(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "30", "0s", "1x", "1m1h", "-5s", "1.5h", "every 30s", "3661d"])
+@pytest.mark.parametrize("text", ["", "30", "0s", "1x", "1m1h", "-5s", "1.5s", "500ms", "every 30s", "3661d"])
 def test_bad_intervals_are_refused(text):
     with pytest.raises(ValueError):
         parse_interval(text)

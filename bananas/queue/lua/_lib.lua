@@ -67,16 +67,17 @@ local function clear_failure(key)
 end
 
 -- What a succeeded job keeps: who it was, where, how often it ran, when, and what came of it
--- (plus earlier attempts' errors and recoveries, when there were any).
+-- (plus attempts' errors, recoveries and the workers a handler noted, when there are any).
 local SUCCEEDED_KEEPS = {'id', 'name', 'queue', 'priority', 'attempts', 'created_at',
-  'enqueued_at', 'started_at', 'errors', 'recoveries'}
+  'enqueued_at', 'started_at', 'errors', 'recoveries', 'workers'}
 
 -- A job succeeded. Its hash is written anew with only SUCCEEDED_KEEPS, the state and the
 -- result: the payload and the bookkeeping of a running job (token, owner, lane, ...) go, and
 -- so does the hashtable encoding a payload over 64 bytes gave it (HDEL would keep that), so
--- the hash is a small listpack again. With `keep_payload` only the last failure's fields go.
+-- the hash is a small listpack again. With `keep_payload` (the servers' retention, or the
+-- job's own field) only the last failure's fields go.
 local function succeed(key, now, result, keep_payload)
-  if keep_payload then
+  if keep_payload or redis.call('HEXISTS', key, 'keep_payload') == 1 then
     clear_failure(key)
     redis.call('HSET', key, 'state', 'succeeded', 'result', result, 'finished_at', now)
     return
@@ -123,4 +124,29 @@ local function lease_added(inflight, deadline, wake)
   if (first[2] == nil or deadline < tonumber(first[2])) and redis.call('LLEN', wake) == 0 then
     redis.call('LPUSH', wake, '1')
   end
+end
+
+-- Search indexes (docs/ARCHITECTURE.md, "Search indexes"): `T:idx:dead` and `T:idx:succeeded`,
+-- ZSETs of '<name>\n<id>' scored by the time (ms) the job ended, so a name filter is a string
+-- match on the member, with no read of the job hash. The key is built from the tag of any key
+-- of the same queue (same slot), as QueueKeys.index does in Python.
+local SUCCEEDED_INDEX_CAP = 10000
+
+local function index_key(queue_key, state)
+  return string.match(queue_key, '^({[^}]*})') .. ':idx:' .. state
+end
+
+local function index_add(queue_key, state, name, id, at)
+  redis.call('ZADD', index_key(queue_key, state), at, (name or '') .. '\n' .. id)
+end
+
+local function index_remove(queue_key, state, name, id)
+  redis.call('ZREM', index_key(queue_key, state), (name or '') .. '\n' .. id)
+end
+
+-- Drop entries older than `cutoff` ms and, when `cap` is given, all but the newest `cap`.
+local function index_trim(queue_key, state, cutoff, cap)
+  local key = index_key(queue_key, state)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. cutoff)
+  if cap then redis.call('ZREMRANGEBYRANK', key, 0, -(cap + 1)) end
 end

@@ -28,22 +28,23 @@ local keep_payload = ARGV[5] == '1'
 for i = 7, #ARGV, 7 do
   local id, outcome = ARGV[i], ARGV[i + 2]
   local key = ARGV[1] .. id
-  local f = redis.call('HMGET', key, 'token', 'state', 'waiters', 'unique', 'cancel', 'owner',
-    'attempts')
+  local f = redis.call('HMGET', key, 'token', 'state', 'waiters', 'unique', 'cancel', 'name',
+    'owner', 'attempts')
   if f[1] ~= ARGV[i + 1] or f[2] ~= 'active' then
     out[#out + 1] = 0
   else
     redis.call('ZREM', KEYS[1], id)
-    disown(ARGV[6], f[6], id)
+    disown(ARGV[6], f[7], id)
     if outcome == 'retry' and f[5] then outcome = 'cancelled' end
     if outcome == 'ok' then
       succeed(key, now, ARGV[i + 3], keep_payload)
+      index_add(KEYS[1], 'succeeded', f[6], id, now)
       end_job(key, id, f[4], f[3], ARGV[2], ARGV[4] .. id)
     elseif outcome == 'retry' then
       local run_at = now + tonumber(ARGV[i + 5])
       redis.call('HSET', key, 'state', 'retrying', 'error', ARGV[i + 3], 'traceback', ARGV[i + 4],
         'run_at', run_at, 'lane', 'scheduled', 'reason', ARGV[i + 6])
-      record_failure(key, f[7], ARGV[i + 6], ARGV[i + 3], now)
+      record_failure(key, f[8], ARGV[i + 6], ARGV[i + 3], now)
       redis.call('ZADD', KEYS[2], run_at, id)
       if earliest == nil or run_at < earliest then earliest = run_at end
     elseif outcome == 'cancelled' then
@@ -53,15 +54,19 @@ for i = 7, #ARGV, 7 do
     else
       redis.call('HSET', key, 'state', 'dead', 'error', ARGV[i + 3], 'traceback', ARGV[i + 4],
         'reason', ARGV[i + 6], 'finished_at', now)
-      record_failure(key, f[7], ARGV[i + 6], ARGV[i + 3], now)
+      record_failure(key, f[8], ARGV[i + 6], ARGV[i + 3], now)
       redis.call('ZADD', KEYS[3], now, id)
+      index_add(KEYS[1], 'dead', f[6], id, now)
       end_job(key, id, f[4], f[3], ARGV[3], ARGV[4] .. id)
     end
     stats[outcome] = stats[outcome] + 1
     out[#out + 1] = 1
   end
 end
-if stats.ok > 0 then redis.call('HINCRBY', KEYS[4], 'succeeded', stats.ok) end
+if stats.ok > 0 then
+  redis.call('HINCRBY', KEYS[4], 'succeeded', stats.ok)
+  index_trim(KEYS[1], 'succeeded', now - tonumber(ARGV[2]) * 1000, SUCCEEDED_INDEX_CAP)
+end
 if stats.retry > 0 then redis.call('HINCRBY', KEYS[4], 'retried', stats.retry) end
 if stats.dead > 0 then redis.call('HINCRBY', KEYS[4], 'dead', stats.dead) end
 if stats.cancelled > 0 then redis.call('HINCRBY', KEYS[4], 'cancelled', stats.cancelled) end

@@ -17,7 +17,8 @@ KEYS: 1 job hash, 2 lane, 3 lane wake, 4 delayed, 5 scheduler wake, 6 stats, 7 i
 ARGV: 1 id, 2 name, 3 payload (JSON), 4 queue, 5 priority, 6 max_retries ('' = default),
       7 timeout seconds ('' = default), 8 delay ms ('' = none), 9 ETA epoch ms ('' = none),
       10 unique_for seconds ('' without KEYS 9), 11 job key prefix, 12 lane key prefix,
-      13 waiters key prefix, 14 mailbox key prefix, 15 owned key prefix
+      13 waiters key prefix, 14 mailbox key prefix, 15 owned key prefix,
+      16 '1' to keep the payload after success ('' or absent: the servers' retention decides)
 A waiter is `<lease ms>|<lanes, comma-separated>|<owner>|<pool>`; a mailbox item is the
 delivery dequeue returns, newline-separated, payload last:
   id, token, attempts, name, priority, max_retries, timeout, enqueued_at, payload
@@ -45,6 +46,10 @@ elseif ARGV[9] ~= '' then
 end
 -- The job's hash is written by new_job (_lib.lua), as submit_many and cron_fire write it.
 local function create(extra)
+  if ARGV[16] == '1' then
+    extra[#extra + 1] = 'keep_payload'
+    extra[#extra + 1] = '1'
+  end
   new_job(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], KEYS[9], now, extra)
 end
 redis.call('HINCRBY', KEYS[6], 'submitted', 1)

@@ -43,8 +43,8 @@ class Boot:
 
 
 def process_type(config: Config, spec: ProcessSpec) -> str:
-    """``worker_type`` of a process: the mode, or in scaled mode the tier of its one pool."""
-    return pool_type(spec.pools[0]) if config.worker.mode == "scaled" else config.worker.mode
+    """``worker_type`` of a process: the mode (``thin``), or the tier of its one pool (``high``)."""
+    return config.worker.mode if config.worker.mode == "thin" else pool_type(spec.pools[0])
 
 
 def forget_inherited(runtime: LoggingRuntime) -> None:

@@ -14,8 +14,10 @@ from ...config import Config, load_config
 from ...connection import ConnectionSettings, connect
 from ...cron.rules import Schedule
 from ...errors import BananasError, ConfigError
+from ...integration import Integration
 from ...logs import LoggingRuntime, bind_component, configure_logging
 from ...queue.broker import Broker, Retention
+from ...redact import redact_text, redact_url
 from ...registry import Registry, load_registry
 from ...routing import parse_routes
 from ..jobs.runner import RunPolicy
@@ -25,6 +27,7 @@ from ..timed.cron_loop import load_schedules
 from ..timed.recovery import ChildGuard, Recovery
 from .boot import SHUTDOWN_SECONDS, Boot, run_worker
 from .embedded import EmbeddedRedis
+from .green import make_drivers_green
 from .master import Master
 from .plan import ProcessSpec, plan
 
@@ -33,8 +36,8 @@ URL_FILE = "redis.url"
 MONITOR_TIMEOUT = 1.0
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="bananas-server", description="Run Bananas workers.")
+def parse_args(argv: list[str], prog: str = "bananas-server") -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=prog, description="Run Bananas workers.")
     parser.add_argument("-c", "--config", help="YAML config file")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a setting, e.g. --set worker.mode=thin (repeatable)")
@@ -58,32 +61,46 @@ def overrides(args: argparse.Namespace) -> dict[str, str]:
     return out
 
 
-def main(argv: list[str]) -> int:
-    """Entry point; returns the exit code (2 for configuration errors)."""
+def main(argv: list[str], integration: Integration | None = None, prog: str = "bananas-server") -> int:
+    """Entry point; returns the exit code (2 for configuration errors).
+
+    ``integration`` (Django, Flask) supplies the settings tree in place of ``-c``, handler
+    modules it discovered and the per-job wrapping of handlers.
+    """
     from gevent import monkey
 
     if not monkey.is_module_patched("socket"):
-        print("bananas-server: gevent has not patched socket; start it with the bananas-server "
+        print(f"{prog}: gevent has not patched socket; start it with the bananas-server "
               "command (it patches before importing anything else)", file=sys.stderr)
         return 2
     try:
-        args = parse_args(argv)
-        config = load_config(args.config, os.environ, overrides(args))
+        args = parse_args(argv, prog)
+        tree = integration.tree if integration is not None else None
+        if args.config and integration is not None and tree is not None:
+            raise ConfigError(f"-c/--config: {integration.name} settings are read from its own "
+                              "configuration (BANANAS); use --set or the environment to override")
+        config = load_config(args.config, os.environ, overrides(args), tree=tree)
     except BananasError as exc:
-        print(f"bananas-server: {exc}", file=sys.stderr)
+        print(f"{prog}: {exc}", file=sys.stderr)
         return 2
     logs = configure_logging(config.logging, worker_id=None, worker_type=None, component="api")
     bind_component("api")
     try:
-        return start(args, config, logs)
+        return start(args, config, logs, integration)
     finally:
         logs.shutdown(SHUTDOWN_SECONDS)
 
 
-def start(args: argparse.Namespace, config: Config, logs: LoggingRuntime) -> int:
+def start(args: argparse.Namespace, config: Config, logs: LoggingRuntime,
+          integration: Integration | None = None) -> int:
     """Load handlers, routes and schedules, then serve (or stop there with ``--check``)."""
+    if config.worker.green_drivers:
+        for done in make_drivers_green():
+            log.info("green drivers: %s", done)
     try:
         registry = load_registry(config.handlers.paths, config.handlers.modules)
+        if integration is not None:
+            registry = integration.registry(registry)
         if not len(registry):
             raise ConfigError("no handlers found in handlers.paths / handlers.modules")
         parse_routes(config.routes)
@@ -107,7 +124,7 @@ def serve(config: Config, registry: Registry, schedules: tuple[Schedule, ...], l
         url = embedded.start()
         (Path(config.embedded.data_dir) / URL_FILE).write_text(url + "\n")
         log.info("no redis.url configured: using an embedded Redis; clients connect with "
-                 "REDIS_URL=%s", url)
+                 "REDIS_URL=%s", redact_url(url))
     try:
         check_redis(config, url)
         return supervise(config, registry, schedules, logs, url)
@@ -168,14 +185,15 @@ def check_redis(config: Config, url: str) -> None:
         aof = client.config_get("appendonly").get("appendonly")
         save = client.config_get("save").get("save")
     except redis.ResponseError as exc:  # CONFIG may be renamed or forbidden by an ACL
-        log.info("Redis %s reachable; cannot read its config (%s)", url, exc)
+        log.info("Redis %s reachable; cannot read its config (%s)", redact_url(url), redact_text(str(exc)))
         return
     except redis.RedisError as exc:
-        log.error("Redis at %s is unreachable (%s); workers will keep retrying", url, exc)
+        log.error("Redis at %s is unreachable (%s); workers will keep retrying", redact_url(url),
+                  redact_text(str(exc)))
         return
     finally:
         client.close()
-    log.info("Redis %s at %s", info.get("redis_version"), url)
+    log.info("Redis %s at %s", info.get("redis_version"), redact_url(url))
     if policy != "noeviction":
         log.warning("Redis maxmemory-policy is %s: under memory pressure Redis may evict job "
                     "data. Use noeviction (submits then fail loudly instead)", policy)

@@ -17,6 +17,7 @@ from pathlib import Path
 import redis
 
 from ...errors import ConfigError, RedisUnavailable
+from ...redact import redact_url
 
 log = logging.getLogger(__name__)
 START_TIMEOUT = 15.0
@@ -69,7 +70,7 @@ class EmbeddedRedis:
                     break
                 with contextlib.suppress(redis.ConnectionError, redis.BusyLoadingError, redis.TimeoutError):
                     if client.ping():
-                        log.info("embedded Redis on %s (data in %s)", self.url, self.data_dir)
+                        log.info("embedded Redis on %s (data in %s)", redact_url(self.url), self.data_dir)
                         return self.url
                 time.sleep(0.05)
         finally:

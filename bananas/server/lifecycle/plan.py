@@ -29,24 +29,26 @@ class ProcessSpec:
 def plan(worker: WorkerConfig) -> list[ProcessSpec]:
     """The processes of ``worker.mode``.
 
+    One gevent hub is one core, and a handler that does not yield holds its whole process;
+    so a tier that must not wait for another gets a process of its own.
+
     thin: one process, one pool over every lane (high → normal → low → scheduled).
-    thin_plus: one process, a priority pool (high → normal → low) and a scheduled pool.
-    default: one process, one pool per lane.
+    thin_plus: two processes: a priority pool (high → normal → low) and a scheduled pool.
+    default: one process per lane, each with one pool: high, normal, low, scheduled.
     scaled: ``<tier>_count`` processes per lane, each with one pool of that lane.
+    The scheduler greenlets (delayed → ready, lost leases, cron) run in the scheduled process.
     """
     w = worker
     if w.mode == "thin":
         return [ProcessSpec("thin-1", (PoolSpec("thin-1", LANES, w.concurrency),), True)]
     if w.mode == "thin_plus":
-        plus = (PoolSpec("priority-1", PRIORITIES, w.priority_concurrency),
-                PoolSpec("scheduled-1", ("scheduled",), w.scheduled_concurrency))
-        return [ProcessSpec("thin_plus-1", plus, True)]
-    if w.mode == "default":
-        pools = tuple(PoolSpec(f"{lane}-1", (lane,), tier_concurrency(w, lane)) for lane in LANES)
-        return [ProcessSpec("default-1", pools, True)]
+        return [ProcessSpec("priority-1", (PoolSpec("priority-1", PRIORITIES, w.priority_concurrency),), False),
+                ProcessSpec("scheduled-1", (PoolSpec("scheduled-1", ("scheduled",), w.scheduled_concurrency),),
+                            True)]
+    counts = {lane: 1 for lane in LANES} if w.mode == "default" else {lane: tier_count(w, lane) for lane in LANES}
     processes = []
     for lane in LANES:
-        for i in range(1, tier_count(w, lane) + 1):
+        for i in range(1, counts[lane] + 1):
             pool = PoolSpec(f"{lane}-{i}", (lane,), tier_concurrency(w, lane))
             processes.append(ProcessSpec(pool.id, (pool,), lane == "scheduled"))
     if not any(p.scheduler for p in processes):

@@ -1,0 +1,55 @@
+"""Handlers for the liveness tests: they hold the hub or the CPU the way uncooperative code does."""
+
+import os
+import time
+
+import redis
+from gevent import monkey
+
+from bananas import job
+
+_clients: dict[str, redis.Redis] = {}
+_real_sleep = monkey.get_original("time", "sleep")
+
+
+def _redis() -> redis.Redis:
+    url = os.environ["BANANAS_TEST_REDIS_URL"]
+    if url not in _clients:
+        _clients[url] = redis.Redis.from_url(url, decode_responses=True)
+    return _clients[url]
+
+
+def _started(ctx) -> None:
+    _redis().rpush("live:started", f"{ctx.job_id}:{ctx.attempt}:{os.getpid()}")
+
+
+@job("cpu_spin", timeout=30, max_retries=0)
+def cpu_spin(payload, ctx):
+    """Spins the CPU in pure Python for payload["seconds"], never yielding to gevent."""
+    _started(ctx)
+    end = time.monotonic() + float(payload["seconds"])
+    while time.monotonic() < end:
+        pass
+    _redis().rpush("live:ran", ctx.job_id)
+
+
+@job("hub_block", timeout=60, max_retries=0)
+def hub_block(payload, ctx):
+    """Blocks the whole hub in an unpatched ``time.sleep`` (a C call that releases the GIL)."""
+    _started(ctx)
+    _real_sleep(float(payload["seconds"]))
+    _redis().rpush("live:ran", ctx.job_id)
+
+
+@job("live_record", max_retries=0)
+def live_record(payload, ctx):
+    """Appends ``<id>:<attempt>`` to live:ran: one entry per execution."""
+    _redis().rpush("live:ran", f"{ctx.job_id}:{ctx.attempt}")
+
+
+@job("nap", max_retries=0)
+def nap(payload, ctx):
+    """Sleeps cooperatively (patched ``time.sleep``) for payload["seconds"]."""
+    _started(ctx)
+    time.sleep(float(payload["seconds"]))
+    _redis().rpush("live:ran", ctx.job_id)
