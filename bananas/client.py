@@ -15,8 +15,9 @@ import redis
 from .connection import BLOCKING_MARGIN, ConnectionSettings, connect, translate_errors
 from .envelope import JobInfo, Limits, NewJob, job_info, prepare
 from .errors import ConfigError, HandlerNotFound, InvalidJob, JobNotFound, NotReplicated, RedisUnavailable
+from .lanes import Priority
 from .queue.broker import Broker, Retention
-from .registry import Registry
+from .registry import Registry, handler_spec
 from .results import WAIT_CHUNK, ResultWaiter
 from .routing import Router
 
@@ -145,10 +146,10 @@ class Client:
 
     def submit_job(
         self,
-        name: str,
+        name: str | Callable[..., Any],
         payload: Mapping[str, Any] | None = None,
         *,
-        priority: str | None = None,
+        priority: Priority | None = None,
         queue: str | None = None,
         delay: float | None = None,
         at: datetime | float | None = None,
@@ -160,6 +161,10 @@ class Client:
     ) -> str:
         """Submit one job; returns its id once Redis has it (one round trip).
 
+        ``name`` is the job's name or its ``@job`` handler itself (``submit_job(send_email,
+        {...})``): the handler's registered name is sent, and its module is not needed by
+        the servers' Redis, only by the servers. A function without ``@job`` raises
+        :class:`~bananas.HandlerNotFound`.
         ``delay`` is seconds from now, ``at`` an aware datetime or epoch seconds (compared
         with Redis time). Submitting an existing ``job_id`` again changes nothing and
         returns the same id, so a retried submit never duplicates a job. ``queue`` and
@@ -167,9 +172,10 @@ class Client:
         With ``unique_for`` (seconds; key ``unique_key``, else name + payload), a submit
         while an equal job is pending or running returns that job's id and enqueues nothing.
         """
+        name = self._job_name(name)
         self._check_handler(name)
-        queue, priority = self.router.resolve(name, queue, priority)
-        job = prepare(name, payload, limits=self.limits, priority=priority, queue=queue, delay=delay,
+        queue, lane = self.router.resolve(name, queue, priority)
+        job = prepare(name, payload, limits=self.limits, priority=lane, queue=queue, delay=delay,
                       at=at, job_id=job_id, max_retries=max_retries, timeout=timeout,
                       unique_for=unique_for, unique_key=unique_key)
         if job.queue in self._known_queues and self.durability is None:
@@ -200,20 +206,31 @@ class Client:
                     raise
         raise AssertionError("unreachable")
 
+    def _job_name(self, ref: str | Callable[..., Any]) -> str:
+        """A job name as it is; a ``@job`` handler's name (its queue/priority defaults learnt)."""
+        if isinstance(ref, str):
+            return ref
+        if not callable(ref):
+            raise InvalidJob(f"job name must be a string or a @job handler, not {type(ref).__name__}")
+        spec = handler_spec(ref)
+        self.router.know(spec)
+        return spec.name
+
     def _check_handler(self, name: object) -> None:
         if self.known_handlers is not None and name not in self.known_handlers:
             known = ", ".join(sorted(self.known_handlers))
             raise HandlerNotFound(f"no handler named {name!r} (known: {known})")
 
-    def submit_and_wait(self, name: str, payload: Mapping[str, Any] | None = None, *,
+    def submit_and_wait(self, name: str | Callable[..., Any], payload: Mapping[str, Any] | None = None, *,
                         timeout: float = 30.0, **options: Any) -> Any:
         """Submit a job and block (without polling) until its result, RPC style.
 
         ``options`` are ``submit_job``'s. Raises JobFailed, JobCancelled, or JobTimeout
         after ``timeout`` seconds (the job itself keeps going).
         """
-        queue, priority = self.router.resolve(name, options.pop("queue", None), options.pop("priority", None))
-        job_id = self.submit_job(name, payload, queue=queue, priority=priority, **options)
+        name = self._job_name(name)
+        queue, lane = self.router.resolve(name, options.pop("queue", None), options.pop("priority", None))
+        job_id = self.submit_job(name, payload, queue=queue, priority=lane, **options)  # type: ignore[arg-type]
         return self.get_result(job_id, timeout=timeout, queue=queue)
 
     def get_result(self, job_id: str, timeout: float | None = None, queue: str | None = None) -> Any:
@@ -306,9 +323,10 @@ class Client:
         unknown = set(spec) - SUBMIT_KEYS
         if unknown or "name" not in spec:
             raise InvalidJob(f"job spec #{index}: needs 'name'; unknown keys: {sorted(unknown)}")
-        self._check_handler(spec["name"])
         args = dict(spec)
-        name = args.pop("name")
+        args.pop("name")
+        name = self._job_name(spec["name"])
+        self._check_handler(name)
         args["queue"], args["priority"] = self.router.resolve(name, args.get("queue"), args.get("priority"))
         return prepare(name, args.pop("payload", None), limits=self.limits, **args)
 

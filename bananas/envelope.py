@@ -91,6 +91,8 @@ class JobInfo:
     started_at: datetime | None
     finished_at: datetime | None
     run_at: datetime | None
+    workers: tuple[str, ...] = ()
+    """The worker that ran each attempt, where a handler noted it (see ``queue/attempts.py``)."""
 
 
 def new_job_id() -> str:
@@ -142,7 +144,11 @@ def decode_payload(text: str, limits: Limits) -> dict[str, Any]:
         raise InvalidJob(f"payload is not valid JSON: {exc}") from exc
     if not isinstance(value, dict):
         raise InvalidJob(f"payload must be a JSON object, not {type(value).__name__}")
-    check_value(value, limits.max_depth)
+    # orjson only makes JSON types (string keys, finite floats: it refuses NaN and 1e999), so
+    # the walk is needed for depth alone, and only when the text has enough brackets to nest
+    # past the limit (a container at depth d needs d of them; brackets in strings only add).
+    if text.count("{") + text.count("[") > limits.max_depth:
+        check_value(value, limits.max_depth)
     if BIG_INT.search(text):
         _refuse_big_ints(text)
     return value
@@ -286,4 +292,5 @@ def job_info(queue: str, fields: Mapping[str, str]) -> JobInfo:
         started_at=from_ms(fields.get("started_at")),
         finished_at=from_ms(fields.get("finished_at")),
         run_at=from_ms(fields.get("run_at")),
+        workers=tuple(fields["workers"].split("\n")) if fields.get("workers") else (),
     )

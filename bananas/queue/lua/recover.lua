@@ -38,7 +38,7 @@ end
 
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local key = ARGV[1] .. id
-  local f = redis.call('HMGET', key, 'state', 'owner', 'lane', 'cancel', 'unique', 'waiters')
+  local f = redis.call('HMGET', key, 'state', 'owner', 'lane', 'cancel', 'unique', 'waiters', 'name')
   if f[1] == 'active' and f[2] == ARGV[2] then
     redis.call('ZREM', KEYS[1], id)
     local charged = charge_all or suspects[id]
@@ -52,6 +52,7 @@ for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
       redis.call('HSET', key, 'state', 'dead', 'reason', 'poison', 'finished_at', now,
         'error', 'the job was lost with its worker ' .. n .. ' times')
       redis.call('ZADD', KEYS[2], now, id)
+      index_add(KEYS[2], 'dead', f[7], id, now)
       end_job(key, id, f[5], f[6], ARGV[4], ARGV[5] .. id)
       poisoned = poisoned + 1
     else
