@@ -4,7 +4,7 @@ Copies ``bananas/`` twice into a temporary folder, compiles ``envelope.py`` (val
 payload decoding), ``logs/joblog.py`` and ``logs/buffer.py`` (the job-end record) of one copy
 with ``mypyc`` (it ships with mypy, already a dev dependency; needs a C compiler), then times
 ``prepare`` (the client's per-submit validation) and ``decode_payload`` (the worker's per-job
-decode) in each copy, in a fresh interpreter each, best of 5 × 100,000 calls. The decision it
+decode) in each copy, in a fresh interpreter each, best of 5 x 100,000 calls. The decision it
 informed is in docs/decisions.md.
 """
 
