@@ -7,6 +7,9 @@ STAMP  := $(VENV)/.installed-stamp
 .PHONY: install run test unit lint sdk-test readme grafana bench chaos clean
 
 $(STAMP): setup.cfg pyproject.toml
+	@# The Django tests start their own PostgreSQL cluster (initdb/pg_ctl); Debian's package only where missing.
+	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+		(apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'

@@ -15,6 +15,7 @@ from .errors import (
     JobFailed,
     JobNotFound,
     JobTimeout,
+    NotReplicated,
     QueueFull,
     RedisUnavailable,
     Reject,
@@ -23,21 +24,22 @@ from .errors import (
 from .registry import JobContext, job
 
 if TYPE_CHECKING:
-    from .client import Client
+    from .client import Client, Durability
 
 
 def __getattr__(name: str) -> Any:
     # Client pulls in redis-py (and with it ssl and socket). It loads on first use so that
     # `bananas-server` can apply gevent's monkey-patching before any of those are imported.
-    if name == "Client":
-        from .client import Client
+    if name in ("Client", "Durability"):
+        from . import client
 
-        return Client
+        return getattr(client, name)
     raise AttributeError(f"module 'bananas' has no attribute {name!r}")
 
 __all__ = [
     # submitting and inspecting jobs
     "Client",
+    "Durability",
     # writing handlers
     "job",
     "periodic",
@@ -48,6 +50,7 @@ __all__ = [
     "BananasError",
     "ConfigError",
     "RedisUnavailable",
+    "NotReplicated",
     "QueueFull",
     "HandlerNotFound",
     "InvalidJob",

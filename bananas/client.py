@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,10 @@ import redis
 
 from .connection import BLOCKING_MARGIN, ConnectionSettings, connect, translate_errors
 from .envelope import JobInfo, Limits, NewJob, job_info, prepare
-from .errors import ConfigError, HandlerNotFound, InvalidJob, JobNotFound, RedisUnavailable
+from .errors import ConfigError, HandlerNotFound, InvalidJob, JobNotFound, NotReplicated, RedisUnavailable
+from .lanes import Priority
 from .queue.broker import Broker, Retention
-from .registry import Registry
+from .registry import Registry, handler_spec
 from .results import WAIT_CHUNK, ResultWaiter
 from .routing import Router
 
@@ -23,6 +25,35 @@ SUBMIT_KEYS = frozenset(
     {"name", "payload", "priority", "queue", "delay", "at", "job_id", "max_retries", "timeout",
      "unique_for", "unique_key"}
 )
+
+
+@dataclass(frozen=True)
+class Durability:
+    """Replicated submits: a submit returns only once ``replicas`` replicas have the job.
+
+    The client sends Redis ``WAIT replicas timeout`` after the submit, on the same connection;
+    fewer confirmations within ``timeout`` seconds raise :class:`~bananas.errors.NotReplicated`
+    (resubmitting with the same job id is safe). Costs one replication round trip per submit
+    call (a ``submit_jobs`` batch waits once). Config: ``redis.durability: replicated``.
+    """
+
+    replicas: int = 1
+    timeout: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.replicas < 1 or self.timeout <= 0:
+            raise ConfigError("redis.durability: needs replicas >= 1 and a timeout above 0 "
+                              f"(got replicas={self.replicas}, timeout={self.timeout})")
+
+    @property
+    def timeout_ms(self) -> int:
+        return max(1, round(self.timeout * 1000))
+
+    def check(self, confirmed: Any) -> None:
+        """Raise :class:`NotReplicated` unless WAIT's reply reached ``replicas``."""
+        if int(confirmed) < self.replicas:
+            raise NotReplicated(f"submit confirmed by {int(confirmed)} of {self.replicas} replicas within "
+                                f"{self.timeout_ms} ms; submitting again with the same job_id is safe")
 
 
 class Client:
@@ -60,8 +91,13 @@ class Client:
         max_waiters: int = 50,
         retention: Retention | None = None,
         known_handlers: Collection[str] | None = None,
+        durability: Durability | None = None,
     ) -> None:
         settings = ConnectionSettings(url, socket_timeout, socket_timeout)
+        if durability is not None and (url.partition("://")[0].endswith("+cluster")
+                                       or isinstance(redis_client, redis.RedisCluster)):
+            raise ConfigError("redis.durability: replicated needs a standalone or Sentinel URL "
+                              "(WAIT has no meaning across Redis Cluster shards)")
         self.redis = redis_client or connect(settings)
         self.limits = limits or Limits()
         self.broker = Broker(self.redis, namespace, retention)
@@ -71,6 +107,7 @@ class Client:
         self._waiter: ResultWaiter | None = None
         self._known_queues: set[str] = set()
         self.known_handlers = frozenset(known_handlers) if known_handlers is not None else None
+        self.durability = durability
 
     @classmethod
     def from_config(cls, path: str | Path | None = None, *, environ: Mapping[str, str] | None = None,
@@ -84,12 +121,15 @@ class Client:
         from .registry import load_registry
 
         config = load_config(path, os.environ if environ is None else environ)
-        if not config.redis.url:
+        r = config.redis
+        if not r.url:
             raise ConfigError("redis.url: a client needs the URL of the servers' Redis")
         handlers = load_registry(config.handlers.paths, config.handlers.modules) if load_handlers else None
         limits = Limits(config.limits.max_payload_bytes, config.limits.max_depth)
         retention = Retention(config.retention.succeeded_seconds, config.retention.dead_seconds)
-        return cls(config.redis.url, namespace=config.redis.namespace, socket_timeout=config.redis.socket_timeout,
+        if r.durability == "replicated":
+            kwargs.setdefault("durability", Durability(r.durability_replicas, r.durability_timeout))
+        return cls(r.url, namespace=r.namespace, socket_timeout=r.socket_timeout,
                    limits=limits, routes=config.routes, handlers=handlers, retention=retention, **kwargs)
 
     def close(self) -> None:
@@ -106,10 +146,10 @@ class Client:
 
     def submit_job(
         self,
-        name: str,
+        name: str | Callable[..., Any],
         payload: Mapping[str, Any] | None = None,
         *,
-        priority: str | None = None,
+        priority: Priority | None = None,
         queue: str | None = None,
         delay: float | None = None,
         at: datetime | float | None = None,
@@ -121,6 +161,10 @@ class Client:
     ) -> str:
         """Submit one job; returns its id once Redis has it (one round trip).
 
+        ``name`` is the job's name or its ``@job`` handler itself (``submit_job(send_email,
+        {...})``): the handler's registered name is sent, and its module is not needed by
+        the servers' Redis, only by the servers. A function without ``@job`` raises
+        :class:`~bananas.HandlerNotFound`.
         ``delay`` is seconds from now, ``at`` an aware datetime or epoch seconds (compared
         with Redis time). Submitting an existing ``job_id`` again changes nothing and
         returns the same id, so a retried submit never duplicates a job. ``queue`` and
@@ -128,12 +172,13 @@ class Client:
         With ``unique_for`` (seconds; key ``unique_key``, else name + payload), a submit
         while an equal job is pending or running returns that job's id and enqueues nothing.
         """
+        name = self._job_name(name)
         self._check_handler(name)
-        queue, priority = self.router.resolve(name, queue, priority)
-        job = prepare(name, payload, limits=self.limits, priority=priority, queue=queue, delay=delay,
+        queue, lane = self.router.resolve(name, queue, priority)
+        job = prepare(name, payload, limits=self.limits, priority=lane, queue=queue, delay=delay,
                       at=at, job_id=job_id, max_retries=max_retries, timeout=timeout,
                       unique_for=unique_for, unique_key=unique_key)
-        if job.queue in self._known_queues:
+        if job.queue in self._known_queues and self.durability is None:
             reply = self._send("submit", lambda: self.broker.submit(job))
         else:
             (reply,) = self._send("submit", lambda: self._submit_batch([job]))
@@ -161,20 +206,31 @@ class Client:
                     raise
         raise AssertionError("unreachable")
 
+    def _job_name(self, ref: str | Callable[..., Any]) -> str:
+        """A job name as it is; a ``@job`` handler's name (its queue/priority defaults learnt)."""
+        if isinstance(ref, str):
+            return ref
+        if not callable(ref):
+            raise InvalidJob(f"job name must be a string or a @job handler, not {type(ref).__name__}")
+        spec = handler_spec(ref)
+        self.router.know(spec)
+        return spec.name
+
     def _check_handler(self, name: object) -> None:
         if self.known_handlers is not None and name not in self.known_handlers:
             known = ", ".join(sorted(self.known_handlers))
             raise HandlerNotFound(f"no handler named {name!r} (known: {known})")
 
-    def submit_and_wait(self, name: str, payload: Mapping[str, Any] | None = None, *,
+    def submit_and_wait(self, name: str | Callable[..., Any], payload: Mapping[str, Any] | None = None, *,
                         timeout: float = 30.0, **options: Any) -> Any:
         """Submit a job and block (without polling) until its result, RPC style.
 
         ``options`` are ``submit_job``'s. Raises JobFailed, JobCancelled, or JobTimeout
         after ``timeout`` seconds (the job itself keeps going).
         """
-        queue, priority = self.router.resolve(name, options.pop("queue", None), options.pop("priority", None))
-        job_id = self.submit_job(name, payload, queue=queue, priority=priority, **options)
+        name = self._job_name(name)
+        queue, lane = self.router.resolve(name, options.pop("queue", None), options.pop("priority", None))
+        job_id = self.submit_job(name, payload, queue=queue, priority=lane, **options)  # type: ignore[arg-type]
         return self.get_result(job_id, timeout=timeout, queue=queue)
 
     def get_result(self, job_id: str, timeout: float | None = None, queue: str | None = None) -> Any:
@@ -267,9 +323,10 @@ class Client:
         unknown = set(spec) - SUBMIT_KEYS
         if unknown or "name" not in spec:
             raise InvalidJob(f"job spec #{index}: needs 'name'; unknown keys: {sorted(unknown)}")
-        self._check_handler(spec["name"])
         args = dict(spec)
-        name = args.pop("name")
+        args.pop("name")
+        name = self._job_name(spec["name"])
+        self._check_handler(name)
         args["queue"], args["priority"] = self.router.resolve(name, args.get("queue"), args.get("priority"))
         return prepare(name, args.pop("payload", None), limits=self.limits, **args)
 
@@ -299,8 +356,13 @@ class Client:
                 sizes = self.broker.submit_many(queue, [jobs[i] for i in idx], pipe)
                 for start, size in zip(itertools.accumulate([0, *sizes]), sizes):
                     calls.append((True, idx[start:start + size]))
+            if self.durability is not None:
+                # On the same connection as the writes: WAIT counts this connection's writes.
+                pipe.execute_command("WAIT", self.durability.replicas, self.durability.timeout_ms)
 
         replies = self.broker.run_batch(build)
+        if self.durability is not None:
+            self.durability.check(replies.pop())
         self._known_queues |= new_queues
         out: list[Any] = [None] * len(jobs)
         for (many, idx), reply in zip(calls, replies[1:] if new_queues else replies):

@@ -39,6 +39,12 @@ class RedisConfig:
         minimum=0.1,
     )
     max_connections: int = setting(64, "Size of the pool for non-blocking commands per process.", minimum=2)
+    durability: str = setting(
+        "none", "Clients: none (a submit returns once the primary has the job) or replicated (it also "
+        "waits for redis.durability_replicas replicas, Redis WAIT).", choices=("none", "replicated"))
+    durability_replicas: int = setting(1, "Replicas a replicated submit waits for.", minimum=1)
+    durability_timeout: Seconds = setting(
+        1.0, "How long a replicated submit waits for its replicas before it raises NotReplicated.", minimum=0.001)
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,10 @@ class WorkerConfig:
         "before its handler is killed.", minimum=0.0
     )
     cron: bool = setting(True, "Run the periodic-job (cron) loop in this server's scheduler process.")
+    green_drivers: bool = setting(
+        True, "At start, make known blocking database drivers wait through gevent (psycopg2 "
+        "when it is installed), so a query blocks only its own job, not the whole process."
+    )
     cron_grace_seconds: Seconds = setting(
         60.0, "A periodic fire found this late is still submitted; an older one counts as missed "
         "(its schedule's missed policy decides).", minimum=1.0
@@ -172,14 +182,20 @@ def load_config(
     path: str | Path | None = None,
     environ: Mapping[str, str] | None = None,
     overrides: Mapping[str, str] | None = None,
+    *,
+    tree: Mapping[str, Any] | None = None,
 ) -> Config:
     """Read the YAML file at ``path``, then apply ``environ`` and ``overrides`` (dotted keys).
 
+    ``tree`` stands in for the YAML file: the same nested mapping, already parsed (Django's
+    ``settings.BANANAS``, Flask's ``app.config["BANANAS"]``), checked by the same rules.
     Raises :class:`ConfigError` naming the key for unknown settings and bad values.
     """
-    tree: dict[str, Any] = {}
+    if path is not None and tree is not None:
+        raise ConfigError("give either a config file or a settings tree, not both")
     if path is not None:
         tree = _read_yaml(Path(path))
+    tree = _copy_tree(tree or {}, "config")
     known = leaves(Config)
     by_path = {key: (field, tp) for key, field, tp in known}
     for key, field, tp in known:
@@ -204,6 +220,22 @@ def validate(config: Config) -> None:
         w = config.worker
         if w.high_count + w.normal_count + w.low_count + w.scheduled_count == 0:
             raise ConfigError("worker.*_count: scaled mode needs at least one process")
+
+
+def _copy_tree(node: Any, where: str) -> dict[str, Any]:
+    """A private copy of the mappings of a settings tree (``_put`` writes into it)."""
+    if not isinstance(node, Mapping):
+        raise ConfigError(f"{where}: expected a mapping, got {type(node).__name__}")
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if not isinstance(key, str):
+            raise ConfigError(f"{where}: setting names must be strings, got {key!r}")
+        out[key] = _copy_tree(value, key) if isinstance(value, Mapping) and key not in _FREE_MAPPINGS else value
+    return out
+
+
+_FREE_MAPPINGS = frozenset({"routes", "payload"})
+"""Mappings whose keys are data, not setting names (copied as they are)."""
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

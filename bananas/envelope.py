@@ -91,6 +91,8 @@ class JobInfo:
     started_at: datetime | None
     finished_at: datetime | None
     run_at: datetime | None
+    workers: tuple[str, ...] = ()
+    """The worker that ran each attempt, where a handler noted it (see ``queue/attempts.py``)."""
 
 
 def new_job_id() -> str:
@@ -286,4 +288,5 @@ def job_info(queue: str, fields: Mapping[str, str]) -> JobInfo:
         started_at=from_ms(fields.get("started_at")),
         finished_at=from_ms(fields.get("finished_at")),
         run_at=from_ms(fields.get("run_at")),
+        workers=tuple(fields["workers"].split("\n")) if fields.get("workers") else (),
     )

@@ -15,6 +15,14 @@ class RedisUnavailable(BananasError):
     """Redis could not be reached or answered with a connection-level failure."""
 
 
+class NotReplicated(RedisUnavailable):
+    """A submit with replicated durability was not confirmed by enough replicas in time.
+
+    The primary has the job, but a failover right now could lose it: submitting it again with
+    the same ``job_id`` is safe (submits are idempotent on the id).
+    """
+
+
 class QueueFull(BananasError):
     """Redis refused a write because it is out of memory (``maxmemory``, ``noeviction``)."""
 

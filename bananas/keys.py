@@ -116,6 +116,11 @@ class QueueKeys:
         """HASH of one schedule's state: last_fire, next_fire (epoch ms), updated_at."""
         return f"{self.tag}:cron:{name}"
 
+    def index(self, state: str) -> str:
+        """Search index of ``dead`` or ``succeeded`` jobs: ZSET of ``<name>\\n<id>`` by the time
+        (ms) the job ended (``_lib.lua`` builds the same name from the queue's tag)."""
+        return f"{self.tag}:idx:{state}"
+
 
 @dataclass(frozen=True)
 class GlobalKeys:
@@ -137,3 +142,8 @@ class GlobalKeys:
     def cron(self) -> str:
         """HASH schedule name → JSON definition; its state lives in its queue's ``cron(name)``."""
         return f"{self.namespace}:cron"
+
+    @property
+    def audit(self) -> str:
+        """LIST of JSON audit records of state-changing operator actions, newest first (capped)."""
+        return f"{self.namespace}:audit"

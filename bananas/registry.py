@@ -97,13 +97,20 @@ class Registry:
     def names(self) -> list[str]:
         return sorted(self._specs)
 
+    def specs(self) -> list[HandlerSpec]:
+        """Every registered handler, by name."""
+        return [self._specs[name] for name in sorted(self._specs)]
+
     def __len__(self) -> int:
         return len(self._specs)
 
     def add_module(self, module: ModuleType) -> None:
         """Register every function of ``module`` marked with ``@job``."""
         for value in vars(module).values():
-            spec = getattr(value, MARK, None)
+            try:
+                spec = getattr(value, MARK, None)
+            except Exception:  # a proxy that resolves on access (Flask's current_app) outside its context
+                continue
             if isinstance(spec, HandlerSpec) and spec.func is value:
                 self.add(spec)
 
@@ -145,6 +152,25 @@ def _import_file(file: Path) -> ModuleType:
         del sys.modules[module_name]
         raise ConfigError(f"handlers.paths: {file} failed to import: {exc!r}") from exc
     return module
+
+
+def job_name(ref: str | Callable[..., Any]) -> str:
+    """The job name of ``ref``: a name as it is, or a ``@job`` function's registered name.
+
+    Raises HandlerNotFound for a function that is not marked with ``@job``.
+    """
+    if isinstance(ref, str):
+        return ref
+    return handler_spec(ref).name
+
+
+def handler_spec(ref: Callable[..., Any]) -> HandlerSpec:
+    """The spec ``@job`` attached to ``ref``; HandlerNotFound for an unmarked function."""
+    spec = getattr(ref, MARK, None)
+    if isinstance(spec, HandlerSpec):
+        return spec
+    raise HandlerNotFound(f"{_where(ref) if callable(ref) else repr(ref)} is not a @job handler: "
+                          "decorate it with @bananas.job or pass the job's name")
 
 
 def _where(func: Callable[..., Any]) -> str:

@@ -65,6 +65,13 @@ class Router:
         self.routes = parse_routes(routes)
         self.handlers = handlers
         self._cache: dict[str, tuple[str | None, str | None]] = {}
+        self._referenced: dict[str, HandlerSpec] = {}
+
+    def know(self, spec: HandlerSpec) -> None:
+        """Use the ``@job`` defaults of a handler a caller submitted by reference."""
+        if self._referenced.get(spec.name) is not spec and len(self._referenced) < 10_000:
+            self._referenced[spec.name] = spec
+            self._cache.pop(spec.name, None)
 
     def resolve(self, name: str, queue: str | None = None,
                 priority: str | None = None) -> tuple[str, str]:
@@ -84,7 +91,7 @@ class Router:
 
     def _handler(self, name: str) -> HandlerSpec | None:
         if self.handlers is None:
-            return None
+            return self._referenced.get(name)
         try:
             return self.handlers.get(name)
         except HandlerNotFound:

@@ -6,6 +6,10 @@ monkey.patch_all()
 
 import sys  # noqa: E402
 
+from .lifecycle import greenpoll  # noqa: E402
+
+greenpoll.install()  # before anything polls: redis-py checks every connection it takes
+
 from .lifecycle.cli import main as _main  # noqa: E402
 
 

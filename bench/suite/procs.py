@@ -111,15 +111,19 @@ class Server:
     """A real ``bananas-server`` process tree (master + worker processes) with bench handlers."""
 
     def __init__(self, redis_url: str, workdir: Path, *, processes: int = 1, concurrency: int = 100,
-                 prefetch: int = 100, log_level: str = "WARNING", extra: dict[str, Any] | None = None) -> None:
-        worker: dict[str, Any] = {"prefetch": prefetch, "queues": ["default"]}
+                 prefetch: int | None = 100, log_level: str | None = "WARNING",
+                 extra: dict[str, Any] | None = None) -> None:
+        """``prefetch`` / ``log_level`` None: the defaults a user gets."""
+        worker: dict[str, Any] = {"queues": ["default"]} | ({} if prefetch is None else {"prefetch": prefetch})
         if processes == 1 and not (extra or {}).get("scaled"):
             worker.update(mode="thin", concurrency=concurrency)
         else:  # N processes serving the normal lane; the first also runs the scheduler
             worker.update(mode="scaled", normal_count=processes, normal_concurrency=concurrency,
                           high_count=0, low_count=0, scheduled_count=0)
-        tree = {"redis": {"url": redis_url}, "handlers": {"paths": [str(HANDLERS)]}, "worker": worker,
-                "logging": {"level": log_level}, "http": {"port": 0}}
+        tree: dict[str, Any] = {"redis": {"url": redis_url}, "handlers": {"paths": [str(HANDLERS)]},
+                                "worker": worker, "http": {"port": 0}}
+        if log_level is not None:
+            tree["logging"] = {"level": log_level}
         self.dir = Path(tempfile.mkdtemp(prefix="server-", dir=workdir))
         config = self.dir / "config.yaml"
         config.write_text(yaml.safe_dump(tree))

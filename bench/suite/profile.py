@@ -1,8 +1,10 @@
 """Profile a real worker process with py-spy: ``python -m bench.suite.profile [--seconds 6]``.
 
-Starts a private redis-server, preloads no-op jobs, starts ``bananas-server`` (thin, c=100,
-prefetch 100), records the worker process with ``py-spy record --nonblocking`` while it drains,
-and prints where the samples fall. py-spy is not a Bananas dependency: ``pip install py-spy``.
+Starts a private redis-server, preloads jobs, starts ``bananas-server`` (thin, c=100, prefetch
+100 and WARNING logging, or the defaults with ``--defaults``), records the worker process with
+``py-spy record --nonblocking`` while it drains, and prints where the samples fall. ``--job
+incr`` runs the peer harness's job (one INCR on the handler's own redis-py client) instead of a
+no-op. py-spy is not a Bananas dependency: ``pip install py-spy``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from .work import preload
 
 # First match wins, so specific parts of the job path come before the loops that contain them.
 BUCKETS = (
+    ("the job's own INCR (redis-py)", "incr (benchjobs.py"),
+    ("console writer", "write_all"),
     ("Runner.run: payload decode, context, timeout, outcome (handler included)", "Runner.run"),
     ("acker: settle pipeline", "Acker."),
     ("fetcher: dequeue script call, Delivery objects, buffer", "Pool.fetch_step"),
@@ -50,6 +54,8 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.suite.profile")
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--jobs", type=int, default=600_000)
+    parser.add_argument("--job", choices=("noop", "incr"), default="noop")
+    parser.add_argument("--defaults", action="store_true", help="prefetch and logging at their defaults")
     parser.add_argument("--out", default="bench/results/worker-profile.raw", help="collapsed stacks (py-spy raw)")
     args = parser.parse_args(argv)
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
@@ -59,8 +65,12 @@ def main(argv: list[str]) -> int:
     redis = RedisServer(tmp)
     try:
         with Client(redis.url) as client:
-            preload(client, args.jobs)
-        server = Server(redis.url, tmp)
+            if args.job == "incr":
+                for i in range(0, args.jobs, 5000):
+                    client.submit_jobs([{"name": "incr", "payload": {"url": redis.url}}] * min(5000, args.jobs - i))
+            else:
+                preload(client, args.jobs)
+        server = Server(redis.url, tmp, **({"prefetch": None, "log_level": None} if args.defaults else {}))
         try:
             server.wait_started()
             time.sleep(0.5)

@@ -78,9 +78,10 @@ class Producer(threading.Thread):
     """
 
     def __init__(self, url: str, ledger: Ledger, specs: list[dict[str, Any]], rate: float,
-                 deadline: float, batch: int = 10) -> None:
+                 deadline: float, batch: int = 10, **client_options: Any) -> None:
         super().__init__(daemon=True)
         self.url, self.ledger, self.specs, self.rate = url, ledger, specs, rate
+        self.client_options = client_options
         self.deadline = deadline
         self.batch = batch
         self.failures = 0
@@ -89,7 +90,7 @@ class Producer(threading.Thread):
 
     def run(self) -> None:
         try:
-            with Client(self.url, socket_timeout=2.0) as client:
+            with Client(self.url, socket_timeout=2.0, **self.client_options) as client:
                 started = time.monotonic()
                 for i in range(0, len(self.specs), self.batch):
                     chunk = self.specs[i:i + self.batch]

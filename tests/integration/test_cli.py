@@ -14,9 +14,9 @@ def run(*args, env=None):
 
 def test_submit_then_show_the_job_and_the_queue_stats(redis_url):
     (job_id,) = run("--url", redis_url, "submit", "hello", '{"name": "Ada"}', "--priority", "high").split()
-    job = json.loads(run("--url", redis_url, "job", job_id))
+    job = json.loads(run("--url", redis_url, "job", job_id, "--json"))
     assert (job["state"], job["payload"], job["priority"]) == ("queued", {"name": "Ada"}, "high")
-    stats = json.loads(run("--url", redis_url, "stats"))
+    stats = json.loads(run("--url", redis_url, "stats", "--json"))
     assert stats["lanes"]["high"] == 1 and stats["counters"]["submitted"] == 1
 
 
@@ -33,7 +33,7 @@ def test_redis_url_comes_from_the_environment(redis_url, tmp_path):
 def test_bad_input_is_an_error_not_a_traceback(redis_url):
     done = subprocess.run([BANANAS, "--url", redis_url, "submit", "hello", '{"a": 1}', "--queue", "a b"],
                           capture_output=True, text=True, timeout=30)
-    assert done.returncode == 1 and "white space" in done.stderr and "Traceback" not in done.stderr
+    assert done.returncode == 2 and "white space" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_config_prints_the_reference():

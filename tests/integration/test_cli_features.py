@@ -29,15 +29,15 @@ def test_schedules_lists_definition_and_fire_times(redis_url):
     loop = CronLoop(Broker(r), [parse_schedule("beat", "record", every="1m", queue="q")], 60.0)
     loop.register()
     loop.tick(T0 + 500)
-    (listed,) = json.loads(run("--url", redis_url, "schedules"))
+    (listed,) = json.loads(run("--url", redis_url, "schedules", "--json"))
     assert (listed["name"], listed["every_s"], listed["queue"]) == ("beat", 60, "q")
     assert listed["last_fire"].startswith("2027-01-15T08:00:00")
     assert listed["next_fire"].startswith("2027-01-15T08:01:00")
 
 
 def test_pause_resume_and_cancel_from_the_shell(redis_url):
-    assert json.loads(run("--url", redis_url, "pause", "--queue", "q"))["paused"] is True
-    assert json.loads(run("--url", redis_url, "resume", "--queue", "q"))["paused"] is False
+    assert json.loads(run("--url", redis_url, "pause", "--queue", "q", "--json"))["paused"] is True
+    assert json.loads(run("--url", redis_url, "resume", "--queue", "q", "--json"))["paused"] is False
     (job_id,) = run("--url", redis_url, "submit", "hello").split()
     assert run("--url", redis_url, "cancel", job_id).strip() == "cancelled"
 

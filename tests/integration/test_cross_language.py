@@ -325,3 +325,33 @@ def test_pause_and_resume_agree_across_languages(node: str, redis_url: str) -> N
         client.pause("default")
         assert ts(node, "paused", redis_url, "default") is True
         assert ts(node, "pause", redis_url, "default") is False
+
+
+def test_typescript_submits_through_redis_cluster_and_a_python_server_runs_the_jobs(node: str, tmp_path) -> None:
+    from tests.support.redis_cluster import RedisCluster
+    from tests.support.server_proc import ServerProcess
+
+    queues = ["alpha", "beta", "gamma"]  # three slots, spread over the shards
+    with RedisCluster(tmp_path / "cluster") as cluster:
+        url = "redis+cluster://" + ",".join(f"{h}:{p}" for h, p in cluster.addresses)
+        specs = [{"name": "noop", "queue": q, "payload": {"i": i}} for q in queues for i in range(5)]
+        ids = ts(node, "submit", url, json.dumps(specs))
+        assert len(set(ids)) == 15
+        server = ServerProcess(tmp_path / "server", url, {"worker": {"queues": queues}}).start()
+        try:
+            for job_id, spec in zip(ids, specs):
+                assert ts(node, "result", url, job_id, "10000", spec["queue"]) == {"value": None}
+            assert ts(node, "get", url, ids[-1])["state"] == "succeeded"  # found in its queue's slot
+        finally:
+            server.kill_all()
+
+
+def test_typescript_follows_a_sentinel_failover(node: str, tmp_path) -> None:
+    from tests.support.redis_sentinel import RedisSentinelSetup
+
+    with RedisSentinelSetup(tmp_path / "sentinel", sentinels=1) as setup, Client(setup.url) as client:
+        [before] = ts(node, "submit", setup.url, json.dumps([{"name": "noop", "payload": {"n": 1}}]))
+        setup.failover()
+        [after] = ts(node, "submit", setup.url, json.dumps([{"name": "noop", "payload": {"n": 2}}]))
+        assert setup.master.client(decode_responses=True).llen("{bananas:default}:lane:normal") == 2
+        assert client.get_job(before).payload == {"n": 1} and client.get_job(after).payload == {"n": 2}

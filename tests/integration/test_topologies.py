@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -18,20 +17,9 @@ ALL = ["high", "normal", "low", "scheduled"]
 QUEUES = ["alpha", "beta", "gamma"]
 
 
-class TopologyServer(ServerProcess):
-    """A server whose status hash is read through the same kind of URL the server uses."""
-
-    def workers(self):
-        client = connect(ConnectionSettings(self.redis_url, 2.0, 2.0, 2))
-        try:
-            return [json.loads(v) for v in client.hgetall("bananas:workers").values()]
-        finally:
-            client.close()
-
-
 def run_jobs_through_a_server(tmp: Path, url: str, client: Client, per_queue: int = 20) -> list[str]:
     ids = client.submit_jobs([{"name": "noop", "queue": q} for q in QUEUES for _ in range(per_queue)])
-    server = TopologyServer(tmp, url, {"worker": {"queues": QUEUES}}).start()
+    server = ServerProcess(tmp, url, {"worker": {"queues": QUEUES}}).start()
     try:
         server.wait_for(lambda: all(client.get_job(i).state == "succeeded" for i in ids), 20, "the jobs")
     finally:

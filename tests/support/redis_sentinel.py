@@ -1,4 +1,4 @@
-"""A Redis Sentinel setup of private processes: one master, one replica, 1-3 sentinels."""
+"""A Redis Sentinel setup of private processes: one master, 1-2 replicas, 1-3 sentinels."""
 
 from __future__ import annotations
 
@@ -54,23 +54,41 @@ class SentinelProcess:
 
 
 class RedisSentinelSetup:
-    """Master + replica + ``sentinels`` sentinels (quorum = majority), all on loopback."""
+    """Master + ``replicas`` replicas + ``sentinels`` sentinels (quorum = majority), on loopback."""
 
     def __init__(self, base_dir: Path, sentinels: int = 1, *, master_name: str = "bananas",
-                 down_after_ms: int = 1000, failover_timeout_ms: int = 5000) -> None:
+                 down_after_ms: int = 1000, failover_timeout_ms: int = 5000, replicas: int = 1,
+                 aof: bool = False) -> None:
         base_dir = Path(base_dir)
         self.master_name = master_name
         # Redis waits repl-diskless-sync-delay (5 s) before a full sync, for more replicas to
         # join; either node may be the master after a failover.
         no_delay = ("--repl-diskless-sync-delay", "0")
-        self.master = RedisProcess(base_dir / "master", aof=False, extra=no_delay)
-        self.replica = RedisProcess(base_dir / "replica", aof=False,
-                                    extra=(*no_delay, "--replicaof", "127.0.0.1", str(self.master.port)))
+        self.master = RedisProcess(base_dir / "master", aof=aof, extra=no_delay)
+        self.replicas = [RedisProcess(base_dir / f"replica{n}", aof=aof,
+                                      extra=(*no_delay, "--replicaof", "127.0.0.1", str(self.master.port)))
+                         for n in range(replicas)]
+        self.dead: list[RedisProcess] = []
         quorum = sentinels // 2 + 1
         self.sentinels = [
             SentinelProcess(base_dir / f"sentinel{n}", master_name, self.master.port, quorum,
                             down_after_ms=down_after_ms, failover_timeout_ms=failover_timeout_ms)
             for n in range(sentinels)]
+
+    @property
+    def replica(self) -> RedisProcess:
+        """The first replica (the one :meth:`failover` promotes)."""
+        return self.replicas[0]
+
+    @replica.setter
+    def replica(self, proc: RedisProcess) -> None:
+        self.replicas[0] = proc
+
+    @property
+    def url(self) -> str:
+        """The ``redis+sentinel://`` URL of this setup, for servers and clients."""
+        hosts = ",".join(f"{h}:{p}" for h, p in self.sentinel_addresses)
+        return f"redis+sentinel://{hosts}/{self.master_name}"
 
     @property
     def sentinel_addresses(self) -> list[tuple[str, int]]:
@@ -82,7 +100,8 @@ class RedisSentinelSetup:
         deadline = time.monotonic() + timeout
         try:
             self.master.start()
-            self.replica.start()
+            for replica in self.replicas:
+                replica.start()
             for sentinel in self.sentinels:
                 sentinel.start()
             self._wait(deadline, self._replica_linked, "replica never linked to the master")
@@ -100,9 +119,14 @@ class RedisSentinelSetup:
             time.sleep(0.05)
 
     def _replica_linked(self) -> bool:
-        client = self.replica.client(socket_timeout=1)
+        return all(self._linked(replica) for replica in self.replicas)
+
+    def _linked(self, replica: RedisProcess) -> bool:
+        client = replica.client(socket_timeout=1)
         try:
             info = client.info("replication")
+        except redis.RedisError:
+            return False
         finally:
             client.close()
         return bool(info.get("role") == "slave" and info.get("master_port") == self.master.port
@@ -129,7 +153,7 @@ class RedisSentinelSetup:
         until then ``SENTINEL FAILOVER`` answers NOGOODSLAVE."""
         flags = replica.get("flags")
         flag_set = set(flags) if isinstance(flags, (list, tuple, set)) else set(str(flags).split(","))
-        return (replica.get("port") == self.replica.port and flag_set == {"slave"}
+        return (replica.get("port") in {r.port for r in self.replicas} and flag_set == {"slave"}
                 and replica.get("master-link-status") == "ok")
 
     def master_address(self) -> tuple[str, int]:
@@ -169,6 +193,37 @@ class RedisSentinelSetup:
         self._wait(deadline, self._replica_linked, "the old master never followed the new one")
         return self.master
 
+    def kill_master(self, timeout: float = 30.0) -> float:
+        """SIGKILL the master, as a crashed host; wait until the sentinels promote a replica.
+
+        Replicas the test paused (to make them lag) are continued right after the kill, so
+        whatever the master had not sent them yet is gone, as with a real lagging replica.
+
+        Returns the seconds from the kill to the first sentinel reporting the new master.
+        ``master`` becomes the promoted replica; the killed one moves to ``dead``.
+        """
+        old = self.master
+        killed_at = time.monotonic()
+        old.kill()
+        for replica in self.replicas:
+            if replica.paused:  # a lagging replica (SIGSTOPped by the test) catches up now
+                replica.resume()
+        deadline = killed_at + timeout
+        ports = {r.port: r for r in self.replicas}
+
+        def promoted() -> bool:
+            try:
+                return self.master_address()[1] in ports
+            except redis.RedisError:
+                return False
+
+        self._wait(deadline, promoted, "no replica was promoted")
+        took = time.monotonic() - killed_at
+        self.master = ports[self.master_address()[1]]
+        self.replicas = [r for r in self.replicas if r is not self.master]
+        self.dead.append(old)
+        return took
+
     def sentinel(self, **kwargs: object) -> Sentinel:
         """A redis-py ``Sentinel`` that knows every sentinel; ``.master_for(name)`` gives a client."""
         return Sentinel(self.sentinel_addresses, **kwargs)
@@ -177,8 +232,8 @@ class RedisSentinelSetup:
         """Stop sentinels first (so they start no failover), then the data nodes; safe twice."""
         for sentinel in self.sentinels:
             sentinel.stop()
-        self.replica.stop()
-        self.master.stop()
+        for proc in [*self.replicas, self.master, *self.dead]:
+            proc.stop()
 
     def __enter__(self) -> RedisSentinelSetup:
         return self.start()

@@ -14,6 +14,7 @@ from typing import Any
 import redis
 import yaml
 
+from bananas.connection import ConnectionSettings, connect
 from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,7 +25,8 @@ class ServerProcess:
     """``bananas-server -c <tmp>/config.yaml`` with test handlers; logs go to a file."""
 
     def __init__(self, tmp: Path, redis_url: str, config: dict[str, Any] | None = None,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, command: list[str] | None = None,
+                 cwd: Path | None = None) -> None:
         self.tmp = Path(tmp)
         self.tmp.mkdir(parents=True, exist_ok=True)
         self.redis_url = redis_url
@@ -44,17 +46,20 @@ class ServerProcess:
         self.log_path = self.tmp / "server.log"
         self.env = {**os.environ, "BANANAS_TEST_REDIS_URL": redis_url, **(env or {})}
         self.proc: subprocess.Popen[bytes] | None = None
+        self.command = command  # another entry point (manage.py bananas_server ...) instead of -c
+        self.cwd = cwd or self.tmp
 
     def start(self, expect_processes: int = 1, timeout: float = 15.0) -> ServerProcess:
         exe = Path(sys.executable).with_name("bananas-server")
+        argv = self.command or [str(exe), "-c", str(self.config_path)]
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen([str(exe), "-c", str(self.config_path)], stdout=log,
-                                         stderr=subprocess.STDOUT, env=self.env, cwd=self.tmp)
+            self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=self.cwd)
         self.wait_for(lambda: len(self.workers()) >= expect_processes, timeout, "worker processes to start")
         return self
 
     def workers(self) -> list[dict[str, Any]]:
-        client = redis.Redis.from_url(self.redis_url, decode_responses=True)
+        """The status hash, read through the same kind of URL the server uses (Sentinel, Cluster…)."""
+        client = connect(ConnectionSettings(self.redis_url, 2.0, 2.0, 2))
         try:
             return [json.loads(v) for v in client.hgetall("bananas:workers").values()]
         finally:

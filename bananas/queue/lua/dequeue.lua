@@ -64,6 +64,7 @@ for i = 5, #KEYS, 3 do
         'error', 'job id found in a lane without its job hash', 'finished_at', now)
       redis.call('EXPIRE', key, ARGV[5])
       redis.call('ZADD', KEYS[2], now, id)
+      index_add(KEYS[2], 'dead', '', id, now)
       redis.call('HINCRBY', KEYS[3], 'dead', 1)
     elseif f[7] == 'queued' then
       -- one HSET instead of two HINCRBYs and an HSET: Redis CPU is the budget under load

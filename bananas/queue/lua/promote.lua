@@ -44,12 +44,12 @@ local lost = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, batch
 for _, id in ipairs(lost) do
   redis.call('ZREM', KEYS[2], id)
   local key = ARGV[1] .. id
-  local f = redis.call('HMGET', key, 'state', 'lane', 'cancel', 'unique', 'waiters', 'token', 'started')
+  local f = redis.call('HMGET', key, 'state', 'lane', 'cancel', 'unique', 'waiters', 'name', 'token', 'started')
   if f[1] == 'active' and f[3] then
     redis.call('HSET', key, 'state', 'cancelled', 'reason', 'cancelled', 'finished_at', now)
     end_job(key, id, f[4], f[5], ARGV[3], ARGV[5] .. id)
     cancelled = cancelled + 1
-  elseif f[1] == 'active' and f[7] ~= f[6] then  -- buffered, never started: uncharged
+  elseif f[1] == 'active' and f[8] ~= f[7] then  -- buffered, never started: uncharged
     redis.call('HINCRBY', key, 'attempts', -1)
     redis.call('HSET', key, 'state', 'queued', 'enqueued_at', now)
     push_front(f[2], id)
@@ -60,6 +60,7 @@ for _, id in ipairs(lost) do
       redis.call('HSET', key, 'state', 'dead', 'reason', 'poison', 'finished_at', now,
         'error', 'the job was lost with its worker ' .. n .. ' times')
       redis.call('ZADD', KEYS[3], now, id)
+      index_add(KEYS[3], 'dead', f[6], id, now)
       end_job(key, id, f[4], f[5], ARGV[3], ARGV[5] .. id)
       poisoned = poisoned + 1
     else
@@ -85,6 +86,7 @@ for k, _ in pairs(woken) do
   if redis.call('LLEN', KEYS[k + 1]) == 0 then redis.call('LPUSH', KEYS[k + 1], '1') end
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - tonumber(ARGV[3]) * 1000)
+index_trim(KEYS[3], 'dead', now - tonumber(ARGV[3]) * 1000)
 
 local next_eta = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 local next_lease = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')

@@ -39,10 +39,10 @@ end
 
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local key = ARGV[1] .. id
-  local f = redis.call('HMGET', key, 'state', 'owner', 'lane', 'cancel', 'unique', 'waiters', 'token', 'started')
+  local f = redis.call('HMGET', key, 'state', 'owner', 'lane', 'cancel', 'unique', 'waiters', 'name', 'token', 'started')
   if f[1] == 'active' and f[2] == ARGV[2] then
     redis.call('ZREM', KEYS[1], id)
-    local charged = suspects[id] or (charge_all and f[8] == f[7])
+    local charged = suspects[id] or (charge_all and f[9] == f[8])
     local n = 0
     if charged and not f[4] then n = redis.call('HINCRBY', key, 'recoveries', 1) end
     if f[4] then
@@ -53,6 +53,7 @@ for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
       redis.call('HSET', key, 'state', 'dead', 'reason', 'poison', 'finished_at', now,
         'error', 'the job was lost with its worker ' .. n .. ' times')
       redis.call('ZADD', KEYS[2], now, id)
+      index_add(KEYS[2], 'dead', f[7], id, now)
       end_job(key, id, f[5], f[6], ARGV[4], ARGV[5] .. id)
       poisoned = poisoned + 1
     else

@@ -8,10 +8,12 @@ if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
 local f = redis.call('HMGET', KEYS[2], 'state', 'name', 'priority')
 if f[1] ~= 'dead' or not f[2] or f[2] == '' then
   redis.call('ZREM', KEYS[1], ARGV[1])
+  index_remove(KEYS[1], 'dead', f[2], ARGV[1])
   return -1
 end
 local now = now_ms()
 redis.call('ZREM', KEYS[1], ARGV[1])
+index_remove(KEYS[1], 'dead', f[2], ARGV[1])
 redis.call('PERSIST', KEYS[2])
 redis.call('HDEL', KEYS[2], 'finished_at', 'run_at')
 local lanes = {high = 4, normal = 6, low = 8}

@@ -21,7 +21,7 @@ local earliest = nil
 for i = 5, #ARGV, 7 do
   local id, outcome = ARGV[i], ARGV[i + 2]
   local key = ARGV[1] .. id
-  local f = redis.call('HMGET', key, 'token', 'state', 'waiters', 'unique', 'cancel')
+  local f = redis.call('HMGET', key, 'token', 'state', 'waiters', 'unique', 'cancel', 'name')
   if f[1] ~= ARGV[i + 1] or f[2] ~= 'active' then
     out[#out + 1] = 0
   else
@@ -29,6 +29,7 @@ for i = 5, #ARGV, 7 do
     if outcome == 'retry' and f[5] then outcome = 'cancelled' end
     if outcome == 'ok' then
       redis.call('HSET', key, 'state', 'succeeded', 'result', ARGV[i + 3], 'finished_at', now)
+      index_add(KEYS[1], 'succeeded', f[6], id, now)
       end_job(key, id, f[4], f[3], ARGV[2], ARGV[4] .. id)
     elseif outcome == 'retry' then
       local run_at = now + tonumber(ARGV[i + 5])
@@ -43,13 +44,17 @@ for i = 5, #ARGV, 7 do
       redis.call('HSET', key, 'state', 'dead', 'error', ARGV[i + 3], 'traceback', ARGV[i + 4],
         'reason', ARGV[i + 6], 'finished_at', now)
       redis.call('ZADD', KEYS[3], now, id)
+      index_add(KEYS[1], 'dead', f[6], id, now)
       end_job(key, id, f[4], f[3], ARGV[3], ARGV[4] .. id)
     end
     stats[outcome] = stats[outcome] + 1
     out[#out + 1] = 1
   end
 end
-if stats.ok > 0 then redis.call('HINCRBY', KEYS[4], 'succeeded', stats.ok) end
+if stats.ok > 0 then
+  redis.call('HINCRBY', KEYS[4], 'succeeded', stats.ok)
+  index_trim(KEYS[1], 'succeeded', now - tonumber(ARGV[2]) * 1000, SUCCEEDED_INDEX_CAP)
+end
 if stats.retry > 0 then redis.call('HINCRBY', KEYS[4], 'retried', stats.retry) end
 if stats.dead > 0 then redis.call('HINCRBY', KEYS[4], 'dead', stats.dead) end
 if stats.cancelled > 0 then redis.call('HINCRBY', KEYS[4], 'cancelled', stats.cancelled) end

@@ -5,5 +5,6 @@
 * ``master`` — pre-fork supervisor: start, restart, drain on SIGTERM.
 * ``boot`` — what a forked child does first (logging, reporter, guard).
 * ``process`` — one worker process: its Redis pools, pools of executors, loops.
+* ``greenpoll`` — ``select.poll`` whose zero-timeout checks skip the hub (installed after patching).
 * ``embedded`` — the ``redis-server`` started when no ``redis.url`` is set.
 """

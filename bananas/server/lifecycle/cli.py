@@ -14,6 +14,7 @@ from ...config import Config, load_config
 from ...connection import ConnectionSettings, connect
 from ...cron.rules import Schedule
 from ...errors import BananasError, ConfigError
+from ...integration import Integration
 from ...logs import LoggingRuntime, bind_component, configure_logging
 from ...queue.broker import Broker, Retention
 from ...redact import redact_text, redact_url
@@ -26,6 +27,7 @@ from ..timed.cron_loop import load_schedules
 from ..timed.recovery import ChildGuard, Recovery
 from .boot import SHUTDOWN_SECONDS, Boot, run_worker
 from .embedded import EmbeddedRedis
+from .green import make_drivers_green
 from .master import Master
 from .plan import ProcessSpec, plan
 
@@ -34,8 +36,8 @@ URL_FILE = "redis.url"
 MONITOR_TIMEOUT = 1.0
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="bananas-server", description="Run Bananas workers.")
+def parse_args(argv: list[str], prog: str = "bananas-server") -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=prog, description="Run Bananas workers.")
     parser.add_argument("-c", "--config", help="YAML config file")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a setting, e.g. --set worker.mode=thin (repeatable)")
@@ -59,32 +61,46 @@ def overrides(args: argparse.Namespace) -> dict[str, str]:
     return out
 
 
-def main(argv: list[str]) -> int:
-    """Entry point; returns the exit code (2 for configuration errors)."""
+def main(argv: list[str], integration: Integration | None = None, prog: str = "bananas-server") -> int:
+    """Entry point; returns the exit code (2 for configuration errors).
+
+    ``integration`` (Django, Flask) supplies the settings tree in place of ``-c``, handler
+    modules it discovered and the per-job wrapping of handlers.
+    """
     from gevent import monkey
 
     if not monkey.is_module_patched("socket"):
-        print("bananas-server: gevent has not patched socket; start it with the bananas-server "
+        print(f"{prog}: gevent has not patched socket; start it with the bananas-server "
               "command (it patches before importing anything else)", file=sys.stderr)
         return 2
     try:
-        args = parse_args(argv)
-        config = load_config(args.config, os.environ, overrides(args))
+        args = parse_args(argv, prog)
+        tree = integration.tree if integration is not None else None
+        if args.config and integration is not None and tree is not None:
+            raise ConfigError(f"-c/--config: {integration.name} settings are read from its own "
+                              "configuration (BANANAS); use --set or the environment to override")
+        config = load_config(args.config, os.environ, overrides(args), tree=tree)
     except BananasError as exc:
-        print(f"bananas-server: {exc}", file=sys.stderr)
+        print(f"{prog}: {exc}", file=sys.stderr)
         return 2
     logs = configure_logging(config.logging, worker_id=None, worker_type=None, component="api")
     bind_component("api")
     try:
-        return start(args, config, logs)
+        return start(args, config, logs, integration)
     finally:
         logs.shutdown(SHUTDOWN_SECONDS)
 
 
-def start(args: argparse.Namespace, config: Config, logs: LoggingRuntime) -> int:
+def start(args: argparse.Namespace, config: Config, logs: LoggingRuntime,
+          integration: Integration | None = None) -> int:
     """Load handlers, routes and schedules, then serve (or stop there with ``--check``)."""
+    if config.worker.green_drivers:
+        for done in make_drivers_green():
+            log.info("green drivers: %s", done)
     try:
         registry = load_registry(config.handlers.paths, config.handlers.modules)
+        if integration is not None:
+            registry = integration.registry(registry)
         if not len(registry):
             raise ConfigError("no handlers found in handlers.paths / handlers.modules")
         parse_routes(config.routes)

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
-from .base import ROOT, Command, PythonPeer, RunContext, _run_logged
+from .base import ROOT, SIDECAR, Command, PythonPeer, RunContext, _run_logged
 
 
 class Bananas(PythonPeer):
-    """`bananas-server --mode thin` with N greenlets and prefetch 100, handler `bananas_app.noop`.
+    """`bananas-server --mode thin` with N greenlets at the defaults, handler `bananas_app.noop`.
 
-    The environment is the repository's own `.venv` (what `make install` builds), so the bench
-    always measures the working tree, never a pinned copy.
+    Only what the harness fixes for every peer is set (the greenlet count, the queue, where the
+    handler lives, no HTTP port): prefetch, logging (INFO to the console) and everything else
+    are the defaults a user gets. The environment is the repository's own `.venv` (what
+    `make install` builds), so the bench always measures the working tree, never a pinned copy.
     """
 
     name = "bananas"
@@ -21,7 +24,6 @@ class Bananas(PythonPeer):
     app = "bananas_app"
     packages = ("bananas", "gevent", "redis", "hiredis", "orjson")
     jobs = 100_000
-    prefetch = 100
 
     def env_dir(self) -> Path:
         """The repository's virtualenv."""
@@ -50,13 +52,27 @@ class Bananas(PythonPeer):
 
     def worker(self, ctx: RunContext) -> Command:
         """One worker process (under its master) serving `ctx.queue`, handlers from `bananas_app`."""
-        sets = {"worker.concurrency": ctx.concurrency, "worker.prefetch": self.prefetch,
+        sets = {"worker.concurrency": ctx.concurrency,
                 "worker.queues": ctx.queue, "handlers.paths": "", "handlers.modules": self.app,
-                "logging.level": "WARNING", "http.port": 0}
+                "http.port": 0}
         argv = [str(self.bin("bananas-server")), "--mode", "thin", "--redis-url", ctx.redis_url]
         for key, value in sets.items():
             argv += ["--set", f"{key}={value}"]
         return Command(argv, self.pythonpath())
+
+    def producer(self, ctx: RunContext, args: list[str]) -> Command:
+        """`python produce.py bananas_app <args>`, importing Bananas from `tree()`."""
+        return Command([str(self.bin("python")), "produce.py", self.app, *args], self.pythonpath())
+
+    @staticmethod
+    def pythonpath() -> dict[str, str]:
+        """The sidecar folder, after the tree under test when `BANANAS_BENCH_TREE` names one.
+
+        `python -m bench.peers.ab` sets it to an exported commit, so alternating runs compare two
+        builds with the same venv (the tree's `bananas/` comes first on the import path).
+        """
+        tree = os.environ.get("BANANAS_BENCH_TREE", "")
+        return {"PYTHONPATH": os.pathsep.join(p for p in (tree, str(SIDECAR)) if p)}
 
 
 PEER = Bananas()

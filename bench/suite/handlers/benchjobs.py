@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 
+import redis
+
 from bananas import job
+
+
+@functools.cache
+def _client(url: str) -> redis.Redis:
+    return redis.Redis(connection_pool=redis.ConnectionPool.from_url(url, max_connections=600))
 
 
 @job("noop")
@@ -24,3 +32,9 @@ def stamp(payload: dict[str, Any], ctx: Any) -> int:
 def fail(payload: dict[str, Any], ctx: Any) -> None:
     """Always raise: exercises the retry path."""
     raise RuntimeError("benchmark failure")
+
+
+@job("incr")
+def incr(payload: dict[str, Any], ctx: Any) -> None:
+    """One INCR on the job's own redis-py client (the peer harness's probe): a job that does I/O."""
+    _client(payload["url"]).incr("bench:done")

@@ -1,12 +1,12 @@
 /** Running scripts on ioredis, and turning ioredis failures into Bananas errors. */
-import type { ChainableCommander, Redis } from "ioredis";
+import type { ChainableCommander, Cluster, Redis } from "ioredis";
 
 import { BananasError, QueueFull, RedisUnavailable } from "./errors";
 import { scriptCommand, type ScriptCall, type ScriptName } from "./scripts";
 
 type ScriptMethod = (numKeys: number, ...keysAndArgs: string[]) => Promise<unknown>;
 
-export function runScript(target: Redis | ChainableCommander, script: ScriptName, call: ScriptCall): Promise<unknown> {
+export function runScript(target: Redis | Cluster | ChainableCommander, script: ScriptName, call: ScriptCall): Promise<unknown> {
   // defineCommand adds the method at run time; ioredis' types cannot know it.
   const method = (target as unknown as Record<string, ScriptMethod>)[scriptCommand(script)];
   return method.call(target, call.keys.length, ...call.keys, ...call.args);

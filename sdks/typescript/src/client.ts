@@ -1,7 +1,8 @@
 /** The TypeScript client: submit jobs and read their state, like Python's `bananas.Client`. */
-import { Redis } from "ioredis";
+import { Cluster } from "ioredis";
 
 import { guarded, runScript, submittedId } from "./calls";
+import { connect, type Connection } from "./connection";
 import { InvalidJob, JobNotFound, JobTimeout } from "./errors";
 import { DEFAULT_LIMITS, prepare, type JobSpec, type Limits, type NewJob, type Payload, type SubmitOptions } from "./envelope";
 import { jobInfo, type JobInfo } from "./jobInfo";
@@ -21,7 +22,10 @@ export interface Retention {
 export const DEFAULT_RETENTION: Readonly<Retention> = Object.freeze({ succeededSeconds: 86400, deadSeconds: 604800 });
 
 export interface ClientOptions {
-  /** Redis URL (default `redis://127.0.0.1:6379/0`); ignored when `redis` is given. */
+  /**
+   * Redis URL (default `redis://127.0.0.1:6379/0`); ignored when `redis` is given. Also
+   * `redis+sentinel://h:p,h:p/<master>` and `redis+cluster://h:p,h:p` (see `connect`).
+   */
   url?: string;
   /** Key namespace shared with the workers (default "bananas"). */
   namespace?: string;
@@ -29,8 +33,8 @@ export interface ClientOptions {
   socketTimeoutMs?: number;
   /** Payload limits; unset fields keep their defaults (1 MiB, depth 64). */
   limits?: Partial<Limits>;
-  /** An ioredis connection to use instead of `url`; `close()` leaves it open. */
-  redis?: Redis;
+  /** An ioredis connection (or Cluster) to use instead of `url`; `close()` leaves it open. */
+  redis?: Connection;
   /** Job name or glob pattern → queue; the first match wins (see `Router`). */
   routes?: Routes;
   /** Most connections `getResult` may hold while it blocks (default 50). */
@@ -68,7 +72,7 @@ const SPEC_KEYS = new Set([
  * pattern matches its name, else to `"default"`.
  */
 export class Client {
-  readonly redis: Redis;
+  readonly redis: Connection;
   readonly namespace: string;
   readonly limits: Limits;
   readonly router: Router;
@@ -103,8 +107,8 @@ export class Client {
     }
   }
 
-  private static connect(url: string, timeoutMs: number): Redis {
-    const redis = new Redis(url, {
+  private static connect(url: string, timeoutMs: number): Connection {
+    const redis = connect(url, {
       connectTimeout: timeoutMs,
       commandTimeout: timeoutMs,
       // Fail queued commands on the first failed connection attempt instead of waiting
@@ -287,11 +291,14 @@ export class Client {
   private waiterPool(): BlockingPool {
     // A blocking command must end before the connection's command timeout fires.
     this.waiters ??= new BlockingPool(() => {
-      const connection = this.redis.duplicate({
+      const timeouts = {
         commandTimeout: WAIT_CHUNK_MS + this.socketTimeoutMs,
         connectTimeout: this.socketTimeoutMs,
         maxRetriesPerRequest: 0,
-      });
+      };
+      const connection = this.redis instanceof Cluster
+        ? this.redis.duplicate([], { redisOptions: { ...this.redis.options.redisOptions, ...timeouts } })
+        : this.redis.duplicate(timeouts);
       connection.on("error", () => undefined);
       return connection;
     }, this.maxWaiters);
@@ -329,25 +336,54 @@ export class Client {
     return this.prepare(name, payload, options);
   }
 
-  /** One pipeline: register new queues, then one submit per job; resolves to the ids. */
+  /**
+   * One pipeline: register new queues, then one submit per job; resolves to the ids. On Redis
+   * Cluster a pipeline may only touch one slot, so each queue gets its own pipeline (sent at
+   * once, side by side) and the queue registration its own command.
+   */
   private async submitBatch(jobs: NewJob[]): Promise<string[]> {
     const newQueues = [...new Set(jobs.map((job) => job.queue))].filter((q) => !this.knownQueues.has(q));
-    const pipe = this.redis.pipeline();
-    if (newQueues.length > 0) {
-      pipe.sadd(this.globals.queues, ...newQueues);
-    }
-    for (const job of jobs) {
-      // The pipeline collects the command; its reply comes back from exec().
-      void runScript(pipe, "submit", submitCall(this.keys(job.queue), job));
-    }
-    const replies = (await pipe.exec()) ?? [];
-    const failed = replies.find(([err]) => err !== null);
-    if (failed) {
-      throw failed[0];
-    }
+    const groups = this.redis instanceof Cluster ? groupBy(jobs, (job) => job.queue) : [jobs.map((job, i) => ({ job, i }))];
+    const register = newQueues.length > 0 && this.redis instanceof Cluster ? this.redis.sadd(this.globals.queues, ...newQueues) : null;
+    const ids: string[] = new Array<string>(jobs.length);
+    await Promise.all(groups.map(async (group, n) => {
+      const pipe = this.redis.pipeline();
+      const registers = n === 0 && newQueues.length > 0 && register === null;
+      if (registers) {
+        pipe.sadd(this.globals.queues, ...newQueues);
+      }
+      for (const { job } of group) {
+        // The pipeline collects the command; its reply comes back from exec().
+        void runScript(pipe, "submit", submitCall(this.keys(job.queue), job));
+      }
+      const replies = (await pipe.exec()) ?? [];
+      const failed = replies.find(([err]) => err !== null);
+      if (failed) {
+        throw failed[0];
+      }
+      replies.slice(registers ? 1 : 0).forEach(([, reply], k) => {
+        ids[group[k].i] = submittedId(reply);
+      });
+    }));
+    await register;
     for (const queue of newQueues) {
       this.knownQueues.add(queue);
     }
-    return replies.slice(newQueues.length > 0 ? 1 : 0).map(([, reply]) => submittedId(reply));
+    return ids;
   }
+}
+
+/** Items with their indexes, grouped by `key` (groups in first-seen order). */
+function groupBy<T>(items: T[], key: (item: T) => string): Array<Array<{ job: T; i: number }>> {
+  const groups = new Map<string, Array<{ job: T; i: number }>>();
+  items.forEach((job, i) => {
+    const k = key(job);
+    let group = groups.get(k);
+    if (group === undefined) {
+      group = [];
+      groups.set(k, group);
+    }
+    group.push({ job, i });
+  });
+  return [...groups.values()];
 }

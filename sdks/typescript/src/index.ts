@@ -7,6 +7,7 @@ export {
   type Retention,
   type SubmitAndWaitOptions,
 } from "./client";
+export { connect, type Connection } from "./connection";
 export {
   DEFAULT_LIMITS,
   MAX_NAME_LENGTH,

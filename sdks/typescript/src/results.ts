@@ -12,7 +12,7 @@
  * gives it back as soon as it wakes. At most `maxWaiters` connections are opened per client;
  * further callers wait (within their own timeout) for a free one instead of opening more.
  */
-import type { Redis } from "ioredis";
+import type { Connection } from "./connection";
 
 import { JobCancelled, JobFailed, RedisUnavailable } from "./errors";
 
@@ -33,7 +33,7 @@ export function outcome(jobId: string, reply: string[]): unknown {
   throw new JobFailed(jobId, error, traceback);
 }
 
-type Handoff = (connection: Redis | null) => void;
+type Handoff = (connection: Connection | null) => void;
 
 function closedError(): RedisUnavailable {
   return new RedisUnavailable("the client was closed while waiting for a result");
@@ -41,13 +41,13 @@ function closedError(): RedisUnavailable {
 
 /** At most `max` blocking connections, opened on demand and reused; FIFO for callers. */
 export class BlockingPool {
-  private readonly idle: Redis[] = [];
-  private readonly all = new Set<Redis>();
+  private readonly idle: Connection[] = [];
+  private readonly all = new Set<Connection>();
   private readonly queue: Handoff[] = [];
   private closed = false;
 
   constructor(
-    private readonly open: () => Redis,
+    private readonly open: () => Connection,
     readonly max: number,
   ) {}
 
@@ -60,7 +60,7 @@ export class BlockingPool {
    * A connection, or null if none is free within `timeoutMs`.
    * @throws {RedisUnavailable} once the pool is closed.
    */
-  acquire(timeoutMs: number): Promise<Redis | null> {
+  acquire(timeoutMs: number): Promise<Connection | null> {
     if (this.closed) return Promise.reject(closedError());
     const free = this.idle.pop();
     if (free !== undefined) return Promise.resolve(free);
@@ -84,7 +84,7 @@ export class BlockingPool {
   }
 
   /** Give a connection back: to the longest-waiting caller, else to the idle list. */
-  release(connection: Redis): void {
+  release(connection: Connection): void {
     const next = this.queue.shift();
     if (next !== undefined) next(connection);
     else if (this.closed) connection.disconnect();
@@ -106,7 +106,7 @@ export class BlockingPool {
  * passes `deadline` (false). Each command blocks at most {@link WAIT_CHUNK_MS}.
  */
 export async function blockUntilDone(
-  connection: Redis,
+  connection: Connection,
   doneKey: string,
   deadline: number,
   now: () => number,

@@ -1,0 +1,102 @@
+"""Secrets as the config stores them: salted scrypt hashes, checked in constant time.
+
+The stored form is ``scrypt$<n>$<r>$<p>$<salt>$<hash>`` (salt and hash in unpadded
+URL-safe base64), the output of ``bananas hash-secret``. Only :mod:`hashlib`, :mod:`hmac`
+and :mod:`os` are used: nothing to install, nothing to keep up to date.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+
+from .errors import ConfigError
+
+__all__ = ["StoredSecret", "hash_secret", "parse_stored", "verify_secret"]
+
+SCHEME = "scrypt"
+DEFAULT_N, DEFAULT_R, DEFAULT_P = 2**14, 8, 1
+"""OWASP's scrypt floor (N=2^14, r=8, p=1): about 16 MiB and 30-60 ms a check on one core."""
+SALT_BYTES, HASH_BYTES = 16, 32
+MAX_N = 2**20  # a stored form asking for more memory than this is refused, not computed
+MAX_SECRET_BYTES = 4096
+
+
+@dataclass(frozen=True)
+class StoredSecret:
+    """A parsed stored form."""
+
+    n: int
+    r: int
+    p: int
+    salt: bytes
+    digest: bytes
+
+    def __str__(self) -> str:
+        return "$".join((SCHEME, str(self.n), str(self.r), str(self.p), _b64(self.salt), _b64(self.digest)))
+
+
+def hash_secret(secret: str, *, n: int = DEFAULT_N, r: int = DEFAULT_R, p: int = DEFAULT_P) -> str:
+    """The stored form of ``secret`` with a fresh random salt.
+
+    Raises :class:`ValueError` for an empty or oversized secret.
+    """
+    raw = _secret_bytes(secret)
+    if not raw:
+        raise ValueError("the secret is empty")
+    salt = os.urandom(SALT_BYTES)
+    return str(StoredSecret(n, r, p, salt, _derive(raw, salt, n, r, p)))
+
+
+def parse_stored(text: str, key: str = "secret_hash") -> StoredSecret:
+    """Read a stored form; raises :class:`ConfigError` naming ``key`` when it is not one."""
+    parts = text.split("$") if isinstance(text, str) else []
+    if len(parts) != 6 or parts[0] != SCHEME:
+        raise ConfigError(f"{key}: not a stored secret (expected scrypt$n$r$p$salt$hash, "
+                          "the output of `bananas hash-secret`)")
+    try:
+        n, r, p = int(parts[1]), int(parts[2]), int(parts[3])
+        salt, digest = _unb64(parts[4]), _unb64(parts[5])
+    except ValueError as exc:
+        raise ConfigError(f"{key}: unreadable stored secret ({exc})") from exc
+    if n < 2 or n & (n - 1) or n > MAX_N or not 0 < r <= 64 or not 0 < p <= 16:
+        raise ConfigError(f"{key}: scrypt parameters out of range (n a power of two up to {MAX_N}, "
+                          "r 1-64, p 1-16)")
+    if len(salt) < 8 or len(digest) < 16:
+        raise ConfigError(f"{key}: salt or hash too short")
+    return StoredSecret(n, r, p, salt, digest)
+
+
+def verify_secret(secret: str, stored: StoredSecret | str) -> bool:
+    """True when ``secret`` hashes to ``stored``; the final comparison takes constant time."""
+    parsed = stored if isinstance(stored, StoredSecret) else parse_stored(stored)
+    raw = _secret_bytes(secret)
+    if not raw:
+        return False
+    candidate = _derive(raw, parsed.salt, parsed.n, parsed.r, parsed.p, len(parsed.digest))
+    return hmac.compare_digest(candidate, parsed.digest)
+
+
+def _derive(raw: bytes, salt: bytes, n: int, r: int, p: int, length: int = HASH_BYTES) -> bytes:
+    return hashlib.scrypt(raw, salt=salt, n=n, r=r, p=p, maxmem=256 * r * (n + p + 2), dklen=length)
+
+
+def _secret_bytes(secret: str) -> bytes:
+    raw = secret.encode()
+    if len(raw) > MAX_SECRET_BYTES:
+        raise ValueError(f"the secret is longer than {MAX_SECRET_BYTES} bytes")
+    return raw
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (ValueError, TypeError) as exc:
+        raise ValueError("bad base64") from exc

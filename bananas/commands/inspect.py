@@ -1,0 +1,84 @@
+"""``bananas queues``, ``bananas jobs`` and ``bananas audit``: what is there, as tables or JSON."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..ops.views import audit_view, page_view, queue_view
+from ..queue.search import MAX_LIMIT, STATES
+from .output import age, print_json, short_time, table
+
+
+def add_commands(sub: Any, common: argparse.ArgumentParser, ops_of: Any) -> None:
+    """Register the subcommands; ``ops_of(args)`` opens an :class:`Operations` context."""
+    p = sub.add_parser("queues", parents=[common], help="per queue: lanes, delayed, in flight, dead, "
+                       "paused, rates over the last minute, oldest waiting job")
+    p.add_argument("--queue", help="only this queue")
+    p.set_defaults(func=lambda a: cmd_queues(a, ops_of))
+
+    p = sub.add_parser("jobs", parents=[common], help="search jobs in one state, newest first")
+    p.add_argument("--state", required=True, choices=STATES)
+    p.add_argument("--queue", help="only this queue (default: every queue)")
+    p.add_argument("--name", help="job name glob, e.g. 'mail.*'")
+    p.add_argument("--error", help="text the last error contains (any case)")
+    p.add_argument("--limit", type=_limit, default=50, help=f"jobs per page, 1-{MAX_LIMIT} (default 50)")
+    p.add_argument("--cursor", help="continue after the page that printed this cursor")
+    p.set_defaults(func=lambda a: cmd_jobs(a, ops_of))
+
+    p = sub.add_parser("audit", parents=[common], help="state-changing actions: who, what, when (newest first)")
+    p.add_argument("--limit", type=_limit, default=50)
+    p.set_defaults(func=lambda a: cmd_audit(a, ops_of))
+
+
+def cmd_queues(args: argparse.Namespace, ops_of: Any) -> int:
+    with ops_of(args) as ops:
+        views = [queue_view(o) for o in ops.queues(args.queue)]
+    if args.json:
+        print_json(views)
+        return 0
+    rows = [(v["queue"], *v["lanes"].values(), v["delayed"], v["inflight"], v["dead"], v["paused"],
+             v["succeeded_per_s"], v["failed_per_s"], age(v["oldest_age_s"])) for v in views]
+    print(table(("QUEUE", "HIGH", "NORMAL", "LOW", "SCHED", "DELAYED", "INFLIGHT", "DEAD", "PAUSED",
+                 "OK/S", "DEAD/S", "OLDEST"), rows))
+    return 0
+
+
+def cmd_jobs(args: argparse.Namespace, ops_of: Any) -> int:
+    with ops_of(args) as ops:
+        view = page_view(ops.jobs(args.state, queue=args.queue, name=args.name, error=args.error,
+                                  limit=args.limit, cursor=args.cursor))
+    if args.json:
+        print_json(view)
+        return 0
+    when = "finished_at" if args.state in ("dead", "succeeded") else "run_at" if args.state in (
+        "scheduled", "retrying") else "created_at"
+    rows = [(j["id"], j["queue"], j["name"], j["state"], j["attempts"], short_time(j[when]),
+             j["error"] or "") for j in view["jobs"]]
+    print(table(("ID", "QUEUE", "NAME", "STATE", "TRIES", when.upper(), "ERROR"), rows))
+    if view["cursor"]:
+        more = " (search budget reached; more may match)" if view["partial"] else ""
+        print(f"more{more}: --cursor {view['cursor']}")
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace, ops_of: Any) -> int:
+    with ops_of(args) as ops:
+        records = [audit_view(r) for r in ops.audit_log(args.limit)]
+    if args.json:
+        print_json(records)
+        return 0
+    print(table(("AT", "ACTOR", "ACTION", "TARGET", "DETAIL"),
+                [(short_time(r["at"]), r["actor"], r["action"], r["target"],
+                  " ".join(f"{k}={v}" for k, v in r["detail"].items() if k != "ids")) for r in records]))
+    return 0
+
+
+def _limit(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 1 <= value <= MAX_LIMIT:
+        raise argparse.ArgumentTypeError(f"must be 1-{MAX_LIMIT}")
+    return value

@@ -1,0 +1,1 @@
+"""Integrations with web frameworks: :mod:`bananas.contrib.django`, :mod:`bananas.contrib.flask`."""

@@ -1,0 +1,71 @@
+"""bananas.contrib.flask with a real Flask app, Flask-SQLAlchemy and ``flask bananas-server``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip("flask")
+
+from bananas import Client, ConfigError
+from tests.support.server_proc import ServerProcess
+
+APP = "tests.integration.with_flask.site.app:create_app"
+
+
+@pytest.fixture
+def flask_env(tmp_path, redis_url):
+    return {"NOTES_DB": f"sqlite:///{tmp_path / 'notes.db'}", "BANANAS_TEST_REDIS_URL": redis_url,
+            "PYTHONPATH": os.getcwd()}
+
+
+@pytest.fixture
+def flask_server(tmp_path, flask_env, redis_url):
+    flask = os.path.join(os.path.dirname(sys.executable), "flask")
+    server = ServerProcess(tmp_path / "flask", redis_url, env=flask_env,
+                           command=[flask, "--app", APP, "bananas-server"], cwd=os.getcwd())
+    yield server.start(1, timeout=30)
+    server.kill_all()
+
+
+def test_handlers_run_in_the_app_context_and_the_session_is_removed(flask_server, redis_url):
+    with Client(redis_url) as client:
+        first = client.submit_and_wait("notes.add", {"text": "buy bananas"}, timeout=10)
+        assert first == {"app": "notes", "greeting": "hello from the app config", "notes": 1}
+        assert client.submit_and_wait("notes.leave_pending", timeout=10) == 1
+        assert client.submit_and_wait("notes.pending", timeout=10) == 0  # the next job's session is fresh
+        assert client.submit_and_wait("notes.add", {"text": "more"}, timeout=10)["notes"] == 2
+
+
+def test_app_submits_through_its_extension(flask_env, redis_url, monkeypatch):
+    for key, value in flask_env.items():
+        monkeypatch.setenv(key, value)
+    from tests.integration.with_flask.site.app import add_note, create_app, queue
+
+    app = create_app()
+    with app.app_context():
+        job_id = queue.submit_job(add_note, {"text": "from a view"})
+    assert queue.client.get_job(job_id).name == "notes.add"
+
+
+def test_bad_config_is_refused_when_the_extension_is_set_up():
+    from flask import Flask
+
+    from bananas.contrib.flask import Bananas
+
+    app = Flask("broken")
+    app.config["BANANAS"] = {"worker": {"concurency": 5}}
+    with pytest.raises(ConfigError, match=r"unknown setting worker\.concurency"):
+        Bananas(app)
+
+
+def test_flask_bananas_server_check_lists_the_handlers(flask_env, tmp_path):
+    flask = os.path.join(os.path.dirname(sys.executable), "flask")
+    done = subprocess.run([flask, "--app", APP, "bananas-server", "--check"], env={**os.environ, **flask_env},
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "notes.add" in done.stdout + done.stderr
+    assert "MonkeyPatchWarning" not in done.stderr
