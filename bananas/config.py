@@ -97,6 +97,12 @@ class WorkerConfig:
         "(for handlers that never yield to gevent); the master then replaces the process.",
         minimum=0.1,
     )
+    block_warning_ms: int = setting(
+        100,
+        "A handler that holds the gevent hub longer than this (ms) is named in one WARNING record "
+        "(job, blocked_ms, stack) and counted in bananas_hub_blocked_seconds_total; 0 turns it off.",
+        env="WORKER_BLOCK_WARNING_MS", minimum=0,
+    )
     scheduler_interval: Seconds = setting(
         1.0, "Longest sleep of the scheduler between checks for due jobs and lost leases.", minimum=0.05
     )

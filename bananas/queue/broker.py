@@ -283,13 +283,28 @@ class Broker:
             args += [o.id, o.token, o.kind, o.data, o.traceback, o.delay_ms, o.reason]
         return self._run(self._settle, [k.inflight, k.delayed, k.dead, k.stats, k.scheduler_wake], args, pipe)
 
-    def extend(self, queue: str, held: Sequence[tuple[str, str]], lease_ms: int) -> list[str]:
-        """Renew the leases of ``(id, token)`` pairs; returns the ids that were taken back."""
+    def extend(self, queue: str, held: Sequence[tuple[str, str]], lease_ms: int, running: int = 0) -> list[str]:
+        """Renew the leases of ``(id, token)`` pairs; returns the ids that were taken back.
+
+        The first ``running`` pairs are deliveries whose handler started: they are marked so,
+        and a later hand-back (lost lease, dead process) charges them; the others go back
+        uncharged.
+        """
+        return list(self._extend(*self.extend_call(queue, held, lease_ms, running)))
+
+    def extend_call(self, queue: str, held: Sequence[tuple[str, str]], lease_ms: int,
+                    running: int = 0) -> tuple[list[str], list[Any]]:
+        """Keys and arguments of the extend script, for a caller with its own connection."""
         k = self.keys(queue)
-        args: list[Any] = [k.job_prefix, lease_ms]
+        args: list[Any] = [k.job_prefix, lease_ms, running]
         for job_id, token in held:
             args += [job_id, token]
-        return list(self._extend([k.inflight], args))
+        return [k.inflight], args
+
+    @property
+    def extend_source(self) -> str:
+        """The extend script's text (``_lib.lua`` included), for :meth:`extend_call` users."""
+        return str(self._extend.script)
 
     def release(self, queue: str, held: Sequence[tuple[str, str]]) -> int:
         """Hand back taken but unstarted deliveries to the front of their lanes."""

@@ -2,8 +2,10 @@
 --[[ promote: the scheduler's step for one queue.
 1. Delayed jobs and retries whose time has come move to the `scheduled` lane.
 2. Jobs whose lease ran out (their worker died or lost Redis) go back to the front of the
-   lane they came from; the delivery already counted as an attempt. A job recovered more
-   than `max_recoveries` times keeps killing its workers: it goes dead as `poison`.
+   lane they came from. A delivery marked `started` (by the worker's lease keeper) ran: it
+   keeps its attempt and counts a recovery, and a job recovered more than `max_recoveries`
+   times keeps killing its workers: it goes dead as `poison`. A delivery never marked was
+   only buffered: its attempt is given back and it is not charged.
    A lost job whose cancellation was requested ends `cancelled` instead. A job that ends
    here releases its unique key and wakes result waiters, as settle does.
 3. A lane with work but no wake marker gets one, unless the queue is paused (see below).
@@ -42,11 +44,16 @@ local lost = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, batch
 for _, id in ipairs(lost) do
   redis.call('ZREM', KEYS[2], id)
   local key = ARGV[1] .. id
-  local f = redis.call('HMGET', key, 'state', 'lane', 'cancel', 'unique', 'waiters', 'name')
+  local f = redis.call('HMGET', key, 'state', 'lane', 'cancel', 'unique', 'waiters', 'name', 'token', 'started')
   if f[1] == 'active' and f[3] then
     redis.call('HSET', key, 'state', 'cancelled', 'reason', 'cancelled', 'finished_at', now)
     end_job(key, id, f[4], f[5], ARGV[3], ARGV[5] .. id)
     cancelled = cancelled + 1
+  elseif f[1] == 'active' and f[8] ~= f[7] then  -- buffered, never started: uncharged
+    redis.call('HINCRBY', key, 'attempts', -1)
+    redis.call('HSET', key, 'state', 'queued', 'enqueued_at', now)
+    push_front(f[2], id)
+    recovered = recovered + 1
   elseif f[1] == 'active' then
     local n = redis.call('HINCRBY', key, 'recoveries', 1)
     if n > tonumber(ARGV[4]) then
