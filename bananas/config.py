@@ -200,8 +200,9 @@ def load_config(
     by_path = {key: (field, tp) for key, field, tp in known}
     for key, field, tp in known:
         name = env_name(key, field)
-        if environ is not None and name in environ:
-            _put(tree, key, check_value(name, parse_text(name, environ[name], tp), tp, field))
+        text = _from_environment(environ or {}, name)
+        if text is not None:
+            _put(tree, key, check_value(name, parse_text(name, text, tp), tp, field))
     for key, text in (overrides or {}).items():
         if key not in by_path:
             raise ConfigError(f"unknown setting {key}")
@@ -210,6 +211,21 @@ def load_config(
     config = build(Config, tree)
     validate(config)
     return config
+
+
+def _from_environment(environ: Mapping[str, str], name: str) -> str | None:
+    """``environ[name]``, or the contents of the file named by ``<name>_FILE`` (Docker and
+    Kubernetes secrets mounted as files; one trailing newline is dropped)."""
+    path = environ.get(f"{name}_FILE")
+    if path is None:
+        return environ.get(name)
+    if name in environ:
+        raise ConfigError(f"{name} and {name}_FILE are both set: keep one")
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise ConfigError(f"{name}_FILE: cannot read {path}: {exc.strerror}") from None
+    return text[:-1] if text.endswith("\n") else text
 
 
 def validate(config: Config) -> None:
