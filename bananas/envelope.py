@@ -173,7 +173,11 @@ def decode_payload(text: str, limits: Limits) -> dict[str, Any]:
         raise InvalidJob(f"payload is not valid JSON: {exc}") from exc
     if not isinstance(value, dict):
         raise InvalidJob(f"payload must be a JSON object, not {type(value).__name__}")
-    check_value(value, limits.max_depth)
+    # orjson only makes JSON types (string keys, finite floats: it refuses NaN and 1e999), so
+    # the walk is needed for depth alone, and only when the text has enough brackets to nest
+    # past the limit (a container at depth d needs d of them; brackets in strings only add).
+    if text.count("{") + text.count("[") > limits.max_depth:
+        check_value(value, limits.max_depth)
     if BIG_INT.search(text):
         _refuse_big_ints(text)
     return value

@@ -112,6 +112,7 @@ class Broker:
         self.retention = retention or Retention()
         self.globals = GlobalKeys(namespace)
         self._keys: dict[str, QueueKeys] = {}
+        self._submit_fixed: dict[tuple[str, str], _SubmitFixed] = {}
         self._submit = client.register_script(_load("submit"))
         self._submit_many = client.register_script(_load("submit_many"))
         self._dequeue = client.register_script(_load("dequeue"))
@@ -185,17 +186,25 @@ class Broker:
         Returns ``[created, state, id]``; ``id`` is the unique key's owner when it refused.
         ``state`` is ``active`` when the job was handed straight to an idle fetcher.
         """
-        k = self.keys(job.queue)
-        keys = [k.job(job.id), k.lane(job.priority), k.wake(job.priority), k.delayed,
-                k.scheduler_wake, k.stats, k.inflight, k.paused]
-        args = [job.id, job.name, job.payload, job.queue, job.priority,
-                _opt(job.max_retries), _opt(job.timeout), _opt(job.delay_ms), _opt(job.at_ms), "",
-                k.job_prefix, k.lane_prefix, k.waiters_prefix, k.mailbox_prefix, k.owned_prefix,
-                "1" if job.keep_payload else ""]
+        fixed = self._submit_fixed.get((job.queue, job.priority)) or self._fix_submit(job.queue, job.priority)
+        keys: list[str | bytes] = [self.keys(job.queue).job(job.id), *fixed.keys]
+        args = [job.id, job.name, job.payload, fixed.queue, fixed.priority, _opt(job.max_retries),
+                _opt(job.timeout), _opt(job.delay_ms), _opt(job.at_ms), b"", *fixed.prefixes,
+                b"1" if job.keep_payload else b""]
         if job.unique_key is not None:
-            keys.append(k.unique(job.unique_key))
+            keys.append(self.keys(job.queue).unique(job.unique_key))
             args[9] = job.unique_for
         return self._run(self._submit, keys, args, pipe)
+
+    def _fix_submit(self, queue: str, priority: str) -> _SubmitFixed:
+        """The arguments of ``submit`` that depend only on the queue and lane, encoded once."""
+        k = self.keys(queue)
+        keys = [k.lane(priority), k.wake(priority), k.delayed, k.scheduler_wake, k.stats, k.inflight, k.paused]
+        prefixes = [k.job_prefix, k.lane_prefix, k.waiters_prefix, k.mailbox_prefix, k.owned_prefix]
+        fixed = _SubmitFixed(tuple(x.encode() for x in keys), queue.encode(), priority.encode(),
+                             tuple(x.encode() for x in prefixes))
+        self._submit_fixed[(queue, priority)] = fixed
+        return fixed
 
     def submit_many(self, queue: str, jobs: Sequence[NewJob], pipe: redis.client.Pipeline) -> list[int]:
         """Queue on ``pipe`` the writes of many new jobs of ``queue`` (none of them unique: unique
@@ -290,13 +299,28 @@ class Broker:
             args += [o.id, o.token, o.kind, o.data, o.traceback, o.delay_ms, o.reason]
         return self._run(self._settle, [k.inflight, k.delayed, k.dead, k.stats, k.scheduler_wake], args, pipe)
 
-    def extend(self, queue: str, held: Sequence[tuple[str, str]], lease_ms: int) -> list[str]:
-        """Renew the leases of ``(id, token)`` pairs; returns the ids that were taken back."""
+    def extend(self, queue: str, held: Sequence[tuple[str, str]], lease_ms: int, running: int = 0) -> list[str]:
+        """Renew the leases of ``(id, token)`` pairs; returns the ids that were taken back.
+
+        The first ``running`` pairs are deliveries whose handler started: they are marked so,
+        and a later hand-back (lost lease, dead process) charges them; the others go back
+        uncharged.
+        """
+        return list(self._extend(*self.extend_call(queue, held, lease_ms, running)))
+
+    def extend_call(self, queue: str, held: Sequence[tuple[str, str]], lease_ms: int,
+                    running: int = 0) -> tuple[list[str], list[Any]]:
+        """Keys and arguments of the extend script, for a caller with its own connection."""
         k = self.keys(queue)
-        args: list[Any] = [k.job_prefix, lease_ms]
+        args: list[Any] = [k.job_prefix, lease_ms, running]
         for job_id, token in held:
             args += [job_id, token]
-        return list(self._extend([k.inflight], args))
+        return [k.inflight], args
+
+    @property
+    def extend_source(self) -> str:
+        """The extend script's text (``_lib.lua`` included), for :meth:`extend_call` users."""
+        return str(self._extend.script)
 
     def release(self, queue: str, held: Sequence[tuple[str, str]]) -> int:
         """Hand back taken but unstarted deliveries to the front of their lanes."""
@@ -413,7 +437,7 @@ class Broker:
         names: set[str] = self.redis.smembers(self.globals.queues)  # type: ignore[assignment]
         return names
 
-    def _run(self, script: Script, keys: list[str], args: list[Any],
+    def _run(self, script: Script, keys: Sequence[str | bytes], args: list[Any],
              pipe: redis.client.Pipeline | None) -> Any:
         if pipe is None:
             return script(keys, args)
@@ -436,7 +460,18 @@ def _delivery(queue: str, f: list[Any]) -> Delivery:
 
 
 def _opt(value: object) -> object:
-    return "" if value is None else value
+    return b"" if value is None else value
+
+
+@dataclass(frozen=True)
+class _SubmitFixed:
+    """A submit's keys and arguments fixed by its queue and lane, as bytes: redis-py sends
+    bytes as they are, where each ``str`` costs it an encode (a submit has 22 arguments)."""
+
+    keys: tuple[bytes, ...]  # KEYS 2-8
+    queue: bytes
+    priority: bytes
+    prefixes: tuple[bytes, ...]  # ARGV 11-15
 
 
 def _int_or_none(text: str) -> int | None:

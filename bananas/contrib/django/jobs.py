@@ -17,6 +17,7 @@ master's), and each child closes whatever it still holds right after the fork.
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
@@ -44,9 +45,7 @@ def around_job(spec: HandlerSpec) -> HandlerSpec:
             close_old_connections()
             close_caches()
 
-    run.__name__ = getattr(func, "__name__", spec.name)
-    run.__qualname__ = getattr(func, "__qualname__", spec.name)
-    run.__module__ = getattr(func, "__module__", __name__)
+    functools.update_wrapper(run, func)  # keeps @periodic marks and the handler's name
     return wrapped(spec, run)
 
 

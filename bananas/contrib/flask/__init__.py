@@ -8,6 +8,7 @@ workers with ``flask --app yourapp bananas-server`` (the flags of ``bananas-serv
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -103,9 +104,7 @@ def in_app_context(app: Any, spec: HandlerSpec) -> HandlerSpec:
                 if sqlalchemy is not None:
                     sqlalchemy.session.remove()
 
-    run.__name__ = getattr(func, "__name__", spec.name)
-    run.__qualname__ = getattr(func, "__qualname__", spec.name)
-    run.__module__ = getattr(func, "__module__", __name__)
+    functools.update_wrapper(run, func)  # keeps @periodic marks and the handler's name
     return wrapped(spec, run)
 
 

@@ -17,7 +17,8 @@ KEYS: 1 inflight, 2 dead, 3 stats, then pairs (lane, lane wake) for
       high, normal, low, scheduled
 ARGV: 1 job key prefix, 2 owner (the process identity that dequeued the jobs),
       3 max recoveries, 4 dead retention s, 5 done list prefix,
-      6 charge every job ('1') or only suspects ('0'), 7 mailbox key prefix,
+      6 nothing is known of what ran ('1': charge every job marked `started` by the
+      worker's lease keeper) or only the suspects ('0'), 7 mailbox key prefix,
       8 owned key prefix, then the suspects' ids
 Returns {recovered, poisoned, returned} ]]
 local now = now_ms()
@@ -41,10 +42,10 @@ local held = redis.call('SMEMBERS', owned)
 redis.call('DEL', owned)
 for _, id in ipairs(held) do
   local key = ARGV[1] .. id
-  local f = redis.call('HMGET', key, 'state', 'owner', 'lane', 'cancel', 'unique', 'waiters', 'name')
+  local f = redis.call('HMGET', key, 'state', 'owner', 'lane', 'cancel', 'unique', 'waiters', 'name', 'token', 'started')
   if f[1] == 'active' and f[2] == ARGV[2] then
     redis.call('ZREM', KEYS[1], id)
-    local charged = charge_all or suspects[id]
+    local charged = suspects[id] or (charge_all and f[9] == f[8])
     local n = 0
     if charged and not f[4] then n = redis.call('HINCRBY', key, 'recoveries', 1) end
     if f[4] then
