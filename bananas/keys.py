@@ -147,6 +147,12 @@ class GlobalKeys:
         return f"{self.namespace}:workers"
 
     @property
+    def workers_expiry(self) -> str:
+        """ZSET worker process id → when its status entry lapses (ms); tagged with the hash's
+        name, so the status script's two keys share a Cluster slot."""
+        return "{" + f"{self.namespace}:workers" + "}:expiry"
+
+    @property
     def cron(self) -> str:
         """HASH schedule name → JSON definition; its state lives in its queue's ``cron(name)``."""
         return f"{self.namespace}:cron"

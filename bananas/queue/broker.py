@@ -126,9 +126,10 @@ class Broker:
         self._cron_fire = client.register_script(_load("cron_fire"))
         self._recover = client.register_script(_load("recover"))
         self._revive = client.register_script(_load("revive"))
+        self._status = client.register_script(_load("status"))
         self._scripts = [self._submit, self._dequeue, self._settle, self._promote, self._extend,
                          self._release, self._cancel, self._wait, self._pause, self._cron_fire,
-                         self._submit_many, self._recover, self._revive]
+                         self._submit_many, self._recover, self._revive, self._status]
 
     def load_scripts(self) -> None:
         """Load every script into Redis (after a restart its script cache is empty)."""
@@ -424,6 +425,19 @@ class Broker:
         """The stored state of one schedule (``last_fire``, ``next_fire``, ``updated_at``)."""
         state: dict[str, str] = self.redis.hgetall(self.keys(queue).cron(schedule))  # type: ignore[assignment]
         return state
+
+    # -- worker status -----------------------------------------------------------------
+
+    def write_status(self, owner: str, status: bytes, ttl_ms: int) -> int:
+        """Write ``owner``'s entry in the workers status hash, lapsing after ``ttl_ms`` unless
+        written again; lapsed entries of others go. Returns how many went."""
+        g = self.globals
+        return int(self._status([g.workers, g.workers_expiry], [owner, status, ttl_ms]))
+
+    def remove_status(self, owner: str) -> None:
+        """Remove ``owner``'s entry (its process stopped or died)."""
+        g = self.globals
+        self._status([g.workers, g.workers_expiry], [owner, "", 0])
 
     # -- reading ------------------------------------------------------------------------
 

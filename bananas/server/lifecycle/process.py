@@ -44,6 +44,8 @@ from .plan import ProcessSpec
 
 log = logging.getLogger(__name__)
 STATUS_INTERVAL = 10.0
+STATUS_TTL_MS = round(3 * STATUS_INTERVAL * 1000)
+"""A status entry not written again for three intervals lapses (its host vanished)."""
 
 
 @dataclass(frozen=True)
@@ -184,13 +186,13 @@ class WorkerProcess:
         while True:
             started = self.events.clock()
             try:
-                self.redis.hset(self.broker.globals.workers, self.identity.key, orjson.dumps(self.status()))
+                self.broker.write_status(self.identity.key, orjson.dumps(self.status()), STATUS_TTL_MS)
             except redis.RedisError as exc:
                 log.debug("status write failed: %s", exc, extra=self.events.redis_failed("status", started))
             gevent.sleep(STATUS_INTERVAL)
 
     def _remove_status(self) -> None:
         try:
-            self.redis.hdel(self.broker.globals.workers, self.identity.key)
+            self.broker.remove_status(self.identity.key)
         except redis.RedisError:
             log.debug("could not remove status of %s", self.identity.key)
