@@ -135,6 +135,10 @@ class RetentionConfig:
     dead_seconds: WholeSeconds = setting(
         604800, "How long a dead job is kept (the dead set is never trimmed).", minimum=1
     )
+    keep_payload: bool = setting(
+        False, "Keep a succeeded job's payload until it expires; by default it is dropped on success "
+        "(state, name, queue, priority, attempts, timestamps and result stay)."
+    )
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,8 @@ class WorkerProcess:
         self.redis = connect(settings)
         self.blocking = connect(settings, block_timeout=max(r.block_timeout, config.worker.scheduler_interval),
                                 max_connections=blockers)
-        retention = Retention(config.retention.succeeded_seconds, config.retention.dead_seconds)
+        retention = Retention(config.retention.succeeded_seconds, config.retention.dead_seconds,
+                          config.retention.keep_payload)
         self.broker = Broker(self.redis, r.namespace, retention)
         self.book = LeaseBook()
         self.metrics = Metrics()
