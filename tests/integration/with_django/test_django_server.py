@@ -9,8 +9,8 @@ import psycopg
 import pytest
 
 from bananas import Client
-from tests.support.waiting import wait_until
 from tests.integration.with_django.conftest import manage
+from tests.support.waiting import wait_until
 
 DRIVERS = ["psycopg", "psycopg2"]
 
