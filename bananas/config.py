@@ -98,6 +98,12 @@ class WorkerConfig:
         "(for handlers that never yield to gevent); the master then replaces the process.",
         minimum=0.1,
     )
+    block_warning_ms: int = setting(
+        100,
+        "A handler that holds the gevent hub longer than this (ms) is named in one WARNING record "
+        "(job, blocked_ms, stack) and counted in bananas_hub_blocked_seconds_total; 0 turns it off.",
+        env="WORKER_BLOCK_WARNING_MS", minimum=0,
+    )
     scheduler_interval: Seconds = setting(
         1.0, "Longest sleep of the scheduler between checks for due jobs and lost leases.", minimum=0.05
     )
@@ -129,6 +135,10 @@ class RetentionConfig:
     succeeded_seconds: WholeSeconds = setting(86400, "How long a succeeded job and its result are kept.", minimum=1)
     dead_seconds: WholeSeconds = setting(
         604800, "How long a dead job is kept (the dead set is never trimmed).", minimum=1
+    )
+    keep_payload: bool = setting(
+        False, "Keep a succeeded job's payload until it expires; by default it is dropped on success "
+        "(state, name, queue, priority, attempts, timestamps and result stay)."
     )
 
 
@@ -207,8 +217,9 @@ def load_config(
     by_path = {key: (field, tp) for key, field, tp in known}
     for key, field, tp in known:
         name = env_name(key, field)
-        if environ is not None and name in environ:
-            _put(tree, key, check_value(name, parse_text(name, environ[name], tp), tp, field))
+        text = _from_environment(environ or {}, name)
+        if text is not None:
+            _put(tree, key, check_value(name, parse_text(name, text, tp), tp, field))
     for key, text in (overrides or {}).items():
         if key not in by_path:
             raise ConfigError(f"unknown setting {key}")
@@ -217,6 +228,21 @@ def load_config(
     config = build(Config, tree)
     validate(config)
     return config
+
+
+def _from_environment(environ: Mapping[str, str], name: str) -> str | None:
+    """``environ[name]``, or the contents of the file named by ``<name>_FILE`` (Docker and
+    Kubernetes secrets mounted as files; one trailing newline is dropped)."""
+    path = environ.get(f"{name}_FILE")
+    if path is None:
+        return environ.get(name)
+    if name in environ:
+        raise ConfigError(f"{name} and {name}_FILE are both set: keep one")
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise ConfigError(f"{name}_FILE: cannot read {path}: {exc.strerror}") from None
+    return text[:-1] if text.endswith("\n") else text
 
 
 def validate(config: Config) -> None:

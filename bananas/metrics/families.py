@@ -24,6 +24,7 @@ class Family:
     kind: str
     help: str
     labels: tuple[str, ...] = ()
+    declared: bool = False  # rendered (HELP, TYPE) before its first sample, so alerts can rely on it
 
 
 def _families(*items: Family) -> dict[str, Family]:
@@ -47,6 +48,10 @@ FAMILIES = _families(
     Family("bananas_worker_slots", GAUGE, "Executor greenlets of the pool.", ("worker_id",)),
     Family("bananas_worker_utilization", GAUGE,
            "Running jobs / executor greenlets of the pool, at the last report.", ("worker_id",)),
+    Family("bananas_hub_blocked_seconds_total", COUNTER,
+           "Seconds a handler held its process's gevent hub past worker.block_warning_ms, by job name "
+           "(\"-\" outside any job); every other job of the process waited that long.",
+           ("job_name",), declared=True),
     Family("bananas_worker_busy_seconds_total", COUNTER,
            "Seconds executors spent in handlers; rate() / slots is the average utilisation.",
            ("worker_id",)),

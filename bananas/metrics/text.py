@@ -56,6 +56,6 @@ def render(snapshot: Snapshot) -> str:
     lines: list[str] = []
     for name, family in FAMILIES.items():
         values = snapshot.get(name)
-        if values:
-            lines += _family_lines(family, values)
+        if values or family.declared:
+            lines += _family_lines(family, values or {})
     return "\n".join(lines) + "\n"

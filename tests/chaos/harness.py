@@ -167,11 +167,12 @@ def job_states(r: redis.Redis, ids: Iterable[str], queue: str = "default") -> di
     return out
 
 
-def wait_settled(r: redis.Redis, ids: list[str], timeout: float, on_timeout: Callable[[], str] = str) -> dict[str, str]:
-    """Wait until every id is succeeded or dead; returns the states."""
+def wait_settled(r: redis.Redis, ids: list[str], timeout: float, on_timeout: Callable[[], str] = str,
+                 queue: str = "default") -> dict[str, str]:
+    """Wait until every id (of ``queue``) is succeeded or dead; returns the states."""
     deadline = time.monotonic() + timeout
     while True:
-        states = job_states(r, ids)
+        states = job_states(r, ids, queue)
         pending = [i for i, s in states.items() if s not in ("succeeded", "dead")]
         if not pending:
             return states

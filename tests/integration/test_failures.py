@@ -52,11 +52,12 @@ def test_a_job_lost_with_its_worker_too_often_goes_dead_as_poison(client, broker
     assert r.llen(broker.keys("default").lane("normal")) == 0
 
 
-def test_recover_owner_without_slot_information_charges_every_job(client, broker):
-    client.submit_jobs([{"name": "j"} for _ in range(2)])
-    broker.dequeue("default", ALL, 2, 30_000, "h:1:p")
+def test_recover_owner_without_slot_information_charges_every_started_job(client, broker):
+    client.submit_jobs([{"name": "j"} for _ in range(3)])
+    taken = broker.dequeue("default", ALL, 3, 30_000, "h:1:p")
+    broker.extend("default", [(d.id, d.token) for d in taken], 30_000, running=2)  # two had started
     result = broker.recover_owner("default", "h:1:p", None)
-    assert (result.recovered, result.returned) == (2, 0)
+    assert (result.recovered, result.returned) == (2, 1)
 
 
 def test_revive_sends_a_dead_job_back_with_fresh_attempts(client, broker, r):
@@ -68,7 +69,8 @@ def test_revive_sends_a_dead_job_back_with_fresh_attempts(client, broker, r):
     assert r.lrange(k.lane("high"), 0, -1) == [job_id]
     assert r.zcard(k.dead) == 0 and r.ttl(k.job(job_id)) == -1
     info = client.get_job(job_id)
-    assert (info.state, info.attempts, info.error) == ("queued", 0, "ValueError: x")
+    assert (info.state, info.attempts, info.error, info.reason) == ("queued", 0, None, None)
+    assert [(e.attempt, e.reason, e.error) for e in info.errors] == [(1, "failed", "ValueError: x")]
     with pytest.raises(JobNotFound):
         client.revive_job(job_id)
 

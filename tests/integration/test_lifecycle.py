@@ -55,6 +55,7 @@ def test_dequeue_takes_at_most_count_and_passes_the_baton(client, broker, r):
 def test_a_late_ack_with_a_stale_token_is_refused(client, broker, r):
     job_id = client.submit_job("j", {})
     (first,) = broker.dequeue("default", ALL, 1, 1, "w1")
+    broker.extend("default", [(first.id, first.token)], 1, running=1)  # its handler started
     time.sleep(0.01)
     assert broker.promote("default").recovered == 1
     (second,) = broker.dequeue("default", ALL, 1, 30_000, "w2")
@@ -113,7 +114,8 @@ def test_a_job_that_keeps_losing_its_worker_goes_dead_as_poison(client, broker, 
     job_id = client.submit_job("j", {})
     steps = []
     for _ in range(3):
-        broker.dequeue("default", ALL, 1, 1, "w")
+        (d,) = broker.dequeue("default", ALL, 1, 1, "w")
+        broker.extend("default", [(d.id, d.token)], 1, running=1)  # its handler started
         time.sleep(0.005)
         result = broker.promote("default", max_recoveries=2)
         steps.append((result.recovered, result.poisoned))
@@ -121,6 +123,19 @@ def test_a_job_that_keeps_losing_its_worker_goes_dead_as_poison(client, broker, 
     info = client.get_job(job_id)
     assert (info.state, info.reason) == ("dead", "poison")
     assert places(r, broker, job_id) == ["dead"]
+
+
+def test_a_lapsed_lease_of_a_job_that_never_started_costs_it_nothing(client, broker, r):
+    job_id = client.submit_job("j", {})
+    for _ in range(5):  # more losses than max_recoveries: still not poison, never charged
+        (d,) = broker.dequeue("default", ALL, 1, 1, "w")
+        broker.extend("default", [(d.id, d.token)], 1)  # renewed, but only ever buffered
+        time.sleep(0.005)
+        assert broker.promote("default", max_recoveries=2).recovered == 1
+    fields = r.hgetall(broker.keys("default").job(job_id))
+    assert (fields["state"], fields["attempts"], fields.get("recoveries")) == ("queued", "0", None)
+    (d,) = broker.dequeue("default", ALL, 1, 30_000, "w")
+    assert d.attempt == 1, "its first run is its first attempt"
 
 
 def test_release_puts_unstarted_jobs_back_and_returns_the_attempt(client, broker, r):

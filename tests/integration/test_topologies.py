@@ -39,7 +39,8 @@ def test_cluster_url_runs_every_script_and_a_server(tmp_path):
             (d,) = broker.dequeue("beta", ALL, 5, 30_000, "h:1:p")
             assert broker.settle([Outcome("beta", d.id, d.token, "dead", "boom")]) == [1]
             client.revive_job(job_id, queue="beta")
-            broker.dequeue("beta", ALL, 5, 30_000, "h:2:p")
+            (d,) = broker.dequeue("beta", ALL, 5, 30_000, "h:2:p")
+            broker.extend("beta", [(d.id, d.token)], 30_000, running=1)
             assert broker.recover_owner("beta", "h:2:p", None).recovered == 1
             assert broker.promote("beta").now_ms > 0
             ids = run_jobs_through_a_server(tmp_path / "server", url, client)

@@ -104,8 +104,8 @@ class ServerProcess:
     def kill_all(self) -> None:
         """SIGKILL the master and every worker it started (test clean-up)."""
         pids = self.children()
-        with contextlib.suppress(redis.RedisError):
-            pids += self.worker_pids()
+        with contextlib.suppress(redis.RedisError, redis.exceptions.RedisClusterException):
+            pids += self.worker_pids()  # the status may be gone with Redis (a cluster: its own error tree)
         for pid in [*pids, *([self.proc.pid] if self.proc else [])]:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)

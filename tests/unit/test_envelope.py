@@ -57,10 +57,23 @@ def test_naive_datetimes_are_refused():
     ("{not json", "not valid JSON"),
     ("[1]", "must be a JSON object"),
     ('{"a": ' * 10 + "1" + "}" * 10, "deeper"),
+    ('{"a": ' * 6 + "1" + "}" * 6, "deeper"),  # one past the limit
+    ('{"a": ' * 5 + "[" + "1" + "]" + "}" * 5, "deeper"),
+    ('{"a": NaN}', "not valid JSON"),
+    ('{"a": 1e999}', "not valid JSON"),
 ])
 def test_decoding_refuses_malformed_payloads(text, message):
     with pytest.raises(InvalidJob, match=message):
         decode_payload(text, LIMITS)
+
+
+@pytest.mark.parametrize("text", [
+    '{"a": ' * 4 + "[1]" + "}" * 4,  # exactly the limit
+    '{"s": "' + "{[" * 40 + '", "t": [1, {"u": 2}]}',  # many brackets, but inside a string
+    '{"a": [1, 2], "b": [3, 4], "c": [5], "d": [6], "e": [7], "f": {"g": 8}}',  # many, shallow
+])
+def test_decoding_accepts_payloads_within_the_depth_limit(text):
+    assert decode_payload(text, LIMITS) == __import__("json").loads(text)
 
 
 @pytest.mark.parametrize("payload, message", [

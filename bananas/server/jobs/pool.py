@@ -80,6 +80,7 @@ class Pool:
         # comes back when its own lease runs out), as long as the jobs it held stay leased.
         self.register_ms = round(max(settings.lease_ms, 4000 * settings.block_timeout))
         self.registered: dict[str, float] = {}  # queue -> clock when its waiter registered
+        self.drained: set[str] = set()  # queues whose fetcher blocks next (registered, lanes empty)
 
     def start(self) -> None:
         self.executors = [gevent.spawn(self._execute_loop, i) for i in range(self.spec.concurrency)]
@@ -96,24 +97,34 @@ class Pool:
             self.room.wait()
             self.idle.discard(queue)
             return 0
+        if queue in self.drained:  # the last dequeue drained the lanes and registered it
+            self.drained.discard(queue)
+            return self._block(queue)
         s = self.settings
         register_ms = 0 if self.stopping else self.register_ms
         started = self.events.clock()
-        deliveries = self.broker.dequeue(queue, self.spec.lanes, min(s.prefetch, room), s.lease_ms, s.owner,
-                                         self.waiter, queue in self.registered, register_ms)
+        taken = self.broker.take(queue, self.spec.lanes, min(s.prefetch, room), s.lease_ms, s.owner,
+                                 self.waiter, queue in self.registered, register_ms)
         self.registered.pop(queue, None)
-        if not deliveries:
-            self.registered[queue] = started  # (by this call, unless it was told not to)
-            if self.stopping:
-                return 0
-            got = self._wait(queue)
-            if not isinstance(got, Delivery):
-                return 0
-            self.registered.pop(queue, None)  # submit took it out of every waiter set
-            self._take([got])
-            gevent.sleep(0)  # an executor starts the job before this fetcher registers again
-            return 1
-        return self._take(deliveries)
+        if taken.deliveries:
+            if taken.registered:
+                self.registered[queue] = started
+                self.drained.add(queue)
+            return self._take(taken.deliveries)
+        self.registered[queue] = started  # (by this call, unless it was told not to)
+        if self.stopping:
+            return 0
+        return self._block(queue)
+
+    def _block(self, queue: str) -> int:
+        """Wait for a hand-off or a wake marker; take a handed-off delivery."""
+        got = self._wait(queue)
+        if not isinstance(got, Delivery):
+            return 0
+        self.registered.pop(queue, None)  # submit took it out of every waiter set
+        self._take([got])
+        gevent.sleep(0)  # an executor starts the job before this fetcher registers again
+        return 1
 
     def _wait(self, queue: str) -> Delivery | bool:
         """Block on the mailbox and wake markers; a timeout blocks again instead of polling the

@@ -21,6 +21,7 @@ from ...logs import job_logger
 from ...queue.broker import Outcome
 from ...registry import HandlerSpec, JobContext, Registry
 from ...retry import backoff_delay
+from .interrupt import Overrun
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +119,9 @@ class Runner:
             if exc is not timer:  # the handler's own gevent.Timeout escaped it: a plain failure
                 return failure(d, max_retries, self.policy, _describe(exc), traceback.format_exc())
             error = f"JobTimeout: timed out after {timeout:g} s"
+            return failure(d, max_retries, self.policy, error, reason="timeout")
+        except Overrun:  # raised by the watchdog thread: the handler held the hub past its timeout
+            error = f"JobTimeout: timed out after {timeout:g} s (interrupted: it did not yield to gevent)"
             return failure(d, max_retries, self.policy, error, reason="timeout")
         except JobCancelled:
             return Outcome(d.queue, d.id, d.token, "cancelled", "")

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import mmap
 import struct
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import FrameType
 
 import orjson
 
@@ -88,12 +90,15 @@ class RunningJobs:
     """The runner's tracker: running jobs with their deadlines, mirrored into a :class:`SlotTable`.
 
     Read by the watchdog thread too; it only reads a dict snapshot, which the GIL keeps whole.
+    ``frames`` holds, per slot, the frame of the call that runs the job (the caller of
+    :meth:`start`) and the job's name: a stack that contains that frame is inside that job.
     """
 
     def __init__(self, table: SlotTable | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self.table = table
         self.clock = clock
         self.jobs: dict[int, SlotRecord] = {}
+        self.frames: dict[int, tuple[FrameType, str]] = {}
         self._free: list[int] = []
         self._next = 0
 
@@ -104,6 +109,7 @@ class RunningJobs:
         else:
             slot, self._next = self._next, self._next + 1
         record = SlotRecord(d.queue, d.id, d.token, d.attempt, max_retries, timeout, self.clock() + timeout)
+        self.frames[slot] = (sys._getframe(1), d.name)
         self.jobs[slot] = record
         if self.table is not None and slot < self.table.slots:
             self.table.write(slot, record)
@@ -111,6 +117,7 @@ class RunningJobs:
 
     def finish(self, slot: int) -> None:
         self.jobs.pop(slot, None)
+        self.frames.pop(slot, None)
         if self.table is not None and slot < self.table.slots:
             self.table.clear(slot)
         self._free.append(slot)

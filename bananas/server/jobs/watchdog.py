@@ -1,28 +1,44 @@
-"""The hard timeout: a native thread that kills its worker process when a job will not stop.
+"""The hard timeout: an OS thread that stops a job which will not stop, and names hub blockers.
 
 A job's ``timeout`` is first enforced cooperatively (``gevent.Timeout`` in the runner). A
-handler that never yields to the hub (a CPU loop, a blocking C call) cannot be interrupted
-that way, and while it runs the whole process is stuck: no heartbeat, no acks. The watchdog
-runs outside the hub, in an OS thread, so it still runs while the hub is stuck. When a job
-is still running ``grace`` seconds past its deadline, it writes one line to stderr and
-SIGKILLs the process. The master sees the death, reads which job overran (the slot table),
-fails it with reason ``timeout`` and starts a new process.
+handler that never yields to the hub (a CPU loop, an unpatched ``sleep``) cannot be stopped
+that way, and while it runs every greenlet of the process waits. The watchdog runs outside
+the hub, in an OS thread, and each ``interval``:
+
+1. samples who holds the hub (:mod:`.hubwatch`) and reports a block longer than
+   ``worker.block_warning_ms``;
+2. when the job holding the hub is past its deadline, raises :class:`~.interrupt.Overrun`
+   in the hub thread (:mod:`.interrupt`): pure-Python code stops at its next bytecode, the
+   runner fails the attempt with reason ``timeout``, and the process carries on;
+3. when a job is still running ``grace`` seconds past its deadline (it swallowed the
+   exception, or sits in a C call that releases the GIL but never returns), writes one line
+   to stderr and SIGKILLs the process. The master reads which job overran (the slot table),
+   fails it with reason ``timeout``, returns the others uncharged and starts a new process.
+
+A C call that *holds* the GIL stops this thread too; the master's backstop kills that
+process from outside (``lifecycle/master.py``), with the same accounting.
 
 It does not use :mod:`logging`: under gevent its locks are greenlet locks, which a foreign
-thread must not take while the hub holds them.
+thread must not take while the hub holds them. What it has to say goes to the hub through
+``post`` (``loop.run_callback_threadsafe``).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import time
 from collections.abc import Callable
+from typing import Any
 
-import gevent
 from gevent import monkey
 
+from .hubwatch import BlockWatch, HubSample, HubSampler
+from .interrupt import Overrun, interrupt
 from .slots import RunningJobs
+
+log = logging.getLogger(__name__)
 
 
 def kill_self(reason: str) -> None:
@@ -32,48 +48,73 @@ def kill_self(reason: str) -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-class HubProgress:
-    """A greenlet bumps a counter; when it stops moving, something holds the hub."""
-
-    def __init__(self, interval: float) -> None:
-        self.interval = interval
-        self.count = 0
-
-    def run(self) -> None:
-        while True:
-            self.count += 1
-            gevent.sleep(self.interval)
+def sampling_interval(block_warning_ms: int) -> float:
+    """A quarter of the block threshold, between 10 ms and 250 ms (250 ms with warnings off)."""
+    if block_warning_ms <= 0:
+        return 0.25
+    return min(max(block_warning_ms / 4000, 0.01), 0.25)
 
 
 class Watchdog:
-    """Watches the running jobs' deadlines and the hub's progress from an OS thread."""
+    """Watches the hub and the running jobs' deadlines from an OS thread."""
 
-    def __init__(self, running: RunningJobs, grace: float, interval: float = 0.25,
-                 kill: Callable[[str], None] = kill_self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, running: RunningJobs, grace: float, sampler: HubSampler | None = None,
+                 blocks: BlockWatch | None = None, *, interval: float = 0.25,
+                 kill: Callable[[str], None] = kill_self, post: Callable[..., Any] | None = None,
+                 stop_job: Callable[[int], bool] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.running = running
         self.grace = grace
+        self.sampler = sampler
+        self.blocks = blocks
         self.interval = interval
         self.kill = kill
+        self.post = post
+        self.stop_job = stop_job or (lambda thread: interrupt(thread, Overrun))
         self.clock = clock
-        self.progress = HubProgress(interval)
-        self._last_count = self.progress.count
-        self._last_change = clock()
+        self.interrupted: set[tuple[int, str, str]] = set()  # (slot, id, token) already stopped
         self.stopped = False
+        self._last: HubSample | None = None
+
+    def step(self, now: float) -> str | None:
+        """One look; stops an overrunning job, returns why the process must die, or None."""
+        sample = self.sampler.sample(now) if self.sampler is not None else None
+        self._last = sample
+        if sample is not None and self.blocks is not None:
+            self.blocks.observe(sample)
+        reason = self.check(now)
+        if reason is None and sample is not None:
+            self._stop_overrun(sample, now)
+        return reason
 
     def check(self, now: float) -> str | None:
-        """One look; returns why the process must die, or None."""
-        if self.progress.count != self._last_count:
-            self._last_count, self._last_change = self.progress.count, now
+        """Why the process must die (a job past its deadline plus grace), or None."""
         overdue = self.running.overdue(now, self.grace)
         if not overdue:
             return None
         jobs = ", ".join(f"{r.id} (queue {r.queue}, timeout {r.timeout:g} s)" for r in overdue)
-        return (f"job {jobs} still running {self.grace:g} s after its timeout; the gevent hub has "
-                f"not moved for {now - self._last_change:.1f} s; killing this worker process")
+        held = self._last.held_for if self._last is not None else 0.0
+        return (f"job {jobs} still running {self.grace:g} s after its timeout (the gevent hub has been "
+                f"held for {held:.1f} s); killing this worker process")
+
+    def _stop_overrun(self, sample: HubSample, now: float) -> None:
+        """Raise :class:`Overrun` in the hub thread if the job holding it is past its deadline."""
+        live = {(slot, r.id, r.token) for slot, r in list(self.running.jobs.items())}
+        self.interrupted &= live
+        if sample.idle or sample.slot is None or self.sampler is None:
+            return
+        record = self.running.jobs.get(sample.slot)
+        if record is None or now < record.deadline:
+            return
+        key = (sample.slot, record.id, record.token)
+        if key in self.interrupted:
+            return
+        self.interrupted.add(key)
+        if self.stop_job(self.sampler.hub_thread) and self.post is not None:
+            self.post(_log_interrupted, record.id, record.queue, record.timeout)
 
     def start(self) -> None:
-        """Start the hub-progress greenlet and the OS thread."""
-        gevent.spawn(self.progress.run)
+        """Start the OS thread."""
         start_thread = monkey.get_original("_thread", "start_new_thread")
         start_thread(self._loop, ())
 
@@ -84,7 +125,13 @@ class Watchdog:
         sleep = monkey.get_original("time", "sleep")
         while not self.stopped:
             sleep(self.interval)
-            reason = self.check(self.clock())
+            reason = self.step(self.clock())
             if reason is not None and not self.stopped:
                 self.kill(reason)
                 return
+
+
+def _log_interrupted(job_id: str, queue: str, timeout: float) -> None:
+    log.warning("job %s in queue %s ran past its %g s timeout without yielding to gevent; "
+                "interrupted it in the hub thread", job_id, queue, timeout,
+                extra={"job_id": job_id, "queue": queue})

@@ -168,7 +168,8 @@ def make_guard(config: Config, url: str) -> ChildGuard:
     """The master's recovery of dead workers' jobs, with its own small Redis pool."""
     r, w = config.redis, config.worker
     client = connect(ConnectionSettings(url, r.socket_timeout, r.connect_timeout, 4))
-    retention = Retention(config.retention.succeeded_seconds, config.retention.dead_seconds)
+    retention = Retention(config.retention.succeeded_seconds, config.retention.dead_seconds,
+                          config.retention.keep_payload)
     broker = Broker(client, r.namespace, retention)
     recovery = Recovery(broker, list(w.queues), RunPolicy.from_config(config), w.max_recoveries,
                         give_up_after=w.lease_seconds)

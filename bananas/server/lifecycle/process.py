@@ -28,11 +28,14 @@ from ...queue.broker import Broker, Retention
 from ...registry import Registry
 from ..jobs.acker import Acker
 from ..jobs.cancel import Canceller
+from ..jobs.hubwatch import BlockWatch, HubSampler
+from ..jobs.interrupt import os_thread_id
 from ..jobs.leases import Heartbeat, LeaseBook
+from ..jobs.plainredis import PlainRedis, plain_supported
 from ..jobs.pool import Pool, PoolSettings
 from ..jobs.runner import Runner, RunPolicy
 from ..jobs.slots import RunningJobs, SlotTable
-from ..jobs.watchdog import Watchdog
+from ..jobs.watchdog import Watchdog, sampling_interval
 from ..observe.events import Events
 from ..timed.cron_loop import CronLoop
 from ..timed.recovery import owner_key
@@ -41,6 +44,8 @@ from .plan import ProcessSpec
 
 log = logging.getLogger(__name__)
 STATUS_INTERVAL = 10.0
+STATUS_TTL_MS = round(3 * STATUS_INTERVAL * 1000)
+"""A status entry not written again for three intervals lapses (its host vanished)."""
 
 
 @dataclass(frozen=True)
@@ -70,15 +75,25 @@ class WorkerProcess:
         self.redis = connect(settings)
         self.blocking = connect(settings, block_timeout=max(r.block_timeout, config.worker.scheduler_interval),
                                 max_connections=blockers)
-        retention = Retention(config.retention.succeeded_seconds, config.retention.dead_seconds)
+        retention = Retention(config.retention.succeeded_seconds, config.retention.dead_seconds,
+                          config.retention.keep_payload)
         self.broker = Broker(self.redis, r.namespace, retention)
         self.book = LeaseBook()
         self.metrics = Metrics()
         self.events = events = Events(self.metrics)
         self.acker = Acker(self.broker, self.book, events)
-        self.heartbeat = Heartbeat(self.broker, self.book, config.worker.lease_seconds, events)
         self.running = RunningJobs(slots)
-        self.watchdog = Watchdog(self.running, config.worker.watchdog_grace)
+        w = config.worker
+        post = gevent.get_hub().loop.run_callback_threadsafe  # from the OS threads into the hub
+        # The heartbeat renews leases from an OS thread on its own plain socket when the URL
+        # allows (not Sentinel/Cluster): a handler that holds the hub cannot make them lapse.
+        plain = PlainRedis(redis_url, r.socket_timeout) if plain_supported(redis_url) else None
+        self.heartbeat = Heartbeat(self.broker, self.book, w.lease_seconds, events, self.running,
+                                   w.watchdog_grace, plain, post if plain is not None else None)
+        sampler = HubSampler(os_thread_id(), self.running)
+        blocks = BlockWatch(w.block_warning_ms, self.running, self.metrics, post)
+        self.watchdog = Watchdog(self.running, w.watchdog_grace, sampler, blocks,
+                                 interval=sampling_interval(w.block_warning_ms), post=post)
         runner = Runner(registry, RunPolicy.from_config(config), self.running)
         self.canceller = Canceller(self.broker, self.blocking, runner, self.book, self.identity.key,
                                    config.worker.cancel_grace_seconds, events)
@@ -101,7 +116,11 @@ class WorkerProcess:
         for pool in self.pools:
             pool.start()
         self.acking = gevent.spawn(self.acker.run)
-        self.background = [gevent.spawn(self.heartbeat.run), gevent.spawn(self._status_loop)]
+        self.background = [gevent.spawn(self._status_loop)]
+        if self.heartbeat.plain is not None:
+            self.heartbeat.start_thread()
+        else:
+            self.background.append(gevent.spawn(self.heartbeat.run))
         self.background += [gevent.spawn(self.canceller.run, q, self.config.redis.block_timeout)
                             for q in self.config.worker.queues]
         if self.spec.scheduler:
@@ -133,6 +152,7 @@ class WorkerProcess:
         self.acking.join()
         gevent.killall(self.background)
         self.watchdog.stop()
+        self.heartbeat.stop()
         self._remove_status()
 
     def _release(self, deliveries: list[Delivery]) -> None:
@@ -166,13 +186,13 @@ class WorkerProcess:
         while True:
             started = self.events.clock()
             try:
-                self.redis.hset(self.broker.globals.workers, self.identity.key, orjson.dumps(self.status()))
+                self.broker.write_status(self.identity.key, orjson.dumps(self.status()), STATUS_TTL_MS)
             except redis.RedisError as exc:
                 log.debug("status write failed: %s", exc, extra=self.events.redis_failed("status", started))
             gevent.sleep(STATUS_INTERVAL)
 
     def _remove_status(self) -> None:
         try:
-            self.redis.hdel(self.broker.globals.workers, self.identity.key)
+            self.broker.remove_status(self.identity.key)
         except redis.RedisError:
             log.debug("could not remove status of %s", self.identity.key)

@@ -6,8 +6,12 @@ with it (:mod:`.slots`) and, in a greenlet that retries while Redis is away:
 
 1. fails each job that was still running past its deadline (the watchdog killed the
    process for it) as a failed attempt with reason ``timeout``: a retry or dead;
-2. returns every other job the process held to its lane (``recover.lua``); the jobs it was
-   running count a recovery each, so a job that keeps killing workers goes dead as ``poison``.
+2. returns every other job the process held to its lane (``recover.lua``). If a job had
+   overrun, the process was killed for it, and the others go back uncharged (attempt given
+   back); otherwise the jobs it was running count a recovery each, so a job that keeps
+   killing workers goes dead as ``poison``;
+3. removes its entry from the ``workers`` status hash (the entries of a host that vanished
+   whole lapse instead: ``status.lua``).
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ class Recovery:
 
     def step(self, owner: str, records: list[SlotRecord], now: float) -> None:
         """One attempt (raises redis errors); idempotent, so a retry after a failure is safe."""
+        self.broker.remove_status(owner)  # the dead process's entry in the workers status hash
         timed_out, suspects = classify(records, now)
         by_queue: dict[str, list[Outcome]] = defaultdict(list)
         for outcome in timeout_outcomes(timed_out, self.policy):
@@ -71,6 +76,10 @@ class Recovery:
             for o in outcomes:
                 log.warning("job %s in queue %s timed out and its worker %s was killed: %s",
                             o.id, o.queue, owner, "dead" if o.kind == "dead" else "will retry")
+        if timed_out:
+            # The process was killed for the job(s) that overran (watchdog or backstop): the
+            # jobs running beside them are no suspects, they go back uncharged.
+            suspects = []
         for queue in self.queues:
             ids = [r.id for r in suspects if r.queue == queue]
             r = self.broker.recover_owner(queue, owner, ids, self.max_recoveries)

@@ -53,3 +53,12 @@ def nap(payload, ctx):
     _started(ctx)
     time.sleep(float(payload["seconds"]))
     _redis().rpush("live:ran", ctx.job_id)
+
+
+@job("gil_hold", timeout=0.5, max_retries=0)
+def gil_hold(payload, ctx):
+    """A C call that holds the GIL for ever: ``re`` backtracking on a pathological pattern."""
+    import re
+
+    _started(ctx)
+    re.match(r"(a+)+$", "a" * 64 + "b")  # 2^64 steps inside _sre, which never releases the GIL
