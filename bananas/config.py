@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from .auth import parse_tokens
 from .errors import ConfigError
 from .logs.config import LogConfig
 from .settings import Seconds, WholeSeconds, build, check_value, env_name, leaves, parse_text, setting
@@ -160,6 +161,18 @@ class HttpConfig:
         60.0, "/health/live fails once a pool with free executors took no job for this long while "
         "jobs waited in its lanes.", minimum=1.0
     )
+    tokens: list[dict[str, Any]] = setting(
+        [], "API tokens for /api/v1: entries {name, secret_hash, scopes} with secret_hash from "
+        "`bananas hash-secret` and scopes among read, operate, submit. Empty: the API is off."
+    )
+    rate_limit: float = setting(
+        10.0, "API requests per second each client (token, or address before it authenticates) may "
+        "make on average; more are answered 429 with Retry-After.", minimum=0.1
+    )
+    rate_burst: int = setting(50, "API requests a client may make at once above the average rate.", minimum=1)
+    max_body_bytes: int = setting(
+        2097152, "Largest API request body; a larger one is refused with 413.", minimum=1024
+    )
 
 
 @dataclass(frozen=True)
@@ -241,6 +254,7 @@ def validate(config: Config) -> None:
         w = config.worker
         if w.high_count + w.normal_count + w.low_count + w.scheduled_count == 0:
             raise ConfigError("worker.*_count: scaled mode needs at least one process")
+    parse_tokens(config.http.tokens)
 
 
 def _copy_tree(node: Any, where: str) -> dict[str, Any]:
