@@ -105,7 +105,8 @@ class WorkerConfig:
         env="WORKER_BLOCK_WARNING_MS", minimum=0,
     )
     scheduler_interval: Seconds = setting(
-        1.0, "Longest sleep of the scheduler between checks for due jobs and lost leases.", minimum=0.05
+        60.0, "Longest sleep of the scheduler when nothing is due; it wakes at the next ETA or lease "
+        "deadline, and earlier when a job is delayed or leased to before that.", minimum=0.05
     )
     cancel_grace_seconds: Seconds = setting(
         5.0, "After a running job is cancelled (ctx.cancelled set), how long it may still run "

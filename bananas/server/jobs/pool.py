@@ -32,6 +32,7 @@ from .runner import Runner
 log = logging.getLogger(__name__)
 STOP = None
 RENEW_MARGIN = 1.0
+REGISTRATION_SECONDS = 600.0
 """Seconds before a waiter registration lapses at which the fetcher renews it (a round trip)."""
 
 
@@ -74,11 +75,12 @@ class Pool:
         self.blocked: set[str] = set()  # queues whose fetcher is in BLPOP on its mailbox
         self.backoffs: dict[str, Backoff] = {}
         self.waiter = waiter_id(settings.lease_ms, spec.lanes, settings.owner, spec.id)
-        # A registration lasts a lease (at least four block timeouts); the fetcher renews it
+        # A registration lasts REGISTRATION_SECONDS (at least a lease); the fetcher renews it
         # only when it would lapse during its next block, so an idle fetcher adds one dequeue
-        # per ~lease. A host that vanishes whole is handed jobs for at most that long (each
-        # comes back when its own lease runs out), as long as the jobs it held stay leased.
-        self.register_ms = round(max(settings.lease_ms, 4000 * settings.block_timeout))
+        # per ten minutes. A submit hands a registered fetcher one job and deregisters it, so a
+        # host that vanished whole (its master could not deregister it) is handed at most one
+        # job per fetcher, which comes back, uncharged, when its lease runs out.
+        self.register_ms = round(max(settings.lease_ms, REGISTRATION_SECONDS * 1000, 4000 * settings.block_timeout))
         self.registered: dict[str, float] = {}  # queue -> clock when its waiter registered
         self.drained: set[str] = set()  # queues whose fetcher blocks next (registered, lanes empty)
 

@@ -73,7 +73,7 @@ class WorkerProcess:
         # fetchers, schedulers and cancel watchers each block on one connection
         blockers = len(spec.pools) * len(config.worker.queues) + 2 * len(config.worker.queues) + 4
         self.redis = connect(settings)
-        self.blocking = connect(settings, block_timeout=max(r.block_timeout, config.worker.scheduler_interval),
+        self.blocking = connect(settings, block_timeout=r.block_timeout,
                                 max_connections=blockers)
         retention = Retention(config.retention.succeeded_seconds, config.retention.dead_seconds,
                           config.retention.keep_payload)
@@ -103,7 +103,8 @@ class WorkerProcess:
         self.pools = [Pool(p, list(config.worker.queues), self.broker, self.blocking, runner, self.acker,
                            self.book, pool_settings, events) for p in spec.pools]
         self.schedulers = [Scheduler(self.broker, self.blocking, q, config.worker.scheduler_interval,
-                                     config.worker.max_recoveries, events=events) for q in config.worker.queues]
+                                     config.worker.max_recoveries, events=events, block_chunk=r.block_timeout)
+                           for q in config.worker.queues]
         self.stopping = Event()
         self.background: list[gevent.Greenlet] = []
 
