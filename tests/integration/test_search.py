@@ -164,3 +164,14 @@ def test_queue_overview_counts_rates_and_oldest_waiting_age(client, broker, ops)
     assert o.failed_per_s == pytest.approx(1 / 60, abs=0.01)
     assert o.oldest_age_s is not None and 0 <= o.oldest_age_s < 30
     assert o.counters["succeeded"] == 3
+
+
+def test_the_audit_log_keeps_only_its_newest_records(r):
+    from bananas.queue.audit import AuditLog
+
+    log = AuditLog(r, "bananas", cap=5)
+    for i in range(8):
+        log.record("alice", "pause", f"q{i}")
+    assert [rec.target for rec in log.recent()] == ["q7", "q6", "q5", "q4", "q3"]
+    r.lpush("bananas:audit", "not json")
+    assert len(log.recent()) == 5, "a record written by hand is skipped, not an error"
