@@ -4,13 +4,15 @@
 # SIGTERM drains: fetching stops, running jobs get worker.grace_seconds (30 s) to finish, the rest
 # goes back to Redis; give the container a stop timeout above the grace (docker stop -t 45).
 
-FROM python:3.11-slim AS build
+# BASE: any Debian-based image with Python 3.11+ and pip (make image-smoke builds one offline).
+ARG BASE=python:3.11-slim
+FROM ${BASE} AS build
 WORKDIR /src
 COPY pyproject.toml setup.cfg README.md ./
 COPY bananas ./bananas
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
-FROM python:3.11-slim
+FROM ${BASE}
 # redis-server only serves the embedded mode (no REDIS_URL); Debian's version is the one tested.
 # hadolint ignore=DL3008
 RUN apt-get update \

@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test unit lint sdk-test readme grafana bench chaos clean
+.PHONY: install run test unit lint sdk-test readme grafana image-smoke bench chaos clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@# The Django tests start their own PostgreSQL cluster (initdb/pg_ctl); Debian's package only where missing.
@@ -42,6 +42,11 @@ readme: install
 
 grafana: install
 	$(PY) tools/grafana_dashboard.py
+
+# Build the image with podman on a debootstrap base and smoke-run it (needs root; ~3 min the
+# first time, for debootstrap). Not part of `make test`: see docs/DEPLOYMENT.md.
+image-smoke: install
+	PYTHON=$(PY) bash deploy/image/smoke.sh
 
 include bench/peers/peers.mk
 include bench/bench.mk

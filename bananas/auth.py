@@ -100,3 +100,39 @@ def _unb64(text: str) -> bytes:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (ValueError, TypeError) as exc:
         raise ValueError("bad base64") from exc
+
+
+SCOPES = ("read", "operate", "submit")
+
+
+@dataclass(frozen=True)
+class Token:
+    """One API token of the config (``http.tokens``): who it is, its stored secret, its scopes."""
+
+    name: str
+    secret: StoredSecret
+    scopes: frozenset[str]
+
+
+def parse_tokens(entries: object, key: str = "http.tokens") -> tuple[Token, ...]:
+    """Read ``http.tokens`` entries ``{name, secret_hash, scopes}``; raises ConfigError naming the entry."""
+    if not isinstance(entries, list):
+        raise ConfigError(f"{key}: expected a list of {{name, secret_hash, scopes}}")
+    out: list[Token] = []
+    for i, entry in enumerate(entries):
+        where = f"{key}[{i}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where}: expected a mapping with name, secret_hash, scopes")
+        unknown = sorted(set(entry) - {"name", "secret_hash", "scopes"})
+        if unknown:
+            raise ConfigError(f"{where}: unknown key {unknown[0]} (known: name, secret_hash, scopes)")
+        name, scopes = entry.get("name"), entry.get("scopes", ["read"])
+        if not isinstance(name, str) or not name.strip() or len(name) > 100:
+            raise ConfigError(f"{where}.name: a name of 1-100 characters is required")
+        if name in {t.name for t in out}:
+            raise ConfigError(f"{where}.name: {name!r} is used twice")
+        if not isinstance(scopes, list) or not scopes or any(s not in SCOPES for s in scopes):
+            raise ConfigError(f"{where}.scopes: a non-empty list of {', '.join(SCOPES)}")
+        secret = parse_stored(entry.get("secret_hash", ""), f"{where}.secret_hash")
+        out.append(Token(name, secret, frozenset(scopes)))
+    return tuple(out)

@@ -126,7 +126,8 @@ class Client:
             raise ConfigError("redis.url: a client needs the URL of the servers' Redis")
         handlers = load_registry(config.handlers.paths, config.handlers.modules) if load_handlers else None
         limits = Limits(config.limits.max_payload_bytes, config.limits.max_depth)
-        retention = Retention(config.retention.succeeded_seconds, config.retention.dead_seconds)
+        retention = Retention(config.retention.succeeded_seconds, config.retention.dead_seconds,
+                              config.retention.keep_payload)
         if r.durability == "replicated":
             kwargs.setdefault("durability", Durability(r.durability_replicas, r.durability_timeout))
         return cls(r.url, namespace=r.namespace, socket_timeout=r.socket_timeout,
@@ -158,6 +159,7 @@ class Client:
         timeout: float | None = None,
         unique_for: float | None = None,
         unique_key: str | None = None,
+        keep_payload: bool = False,
     ) -> str:
         """Submit one job; returns its id once Redis has it (one round trip).
 
@@ -171,13 +173,15 @@ class Client:
         ``priority`` default to the client's routes and handler defaults (see the class).
         With ``unique_for`` (seconds; key ``unique_key``, else name + payload), a submit
         while an equal job is pending or running returns that job's id and enqueues nothing.
+        ``keep_payload`` keeps the payload after the job succeeded (by default only its result
+        stays; the servers' ``retention.keep_payload`` keeps every payload).
         """
         name = self._job_name(name)
         self._check_handler(name)
         queue, lane = self.router.resolve(name, queue, priority)
         job = prepare(name, payload, limits=self.limits, priority=lane, queue=queue, delay=delay,
                       at=at, job_id=job_id, max_retries=max_retries, timeout=timeout,
-                      unique_for=unique_for, unique_key=unique_key)
+                      unique_for=unique_for, unique_key=unique_key, keep_payload=keep_payload)
         if job.queue in self._known_queues and self.durability is None:
             reply = self._send("submit", lambda: self.broker.submit(job))
         else:
@@ -334,13 +338,15 @@ class Client:
         """Submit in one round trip; one ``[created, state, id]`` reply per job, in order.
 
         Jobs of one queue go in one ``submit_many`` call (per chunk); a lone job, and every
-        unique job (its key is checked by ``submit``), goes in its own ``submit`` call.
+        unique job (its key is checked by ``submit``) and every job that keeps its payload, goes
+        in its own ``submit`` call.
         """
         new_queues = {job.queue for job in jobs} - self._known_queues
         by_queue: dict[str, list[int]] = {}
         singles: list[int] = []
         for i, job in enumerate(jobs):
-            (singles if job.unique_key is not None else by_queue.setdefault(job.queue, [])).append(i)
+            single = job.unique_key is not None or job.keep_payload
+            (singles if single else by_queue.setdefault(job.queue, [])).append(i)
         for queue in [q for q, idx in by_queue.items() if len(idx) == 1]:
             singles += by_queue.pop(queue)
         calls: list[tuple[bool, list[int]]] = []  # (many?, job indexes) per reply, in order

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from .auth import parse_tokens
 from .errors import ConfigError
 from .logs.config import LogConfig
 from .settings import Seconds, WholeSeconds, build, check_value, env_name, leaves, parse_text, setting
@@ -104,7 +105,8 @@ class WorkerConfig:
         env="WORKER_BLOCK_WARNING_MS", minimum=0,
     )
     scheduler_interval: Seconds = setting(
-        1.0, "Longest sleep of the scheduler between checks for due jobs and lost leases.", minimum=0.05
+        60.0, "Longest sleep of the scheduler when nothing is due; it wakes at the next ETA or lease "
+        "deadline, and earlier when a job is delayed or leased to before that.", minimum=0.05
     )
     cancel_grace_seconds: Seconds = setting(
         5.0, "After a running job is cancelled (ctx.cancelled set), how long it may still run "
@@ -135,6 +137,10 @@ class RetentionConfig:
     dead_seconds: WholeSeconds = setting(
         604800, "How long a dead job is kept (the dead set is never trimmed).", minimum=1
     )
+    keep_payload: bool = setting(
+        False, "Keep a succeeded job's payload until it expires; by default it is dropped on success "
+        "(state, name, queue, priority, attempts, timestamps and result stay)."
+    )
 
 
 @dataclass(frozen=True)
@@ -154,6 +160,18 @@ class HttpConfig:
     stall_seconds: Seconds = setting(
         60.0, "/health/live fails once a pool with free executors took no job for this long while "
         "jobs waited in its lanes.", minimum=1.0
+    )
+    tokens: list[dict[str, Any]] = setting(
+        [], "API tokens for /api/v1: entries {name, secret_hash, scopes} with secret_hash from "
+        "`bananas hash-secret` and scopes among read, operate, submit. Empty: the API is off."
+    )
+    rate_limit: float = setting(
+        10.0, "API requests per second each client (token, or address before it authenticates) may "
+        "make on average; more are answered 429 with Retry-After.", minimum=0.1
+    )
+    rate_burst: int = setting(50, "API requests a client may make at once above the average rate.", minimum=1)
+    max_body_bytes: int = setting(
+        2097152, "Largest API request body; a larger one is refused with 413.", minimum=1024
     )
 
 
@@ -200,8 +218,9 @@ def load_config(
     by_path = {key: (field, tp) for key, field, tp in known}
     for key, field, tp in known:
         name = env_name(key, field)
-        if environ is not None and name in environ:
-            _put(tree, key, check_value(name, parse_text(name, environ[name], tp), tp, field))
+        text = _from_environment(environ or {}, name)
+        if text is not None:
+            _put(tree, key, check_value(name, parse_text(name, text, tp), tp, field))
     for key, text in (overrides or {}).items():
         if key not in by_path:
             raise ConfigError(f"unknown setting {key}")
@@ -212,6 +231,21 @@ def load_config(
     return config
 
 
+def _from_environment(environ: Mapping[str, str], name: str) -> str | None:
+    """``environ[name]``, or the contents of the file named by ``<name>_FILE`` (Docker and
+    Kubernetes secrets mounted as files; one trailing newline is dropped)."""
+    path = environ.get(f"{name}_FILE")
+    if path is None:
+        return environ.get(name)
+    if name in environ:
+        raise ConfigError(f"{name} and {name}_FILE are both set: keep one")
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise ConfigError(f"{name}_FILE: cannot read {path}: {exc.strerror}") from None
+    return text[:-1] if text.endswith("\n") else text
+
+
 def validate(config: Config) -> None:
     """Checks that span several settings."""
     if not config.worker.queues:
@@ -220,6 +254,7 @@ def validate(config: Config) -> None:
         w = config.worker
         if w.high_count + w.normal_count + w.low_count + w.scheduled_count == 0:
             raise ConfigError("worker.*_count: scaled mode needs at least one process")
+    parse_tokens(config.http.tokens)
 
 
 def _copy_tree(node: Any, where: str) -> dict[str, Any]:

@@ -51,6 +51,7 @@ class NewJob:
     at_ms: int | None
     unique_key: str | None = None
     unique_for: int | None = None
+    keep_payload: bool = False  # keep the payload after success, whatever the servers' retention
 
 
 @dataclass(slots=True)
@@ -69,6 +70,31 @@ class Delivery:
     enqueued_at: int
     problem: str = ""
     """Why the job hash could not be read (bad number, unknown priority); the runner dead-letters it."""
+
+
+@dataclass(frozen=True)
+class AttemptError:
+    """One failed attempt of a job, as its bounded ``errors`` history keeps it."""
+
+    attempt: int
+    reason: str
+    error: str  # its first 500 bytes
+    at: datetime | None
+
+
+def attempt_errors(text: str | None) -> tuple[AttemptError, ...]:
+    """The ``errors`` field of a job hash (a JSON list) as :class:`AttemptError` values."""
+    if not text:
+        return ()
+    try:
+        items = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return ()
+    if not isinstance(items, list):
+        return ()
+    return tuple(AttemptError(int(e.get("attempt") or 0), str(e.get("reason") or ""), str(e.get("error") or ""),
+                              from_ms(str(int(e["at"]))) if isinstance(e.get("at"), (int, float)) else None)
+                 for e in items if isinstance(e, dict))
 
 
 @dataclass(frozen=True)
@@ -91,6 +117,9 @@ class JobInfo:
     started_at: datetime | None
     finished_at: datetime | None
     run_at: datetime | None
+    errors: tuple[AttemptError, ...] = ()
+    """Failed attempts, oldest first (the last ten): error, traceback and reason describe the
+    current state only, so a job that failed, retried and succeeded has none of them."""
     workers: tuple[str, ...] = ()
     """The worker that ran each attempt, where a handler noted it (see ``queue/attempts.py``)."""
 
@@ -206,12 +235,14 @@ def prepare(
     timeout: float | None = None,
     unique_for: float | None = None,
     unique_key: str | None = None,
+    keep_payload: bool = False,
 ) -> NewJob:
     """Validate one submission and turn it into a :class:`NewJob`; raises InvalidJob.
 
     ``unique_for`` (seconds) makes the job unique: while a job with the same unique key is
     pending or running, submitting returns that job's id instead. The key is ``unique_key``,
-    or by default a digest of the name and the payload.
+    or by default a digest of the name and the payload. ``keep_payload`` keeps the payload in
+    the job hash after success (by default only the result stays, see ``retention``).
     """
     if priority not in PRIORITIES:
         raise InvalidJob(f"priority must be one of {', '.join(PRIORITIES)}, not {priority!r}")
@@ -242,6 +273,7 @@ def prepare(
         at_ms=_epoch_ms(at) if at is not None else None,
         unique_key=check_name("unique_key", unique_key) if unique_key is not None else None,
         unique_for=None if unique_for is None else int(unique_for),
+        keep_payload=bool(keep_payload),
     )
 
 
@@ -292,5 +324,6 @@ def job_info(queue: str, fields: Mapping[str, str]) -> JobInfo:
         started_at=from_ms(fields.get("started_at")),
         finished_at=from_ms(fields.get("finished_at")),
         run_at=from_ms(fields.get("run_at")),
+        errors=attempt_errors(fields.get("errors")),
         workers=tuple(fields["workers"].split("\n")) if fields.get("workers") else (),
     )

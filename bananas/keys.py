@@ -55,6 +55,14 @@ class QueueKeys:
         return f"{self.tag}:mailbox:{waiter}"
 
     @property
+    def owned_prefix(self) -> str:
+        return f"{self.tag}:owned:"
+
+    def owned(self, owner: str) -> str:
+        """SET of the ids the worker process ``owner`` holds in flight (recovery reads only these)."""
+        return f"{self.tag}:owned:{owner}"
+
+    @property
     def delayed(self) -> str:
         """ZSET of job ids by the Redis time (ms) they become ready: ETAs and retries."""
         return f"{self.tag}:delayed"
@@ -137,6 +145,12 @@ class GlobalKeys:
     def workers(self) -> str:
         """HASH worker process id → JSON status (host, pid, pools, heartbeat)."""
         return f"{self.namespace}:workers"
+
+    @property
+    def workers_expiry(self) -> str:
+        """ZSET worker process id → when its status entry lapses (ms); tagged with the hash's
+        name, so the status script's two keys share a Cluster slot."""
+        return "{" + f"{self.namespace}:workers" + "}:expiry"
 
     @property
     def cron(self) -> str:

@@ -6,9 +6,6 @@ import argparse
 import sys
 from typing import Any
 
-from ..errors import InvalidJob
-from ..ops import DeadSelector
-from ..ops.views import bulk_view
 from .exits import Refused, UsageError
 from .output import print_json
 
@@ -29,6 +26,10 @@ def add_commands(sub: Any, common: argparse.ArgumentParser, ops_of: Any) -> None
 
 
 def cmd_dead(args: argparse.Namespace, action: str, ops_of: Any) -> int:
+    from ..errors import InvalidJob
+    from ..ops import DeadSelector
+    from ..ops.views import bulk_view
+
     try:
         selector = DeadSelector(tuple(args.job_ids), args.all, args.queue, args.name, args.error)
     except InvalidJob as exc:

@@ -81,6 +81,15 @@ class Retention:
 
     succeeded_seconds: int = 86400
     dead_seconds: int = 604800
+    keep_payload: bool = False  # keep a succeeded job's payload (by default only its result stays)
+
+
+@dataclass(frozen=True)
+class Taken:
+    """What one dequeue took, and whether it left the fetcher registered as a waiter."""
+
+    deliveries: list[Delivery]
+    registered: bool
 
 def _load(name: str) -> str:
     """A script's text with ``_lib.lua`` put in front, after the ``#!lua`` flags line if it has
@@ -117,9 +126,10 @@ class Broker:
         self._cron_fire = client.register_script(_load("cron_fire"))
         self._recover = client.register_script(_load("recover"))
         self._revive = client.register_script(_load("revive"))
+        self._status = client.register_script(_load("status"))
         self._scripts = [self._submit, self._dequeue, self._settle, self._promote, self._extend,
                          self._release, self._cancel, self._wait, self._pause, self._cron_fire,
-                         self._submit_many, self._recover, self._revive]
+                         self._submit_many, self._recover, self._revive, self._status]
 
     def load_scripts(self) -> None:
         """Load every script into Redis (after a restart its script cache is empty)."""
@@ -180,7 +190,8 @@ class Broker:
         fixed = self._submit_fixed.get((job.queue, job.priority)) or self._fix_submit(job.queue, job.priority)
         keys: list[str | bytes] = [self.keys(job.queue).job(job.id), *fixed.keys]
         args = [job.id, job.name, job.payload, fixed.queue, fixed.priority, _opt(job.max_retries),
-                _opt(job.timeout), _opt(job.delay_ms), _opt(job.at_ms), b"", *fixed.prefixes]
+                _opt(job.timeout), _opt(job.delay_ms), _opt(job.at_ms), b"", *fixed.prefixes,
+                b"1" if job.keep_payload else b""]
         if job.unique_key is not None:
             keys.append(self.keys(job.queue).unique(job.unique_key))
             args[9] = job.unique_for
@@ -190,7 +201,7 @@ class Broker:
         """The arguments of ``submit`` that depend only on the queue and lane, encoded once."""
         k = self.keys(queue)
         keys = [k.lane(priority), k.wake(priority), k.delayed, k.scheduler_wake, k.stats, k.inflight, k.paused]
-        prefixes = [k.job_prefix, k.lane_prefix, k.waiters_prefix, k.mailbox_prefix]
+        prefixes = [k.job_prefix, k.lane_prefix, k.waiters_prefix, k.mailbox_prefix, k.owned_prefix]
         fixed = _SubmitFixed(tuple(x.encode() for x in keys), queue.encode(), priority.encode(),
                              tuple(x.encode() for x in prefixes))
         self._submit_fixed[(queue, priority)] = fixed
@@ -233,21 +244,27 @@ class Broker:
         """Take up to ``count`` jobs from ``lanes`` (in order), each leased for ``lease_ms``.
 
         ``waiter`` (see :func:`.handoff.waiter_id`): when ``registered`` (it may be), it leaves
-        the waiter sets and what submit handed it meanwhile is returned first; when nothing was
-        found and ``register_ms`` > 0, it is registered as a waiter of ``lanes`` for that long.
+        the waiter sets and what submit handed it meanwhile is returned first; when the lanes
+        ran dry before ``count`` and ``register_ms`` > 0, it is registered as a waiter of
+        ``lanes`` for that long (:meth:`take` tells whether it was).
         """
+        return self.take(queue, lanes, count, lease_ms, owner, waiter, registered, register_ms).deliveries
+
+    def take(self, queue: str, lanes: Sequence[str], count: int, lease_ms: int,
+             owner: str, waiter: str = "", registered: bool = False, register_ms: int = 0) -> Taken:
+        """:meth:`dequeue`, and whether the fetcher is registered as a waiter afterwards."""
         k = self.keys(queue)
-        keys = [k.inflight, k.dead, k.stats, k.paused]
+        keys = [k.inflight, k.dead, k.stats, k.paused, k.scheduler_wake]
         for lane in lanes:
             keys += [k.lane(lane), k.wake(lane), k.waiters(lane)]
         reply = self._dequeue(keys, [count, lease_ms, owner, k.job_prefix, self.retention.dead_seconds,
                                      waiter, "1" if registered else "0", register_ms if waiter else 0,
-                                     k.mailbox(waiter)])
+                                     k.mailbox(waiter), k.owned_prefix])
         handed = int(reply[0])
         out = [_delivery(queue, f) for f in map(decode_item, reply[1:1 + handed]) if f is not None]
-        flat = reply[1 + handed:]
+        flat = reply[1 + handed:-1]
         out += [_delivery(queue, flat[i:i + DELIVERY_FIELDS]) for i in range(0, len(flat), DELIVERY_FIELDS)]
-        return out
+        return Taken(out, bool(int(reply[-1])))
 
     def wait_for_work(self, blocking: redis.Redis, queue: str, lanes: Sequence[str],
                       timeout: float, waiter: str = "") -> Delivery | bool:
@@ -278,7 +295,7 @@ class Broker:
         """Record outcomes (all of one queue). Returns 1 per settled job, 0 per stale token."""
         k = self.keys(outcomes[0].queue)
         args: list[Any] = [k.job_prefix, self.retention.succeeded_seconds, self.retention.dead_seconds,
-                           k.done_prefix]
+                           k.done_prefix, "1" if self.retention.keep_payload else "0", k.owned_prefix]
         for o in outcomes:
             args += [o.id, o.token, o.kind, o.data, o.traceback, o.delay_ms, o.reason]
         return self._run(self._settle, [k.inflight, k.delayed, k.dead, k.stats, k.scheduler_wake], args, pipe)
@@ -309,7 +326,7 @@ class Broker:
     def release(self, queue: str, held: Sequence[tuple[str, str]]) -> int:
         """Hand back taken but unstarted deliveries to the front of their lanes."""
         k = self.keys(queue)
-        args: list[Any] = [k.job_prefix, self.retention.dead_seconds, k.done_prefix]
+        args: list[Any] = [k.job_prefix, self.retention.dead_seconds, k.done_prefix, k.owned_prefix]
         for job_id, token in held:
             args += [job_id, token]
         return int(self._release([k.inflight, *self._lane_keys(k), k.stats], args))
@@ -325,7 +342,7 @@ class Broker:
         k = self.keys(queue)
         args: list[Any] = [k.job_prefix, owner, max_recoveries, self.retention.dead_seconds,
                            k.done_prefix, "1" if suspects is None else "0", k.mailbox_prefix,
-                           *(suspects or ())]
+                           k.owned_prefix, *(suspects or ())]
         keys = [k.inflight, k.dead, k.stats, *self._lane_keys(k), k.paused, *map(k.waiters, LANES)]
         r = self._recover(keys, args)
         return RecoverResult(int(r[0]), int(r[1]), int(r[2]))
@@ -345,7 +362,7 @@ class Broker:
         k = self.keys(queue)
         keys = [k.delayed, k.inflight, k.dead, k.stats, *self._lane_keys(k), k.paused]
         r = self._promote(keys, [k.job_prefix, batch, self.retention.dead_seconds, max_recoveries,
-                                 k.done_prefix])
+                                 k.done_prefix, k.owned_prefix])
         return PromoteResult(int(r[0]), int(r[1]), int(r[2]), int(r[3]),
                              None if int(r[4]) < 0 else int(r[4]), None if int(r[5]) < 0 else int(r[5]))
 
@@ -358,8 +375,7 @@ class Broker:
     def cancel(self, queue: str, job_id: str, cancel_list_ttl: int = 3600) -> str:
         """Cancel a job (see ``cancel.lua``); returns its state afterwards."""
         k = self.keys(queue)
-        keys = [k.job(job_id), k.delayed, k.stats, k.done(job_id),
-                *(k.lane(lane) for lane in LANES)]
+        keys = [k.job(job_id), k.delayed, k.stats, k.done(job_id)]
         return str(self._cancel(keys, [job_id, self.retention.dead_seconds, k.cancel_prefix,
                                        cancel_list_ttl]))
 
@@ -410,6 +426,19 @@ class Broker:
         state: dict[str, str] = self.redis.hgetall(self.keys(queue).cron(schedule))  # type: ignore[assignment]
         return state
 
+    # -- worker status -----------------------------------------------------------------
+
+    def write_status(self, owner: str, status: bytes, ttl_ms: int) -> int:
+        """Write ``owner``'s entry in the workers status hash, lapsing after ``ttl_ms`` unless
+        written again; lapsed entries of others go. Returns how many went."""
+        g = self.globals
+        return int(self._status([g.workers, g.workers_expiry], [owner, status, ttl_ms]))
+
+    def remove_status(self, owner: str) -> None:
+        """Remove ``owner``'s entry (its process stopped or died)."""
+        g = self.globals
+        self._status([g.workers, g.workers_expiry], [owner, "", 0])
+
     # -- reading ------------------------------------------------------------------------
 
     def job_fields(self, queue: str, job_id: str) -> dict[str, str]:
@@ -456,7 +485,7 @@ class _SubmitFixed:
     keys: tuple[bytes, ...]  # KEYS 2-8
     queue: bytes
     priority: bytes
-    prefixes: tuple[bytes, ...]  # ARGV 11-14
+    prefixes: tuple[bytes, ...]  # ARGV 11-15
 
 
 def _int_or_none(text: str) -> int | None:

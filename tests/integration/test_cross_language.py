@@ -310,7 +310,8 @@ def test_typescript_cancel_is_seen_by_python(node: str, redis_url: str) -> None:
         assert ts(node, "cancel", redis_url, running) == "cancelling"
         assert ts(node, "cancel", redis_url, "missing")["kind"] == "JobNotFound"
         assert client.get_job(queued).state == "cancelled"
-        assert client.redis.llen("{bananas:reports}:lane:normal") == 0
+        assert Broker(client.redis).dequeue("reports", ["normal"], 1, 30_000, "py-worker") == []
+        assert client.redis.llen("{bananas:reports}:lane:normal") == 0, "the dequeue dropped it"
         assert client.redis.lrange("{bananas:default}:cancel:py-worker", 0, -1) == [running]
 
 

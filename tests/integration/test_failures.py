@@ -69,7 +69,8 @@ def test_revive_sends_a_dead_job_back_with_fresh_attempts(client, broker, r):
     assert r.lrange(k.lane("high"), 0, -1) == [job_id]
     assert r.zcard(k.dead) == 0 and r.ttl(k.job(job_id)) == -1
     info = client.get_job(job_id)
-    assert (info.state, info.attempts, info.error) == ("queued", 0, "ValueError: x")
+    assert (info.state, info.attempts, info.error, info.reason) == ("queued", 0, None, None)
+    assert [(e.attempt, e.reason, e.error) for e in info.errors] == [(1, "failed", "ValueError: x")]
     with pytest.raises(JobNotFound):
         client.revive_job(job_id)
 

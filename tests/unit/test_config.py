@@ -160,3 +160,24 @@ def test_yaml_numbers_written_as_text_read_like_the_environment(tmp_path):
     path.write_text("worker:\n  concurrency: '12'\n  mode: THIN\n")
     config = load_config(path)
     assert config.worker.concurrency == 12 and config.worker.mode == "thin"
+
+
+def test_a_setting_can_come_from_a_file_named_by_its_FILE_variable(tmp_path):
+    from bananas.config import load_config
+
+    secret = tmp_path / "redis-url"
+    secret.write_text("redis://bananas-worker:s3cret@redis:6379/0\n")
+    assert load_config(environ={"REDIS_URL_FILE": str(secret)}).redis.url == "redis://bananas-worker:s3cret@redis:6379/0"
+
+
+def test_a_FILE_variable_that_cannot_be_read_or_clashes_is_a_clear_error(tmp_path):
+    import pytest
+
+    from bananas.config import load_config
+    from bananas.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"REDIS_URL_FILE: cannot read .*missing"):
+        load_config(environ={"REDIS_URL_FILE": str(tmp_path / "missing")})
+    (tmp_path / "u").write_text("redis://x")
+    with pytest.raises(ConfigError, match="REDIS_URL and REDIS_URL_FILE are both set"):
+        load_config(environ={"REDIS_URL_FILE": str(tmp_path / "u"), "REDIS_URL": "redis://y"})

@@ -82,7 +82,9 @@ class BananasBackend(BaseTaskBackend):
         self.validate_task(task)
         payload = {"task": task.module_path, "backend": self.alias,
                    "args": normalize_json(list(args)), "kwargs": normalize_json(dict(kwargs))}
-        options: dict[str, Any] = {"queue": task.queue_name, "priority": lane_for(task.priority)}
+        # keep_payload: a TaskResult reads its task, args and kwargs back from it after success
+        options: dict[str, Any] = {"queue": task.queue_name, "priority": lane_for(task.priority),
+                                   "keep_payload": True}
         if task.run_after is not None:
             options["at"] = task.run_after
         if self.max_retries is not None:

@@ -22,7 +22,8 @@ from ...registry import job_name
 from .conf import get_client
 
 log = logging.getLogger(__name__)
-OPTIONS = frozenset({"priority", "queue", "delay", "at", "max_retries", "timeout", "job_id"})
+OPTIONS = frozenset({"priority", "queue", "delay", "at", "max_retries", "timeout", "job_id",
+                     "keep_payload"})
 
 
 def submit_on_commit(job: str | Callable[..., Any], payload: Mapping[str, Any] | None = None, *,

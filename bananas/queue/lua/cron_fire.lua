@@ -2,7 +2,8 @@
 Check-and-set on the schedule's last fire: only the server that read the current value
 moves it on, so several servers ticking together fire each time once. Each job id is
 deterministic (cron:<name>:<fire ms>) and created only if absent, so even a replay after
-the check cannot submit a tick twice.
+the check cannot submit a tick twice. Each job's hash is written by new_job (_lib.lua), as
+submit writes it.
 KEYS: 1 schedule state hash, 2 lane, 3 lane wake, 4 stats
 ARGV: 1 expected last fire ms ('' = never fired), 2 new last fire ms ('' = unchanged),
       3 next fire ms, 4 job key prefix, 5 job name, 6 payload (JSON), 7 queue, 8 priority,
@@ -18,9 +19,8 @@ local created = 0
 for i = 9, #ARGV do
   local key = ARGV[4] .. ARGV[i]
   if redis.call('EXISTS', key) == 0 then
-    redis.call('HSET', key, 'id', ARGV[i], 'name', ARGV[5], 'payload', ARGV[6], 'queue', ARGV[7],
-      'priority', ARGV[8], 'max_retries', '', 'timeout', '', 'created_at', now, 'attempts', 0,
-      'token', 0, 'state', 'queued', 'enqueued_at', now, 'lane', ARGV[8])
+    new_job(key, ARGV[i], ARGV[5], ARGV[6], ARGV[7], ARGV[8], '', '', nil, now,
+      {'state', 'queued', 'enqueued_at', now, 'lane', ARGV[8]})
     redis.call('LPUSH', KEYS[2], ARGV[i])
     created = created + 1
   end

@@ -2,23 +2,29 @@
 --[[ dequeue: take up to `count` jobs, lanes in the order given, each leased in one step.
 Runs at maxmemory too: it only moves ids (plus a few hash fields), and taking jobs is how a
 full Redis drains; submits are refused there instead.
-Every taken job gets a new fencing token, one more attempt, state active, and an entry in
-the in-flight set scored by its lease deadline. An id whose hash is gone (expired, or
-garbage pushed by hand) is dead-lettered with a reason instead of being handed out.
+Every taken job gets a new fencing token, one more attempt, state active, an entry in the
+in-flight set scored by its lease deadline and one in its owner's `owned` set (what recovery
+of the owner reads). An id whose hash is gone (expired, or garbage pushed by hand) is
+dead-lettered with a reason instead of being handed out; an id whose job is no longer queued
+(cancelled, a stray duplicate) is dropped from the lane.
 A paused queue (KEYS 4 exists) hands out nothing: one EXISTS, so pausing costs the hot path
 almost nothing and takes effect on the next dequeue of every worker.
 Hand-off (see submit.lua): a fetcher that may be registered as a waiter (ARGV 7 = '1') leaves
 every waiter set of its lanes here, and takes what submit pushed onto its mailbox meanwhile
 (those jobs are already leased to it: their lease is renewed; one taken back since is
-dropped). When it finds all its lanes empty and ARGV 8 > 0 it registers again, until
-now + ARGV 8 ms (not while paused).
-KEYS: 1 inflight, 2 dead, 3 stats, 4 paused flag,
+dropped). When this call drains its lanes (takes fewer than `count`) and ARGV 8 > 0 it
+registers the fetcher again, until now + ARGV 8 ms (not while paused): the fetcher blocks
+next, without another round trip to register.
+A lease earlier than every other in flight wakes a scheduler (KEYS 5), which sleeps until
+the earliest deadline it knows of.
+KEYS: 1 inflight, 2 dead, 3 stats, 4 paused flag, 5 scheduler wake,
       then triples (lane, lane wake, lane waiters) in priority order
 ARGV: 1 count, 2 lease ms, 3 owner, 4 job key prefix, 5 dead retention seconds,
       6 waiter ('' = none), 7 '1' when it may be registered, 8 registration ms (0 = none),
-      9 its mailbox
+      9 its mailbox, 10 owned key prefix
 Returns {k, k mailbox items (encoded as in submit.lua), then 9 entries a job:
-  id, token, attempts, name, payload, priority, max_retries, timeout, enqueued_at} ]]
+  id, token, attempts, name, payload, priority, max_retries, timeout, enqueued_at, then
+  1 when the fetcher is registered now, else 0} ]]
 local now, deadline = nil, nil
 local function clock() -- read once, and not at all by a paused queue's dequeue
   if not now then
@@ -30,7 +36,7 @@ local count = tonumber(ARGV[1])
 local out = {0}
 local n = 0
 if ARGV[7] == '1' then
-  for i = 7, #KEYS, 3 do redis.call('ZREM', KEYS[i], ARGV[6]) end
+  for i = 8, #KEYS, 3 do redis.call('ZREM', KEYS[i], ARGV[6]) end
   local items = redis.call('LRANGE', ARGV[9], 0, -1)
   if #items > 0 then
     redis.call('DEL', ARGV[9])
@@ -49,10 +55,13 @@ if ARGV[7] == '1' then
     out[1] = n
   end
 end
-if redis.call('EXISTS', KEYS[4]) == 1 then return out end
+if redis.call('EXISTS', KEYS[4]) == 1 then
+  out[#out + 1] = 0
+  return out
+end
 clock()
-local leased = {}
-for i = 5, #KEYS, 3 do
+local leased, taken = {}, {}
+for i = 6, #KEYS, 3 do
   while n < count do
     local id = redis.call('RPOP', KEYS[i])
     if not id then break end
@@ -74,6 +83,7 @@ for i = 5, #KEYS, 3 do
         'attempts', attempts, 'token', token)
       leased[#leased + 1] = deadline
       leased[#leased + 1] = id
+      taken[#taken + 1] = id
       out[#out + 1] = id
       out[#out + 1] = token
       out[#out + 1] = attempts
@@ -83,23 +93,30 @@ for i = 5, #KEYS, 3 do
     -- any other state (cancelled, a stray duplicate id) is dropped from the lane
   end
 end
--- Every taken job enters the in-flight set in this same script: one ZADD per slice
--- (unpack is bounded by the Lua stack).
+-- Every taken job enters the in-flight set and its owner's set in this same script: one
+-- ZADD and one SADD per slice (unpack is bounded by the Lua stack).
+if #taken > 0 then
+  lease_added(KEYS[1], deadline, KEYS[5])
+  own(ARGV[10], ARGV[3], taken)
+end
 for s = 1, #leased, 4000 do
   redis.call('ZADD', KEYS[1], unpack(leased, s, math.min(s + 3999, #leased)))
 end
--- Found nothing (and nothing handed over): register as a waiter of each lane; drop expired
--- registrations (of fetchers that vanished with their host) while here.
-if n == 0 and count > 0 and (tonumber(ARGV[8]) or 0) > 0 then
-  for i = 7, #KEYS, 3 do
+-- Drained the lanes: register as a waiter of each lane; drop expired registrations (of
+-- fetchers that vanished with their host) while here.
+local registered = 0
+if n < count and (tonumber(ARGV[8]) or 0) > 0 then
+  for i = 8, #KEYS, 3 do
     redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)
     redis.call('ZADD', KEYS[i], now + tonumber(ARGV[8]), ARGV[6])
   end
+  registered = 1
 end
 -- Pass the baton: a lane still holding work wakes another idle fetcher.
-for i = 5, #KEYS, 3 do
+for i = 6, #KEYS, 3 do
   if redis.call('LLEN', KEYS[i]) > 0 and redis.call('LLEN', KEYS[i + 1]) == 0 then
     redis.call('LPUSH', KEYS[i + 1], '1')
   end
 end
+out[#out + 1] = registered
 return out

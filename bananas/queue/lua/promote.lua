@@ -1,19 +1,21 @@
 #!lua flags=allow-oom
 --[[ promote: the scheduler's step for one queue.
-1. Delayed jobs and retries whose time has come move to the `scheduled` lane.
+1. Delayed jobs and retries whose time has come move to the `scheduled` lane (a retry's
+   error fields go: its failure is in the job's `errors` history).
 2. Jobs whose lease ran out (their worker died or lost Redis) go back to the front of the
    lane they came from. A delivery marked `started` (by the worker's lease keeper) ran: it
    keeps its attempt and counts a recovery, and a job recovered more than `max_recoveries`
    times keeps killing its workers: it goes dead as `poison`. A delivery never marked was
    only buffered: its attempt is given back and it is not charged.
    A lost job whose cancellation was requested ends `cancelled` instead. A job that ends
-   here releases its unique key and wakes result waiters, as settle does.
+   here releases its unique key and wakes result waiters, as settle does. Each job leaves
+   its owner's `owned` set.
 3. A lane with work but no wake marker gets one, unless the queue is paused (see below).
 4. Dead-set entries older than the dead retention are dropped (their hashes have expired).
 KEYS: 1 delayed, 2 inflight, 3 dead, 4 stats, then pairs (lane, lane wake) for
       high, normal, low, scheduled, then 13 paused flag (optional)
 ARGV: 1 job key prefix, 2 batch size, 3 dead retention s, 4 max recoveries,
-      5 done list prefix
+      5 done list prefix, 6 owned key prefix
 Returns {promoted, recovered, poisoned, now, next ETA or -1, next lease deadline or -1} ]]
 local now = now_ms()
 local batch = tonumber(ARGV[2])
@@ -32,6 +34,7 @@ for _, id in ipairs(due) do
   redis.call('ZREM', KEYS[1], id)
   local key = ARGV[1] .. id
   if redis.call('EXISTS', key) == 1 then
+    clear_failure(key)
     redis.call('HSET', key, 'state', 'queued', 'enqueued_at', now, 'lane', 'scheduled')
     redis.call('LPUSH', KEYS[11], id)
     woken[11] = true
@@ -44,7 +47,9 @@ local lost = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, batch
 for _, id in ipairs(lost) do
   redis.call('ZREM', KEYS[2], id)
   local key = ARGV[1] .. id
-  local f = redis.call('HMGET', key, 'state', 'lane', 'cancel', 'unique', 'waiters', 'name', 'token', 'started')
+  local f = redis.call('HMGET', key, 'state', 'lane', 'cancel', 'unique', 'waiters', 'name', 'token',
+    'started', 'owner', 'attempts')
+  if f[1] == 'active' then disown(ARGV[6], f[9], id) end
   if f[1] == 'active' and f[3] then
     redis.call('HSET', key, 'state', 'cancelled', 'reason', 'cancelled', 'finished_at', now)
     end_job(key, id, f[4], f[5], ARGV[3], ARGV[5] .. id)
@@ -57,8 +62,9 @@ for _, id in ipairs(lost) do
   elseif f[1] == 'active' then
     local n = redis.call('HINCRBY', key, 'recoveries', 1)
     if n > tonumber(ARGV[4]) then
-      redis.call('HSET', key, 'state', 'dead', 'reason', 'poison', 'finished_at', now,
-        'error', 'the job was lost with its worker ' .. n .. ' times')
+      local error = 'the job was lost with its worker ' .. n .. ' times'
+      redis.call('HSET', key, 'state', 'dead', 'reason', 'poison', 'finished_at', now, 'error', error)
+      record_failure(key, f[10], 'poison', error, now)
       redis.call('ZADD', KEYS[3], now, id)
       index_add(KEYS[3], 'dead', f[6], id, now)
       end_job(key, id, f[4], f[5], ARGV[3], ARGV[5] .. id)

@@ -5,9 +5,10 @@ The jobs it was running when it died (the suspects) count a recovery each; a job
 more than `max recoveries` times keeps killing its workers and goes dead as `poison`. Jobs
 it only held in its buffer go back to the front of their lane with the attempt they were
 charged given back. A job whose cancellation was requested ends `cancelled`. A job that
-ends here releases its unique key and wakes result waiters, as settle does. A paused queue's
-lanes get no wake marker (resuming pushes them). Scans the in-flight set once: O(in-flight
-jobs of the queue).
+ends here releases its unique key and wakes result waiters, as settle does. Every lane holding work
+gets a wake marker (the dead process may have taken one and died before using it), unless
+the queue is paused (resuming pushes them). Reads only the dead process's `owned` set:
+O(jobs it held), whatever the queue holds in flight besides.
 First the dead process's fetchers leave the waiter sets and their mailboxes are deleted, so no
 submit hands it a job from now on; the jobs handed to it and never read are in flight under
 its name, and come back with the rest (uncharged: it never started them).
@@ -18,14 +19,13 @@ ARGV: 1 job key prefix, 2 owner (the process identity that dequeued the jobs),
       3 max recoveries, 4 dead retention s, 5 done list prefix,
       6 nothing is known of what ran ('1': charge every job marked `started` by the
       worker's lease keeper) or only the suspects ('0'), 7 mailbox key prefix,
-      then the suspects' ids
+      8 owned key prefix, then the suspects' ids
 Returns {recovered, poisoned, returned} ]]
 local now = now_ms()
 local lanes = {high = 4, normal = 6, low = 8, scheduled = 10}
 local suspects = {}
-for i = 8, #ARGV do suspects[ARGV[i]] = true end
+for i = 9, #ARGV do suspects[ARGV[i]] = true end
 local charge_all = ARGV[6] == '1'
-local woken = {}
 local recovered, poisoned, returned, cancelled = 0, 0, 0, 0
 
 for i = 13, 16 do
@@ -37,7 +37,10 @@ for i = 13, 16 do
   end
 end
 
-for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+local owned = ARGV[8] .. ARGV[2]
+local held = redis.call('SMEMBERS', owned)
+redis.call('DEL', owned)
+for _, id in ipairs(held) do
   local key = ARGV[1] .. id
   local f = redis.call('HMGET', key, 'state', 'owner', 'lane', 'cancel', 'unique', 'waiters', 'name', 'token', 'started')
   if f[1] == 'active' and f[2] == ARGV[2] then
@@ -50,8 +53,9 @@ for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
       end_job(key, id, f[5], f[6], ARGV[4], ARGV[5] .. id)
       cancelled = cancelled + 1
     elseif n > tonumber(ARGV[3]) then
-      redis.call('HSET', key, 'state', 'dead', 'reason', 'poison', 'finished_at', now,
-        'error', 'the job was lost with its worker ' .. n .. ' times')
+      local error = 'the job was lost with its worker ' .. n .. ' times'
+      redis.call('HSET', key, 'state', 'dead', 'reason', 'poison', 'finished_at', now, 'error', error)
+      record_failure(key, redis.call('HGET', key, 'attempts'), 'poison', error, now)
       redis.call('ZADD', KEYS[2], now, id)
       index_add(KEYS[2], 'dead', f[7], id, now)
       end_job(key, id, f[5], f[6], ARGV[4], ARGV[5] .. id)
@@ -66,7 +70,6 @@ for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
       redis.call('HSET', key, 'state', 'queued', 'enqueued_at', now)
       local k = lanes[f[3]] or lanes.scheduled
       redis.call('RPUSH', KEYS[k], id)
-      woken[k] = true
     end
   end
 end
@@ -74,8 +77,10 @@ if recovered > 0 then redis.call('HINCRBY', KEYS[3], 'recovered', recovered) end
 if poisoned > 0 then redis.call('HINCRBY', KEYS[3], 'dead', poisoned) end
 if cancelled > 0 then redis.call('HINCRBY', KEYS[3], 'cancelled', cancelled) end
 if redis.call('EXISTS', KEYS[12]) == 0 then
-  for k, _ in pairs(woken) do
-    if redis.call('LLEN', KEYS[k + 1]) == 0 then redis.call('LPUSH', KEYS[k + 1], '1') end
+  for k = 4, 10, 2 do
+    if redis.call('LLEN', KEYS[k]) > 0 and redis.call('LLEN', KEYS[k + 1]) == 0 then
+      redis.call('LPUSH', KEYS[k + 1], '1')
+    end
   end
 end
 return {recovered, poisoned, returned}

@@ -2,19 +2,20 @@
 --[[ release: hand back deliveries a worker took but never started (shutdown, drained buffer).
 They go to the front of their lane, and the attempt they were charged is given back.
 One whose cancellation was requested ends `cancelled` instead (unique key released, result
-waiters woken, as settle does).
+waiters woken, as settle does). Each leaves its owner's `owned` set.
 KEYS: 1 inflight, then pairs (lane, lane wake) for high, normal, low, scheduled, then
       10 stats
 ARGV: 1 job key prefix, 2 retention s of a cancelled job, 3 done list prefix,
-      then pairs id, token
+      4 owned key prefix, then pairs id, token
 Returns the number of jobs released. ]]
 local lanes = {high = 2, normal = 4, low = 6, scheduled = 8}
 local woken = {}
 local n = 0
-for i = 4, #ARGV, 2 do
+for i = 5, #ARGV, 2 do
   local id = ARGV[i]
   local key = ARGV[1] .. id
-  local f = redis.call('HMGET', key, 'token', 'state', 'lane', 'cancel', 'unique', 'waiters')
+  local f = redis.call('HMGET', key, 'token', 'state', 'lane', 'cancel', 'unique', 'waiters', 'owner')
+  if f[1] == ARGV[i + 1] and f[2] == 'active' then disown(ARGV[4], f[7], id) end
   if f[1] == ARGV[i + 1] and f[2] == 'active' and f[4] then
     redis.call('ZREM', KEYS[1], id)
     redis.call('HSET', key, 'state', 'cancelled', 'reason', 'cancelled', 'finished_at', now_ms())

@@ -1,5 +1,6 @@
 --[[ revive: an operator sends a dead job back to work, at the back of its priority lane,
-with a fresh set of attempts and recoveries. Its last error stays in the hash for history.
+with a fresh set of attempts and recoveries. Its last error stays in its `errors` history
+(settle put it there); the fields that described the dead state go.
 KEYS: 1 dead, 2 job hash, 3 stats, then (lane, lane wake) pairs for high, normal, low
 ARGV: 1 job id
 Returns 1 when revived, 0 when the job is not in the dead set, -1 when its hash is gone
@@ -15,7 +16,8 @@ local now = now_ms()
 redis.call('ZREM', KEYS[1], ARGV[1])
 index_remove(KEYS[1], 'dead', f[2], ARGV[1])
 redis.call('PERSIST', KEYS[2])
-redis.call('HDEL', KEYS[2], 'finished_at', 'run_at')
+redis.call('HDEL', KEYS[2], 'finished_at')
+clear_failure(KEYS[2])
 local lanes = {high = 4, normal = 6, low = 8}
 local priority = lanes[f[3]] and f[3] or 'normal'
 local k = lanes[priority]

@@ -17,7 +17,7 @@ Returns {cursor after the walk ('' = nothing left), then 12 fields per job:
 local kind, prefix, cursor = ARGV[1], ARGV[2], ARGV[3]
 local limit, budget = tonumber(ARGV[4]), tonumber(ARGV[5])
 local pattern, needle, wanted = ARGV[6], ARGV[7], ARGV[8]
-local CHUNK = 500
+local CHUNK = 1000
 local out = {''}
 local found, examined = 0, 0
 
@@ -47,18 +47,29 @@ local function walk_zset(key, named)
     local rank = member and redis.call('ZREVRANK', key, member)
     if rank then start = rank + 1 else start = redis.call('ZCOUNT', key, '(' .. (score or '+inf'), '+inf') end
   end
+  -- scores are read only for what is returned or where the walk stops (a reply without
+  -- them is half the size)
+  local function at(member) return redis.call('ZSCORE', key, member) .. '\t' .. member end
   while found < limit and examined < budget do
-    local chunk = redis.call('ZREVRANGE', key, start, start + CHUNK - 1, 'WITHSCORES')
+    local chunk = redis.call('ZREVRANGE', key, start, start + CHUNK - 1)
     if #chunk == 0 then return '' end
-    for i = 1, #chunk, 2 do
-      local member, score = chunk[i], chunk[i + 1]
+    for i = 1, #chunk do
+      local member = chunk[i]
       local id, name = member, nil
-      if named then name, id = string.match(member, '^([^\n]*)\n(.*)$') end
+      if named then
+        local cut = string.find(member, '\n', 1, true)
+        if cut then name, id = string.sub(member, 1, cut - 1), string.sub(member, cut + 1) else id = nil end
+      end
       examined = examined + 1
-      local after = score .. '\t' .. member
-      local f = id and check(id, name)
-      if f then emit(after, score, id, f) end
-      if found >= limit or examined >= budget then return after end
+      -- the cheap test first: most entries of a name search end here, with nothing allocated
+      if id and (pattern == '' or not named or string.find(name, pattern)) then
+        local f = check(id, name)
+        if f then
+          local after = at(member)
+          emit(after, string.match(after, '^[^\t]*'), id, f)
+        end
+      end
+      if found >= limit or examined >= budget then return at(member) end
     end
     start = start + CHUNK
   end

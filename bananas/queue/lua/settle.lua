@@ -7,8 +7,13 @@ A job that ends (succeeded, dead, cancelled) releases its unique key if it still
 and, only if someone waits for its result (field `waiters`, set by wait.lua), pushes one
 marker to its done list, which expires with the job. A retry of a job whose cancellation
 was requested ends it as cancelled instead.
+A succeeded job keeps what a person needs (see `succeed` in _lib.lua): its payload goes
+unless ARGV 5 is '1'. A failed attempt (retry or dead) is added to the job's bounded
+`errors` history; error, traceback and reason describe the current state only.
+Each settled job leaves its owner's `owned` set.
 KEYS: 1 inflight, 2 delayed, 3 dead, 4 stats, 5 scheduler wake
 ARGV: 1 job key prefix, 2 succeeded retention s, 3 dead retention s, 4 done list prefix,
+      5 keep the payload of succeeded jobs ('1') or not ('0'), 6 owned key prefix,
       then 7 per job: id, token, outcome ('ok' | 'retry' | 'dead' | 'cancelled'),
       data (result JSON or error text), traceback, retry delay ms,
       reason (why it failed: 'failed', 'timeout', 'invalid', 'unknown_handler', 'rejected')
@@ -18,31 +23,38 @@ local out = {}
 local stats = {ok = 0, retry = 0, dead = 0, cancelled = 0}
 local earliest = nil
 
-for i = 5, #ARGV, 7 do
+local keep_payload = ARGV[5] == '1'
+
+for i = 7, #ARGV, 7 do
   local id, outcome = ARGV[i], ARGV[i + 2]
   local key = ARGV[1] .. id
-  local f = redis.call('HMGET', key, 'token', 'state', 'waiters', 'unique', 'cancel', 'name')
+  local f = redis.call('HMGET', key, 'token', 'state', 'waiters', 'unique', 'cancel', 'name',
+    'owner', 'attempts')
   if f[1] ~= ARGV[i + 1] or f[2] ~= 'active' then
     out[#out + 1] = 0
   else
     redis.call('ZREM', KEYS[1], id)
+    disown(ARGV[6], f[7], id)
     if outcome == 'retry' and f[5] then outcome = 'cancelled' end
     if outcome == 'ok' then
-      redis.call('HSET', key, 'state', 'succeeded', 'result', ARGV[i + 3], 'finished_at', now)
+      succeed(key, now, ARGV[i + 3], keep_payload)
       index_add(KEYS[1], 'succeeded', f[6], id, now)
       end_job(key, id, f[4], f[3], ARGV[2], ARGV[4] .. id)
     elseif outcome == 'retry' then
       local run_at = now + tonumber(ARGV[i + 5])
       redis.call('HSET', key, 'state', 'retrying', 'error', ARGV[i + 3], 'traceback', ARGV[i + 4],
         'run_at', run_at, 'lane', 'scheduled', 'reason', ARGV[i + 6])
+      record_failure(key, f[8], ARGV[i + 6], ARGV[i + 3], now)
       redis.call('ZADD', KEYS[2], run_at, id)
       if earliest == nil or run_at < earliest then earliest = run_at end
     elseif outcome == 'cancelled' then
+      clear_failure(key)
       redis.call('HSET', key, 'state', 'cancelled', 'reason', 'cancelled', 'finished_at', now)
       end_job(key, id, f[4], f[3], ARGV[3], ARGV[4] .. id)
     else
       redis.call('HSET', key, 'state', 'dead', 'error', ARGV[i + 3], 'traceback', ARGV[i + 4],
         'reason', ARGV[i + 6], 'finished_at', now)
+      record_failure(key, f[8], ARGV[i + 6], ARGV[i + 3], now)
       redis.call('ZADD', KEYS[3], now, id)
       index_add(KEYS[1], 'dead', f[6], id, now)
       end_job(key, id, f[4], f[3], ARGV[3], ARGV[4] .. id)

@@ -10,13 +10,15 @@ job is leased to that fetcher here, exactly as dequeue would (attempt 1, token 1
 active, owner, in-flight entry at now + its lease), the fetcher leaves every waiter set, and
 the delivery is pushed onto its mailbox, which it blocks on with its wake markers: one hop
 from submit to worker. The mailbox expires with the lease; a delivery nobody reads is
-recovered with its owner (recover.lua) or its lease (promote.lua).
+recovered with its owner (recover.lua: the job is in the owner's `owned` set) or its lease
+(promote.lua).
 KEYS: 1 job hash, 2 lane, 3 lane wake, 4 delayed, 5 scheduler wake, 6 stats, 7 inflight,
       8 paused flag, 9 unique key (optional)
 ARGV: 1 id, 2 name, 3 payload (JSON), 4 queue, 5 priority, 6 max_retries ('' = default),
       7 timeout seconds ('' = default), 8 delay ms ('' = none), 9 ETA epoch ms ('' = none),
       10 unique_for seconds ('' without KEYS 9), 11 job key prefix, 12 lane key prefix,
-      13 waiters key prefix, 14 mailbox key prefix
+      13 waiters key prefix, 14 mailbox key prefix, 15 owned key prefix,
+      16 '1' to keep the payload after success ('' or absent: the servers' retention decides)
 A waiter is `<lease ms>|<lanes, comma-separated>|<owner>|<pool>`; a mailbox item is the
 delivery dequeue returns, newline-separated, payload last:
   id, token, attempts, name, priority, max_retries, timeout, enqueued_at, payload
@@ -42,25 +44,18 @@ if ARGV[8] ~= '' then
 elseif ARGV[9] ~= '' then
   run_at = tonumber(ARGV[9])
 end
--- The hash is as light as submit_many's: no attempts/token before the first dequeue, no
--- max_retries/timeout when both are defaults (readers take absent fields as 0 and '').
-local fields = {'id', ARGV[1], 'name', ARGV[2], 'payload', ARGV[3], 'queue', ARGV[4],
-  'priority', ARGV[5], 'created_at', now}
-if ARGV[6] ~= '' or ARGV[7] ~= '' then
-  fields[#fields + 1] = 'max_retries'
-  fields[#fields + 1] = ARGV[6]
-  fields[#fields + 1] = 'timeout'
-  fields[#fields + 1] = ARGV[7]
-end
-if KEYS[9] then
-  fields[#fields + 1] = 'unique'
-  fields[#fields + 1] = KEYS[9]
+-- The job's hash is written by new_job (_lib.lua), as submit_many and cron_fire write it.
+local function create(extra)
+  if ARGV[16] == '1' then
+    extra[#extra + 1] = 'keep_payload'
+    extra[#extra + 1] = '1'
+  end
+  new_job(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], KEYS[9], now, extra)
 end
 redis.call('HINCRBY', KEYS[6], 'submitted', 1)
 if run_at and run_at > now then
   local first = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
-  redis.call('HSET', KEYS[1], 'state', 'scheduled', 'run_at', run_at, 'lane', 'scheduled',
-    unpack(fields))
+  create({'state', 'scheduled', 'run_at', run_at, 'lane', 'scheduled'})
   redis.call('ZADD', KEYS[4], run_at, ARGV[1])
   -- Schedulers sleep until the earliest ETA they know: wake them if this one is earlier.
   if (first[2] == nil or run_at < tonumber(first[2])) and redis.call('LLEN', KEYS[5]) == 0 then
@@ -96,16 +91,18 @@ end
 
 local w = waiter()
 if w then
-  redis.call('HSET', KEYS[1], 'attempts', 1, 'token', 1, 'state', 'active', 'enqueued_at', now,
-    'started_at', now, 'lane', ARGV[5], 'owner', w[3], unpack(fields))
+  create({'state', 'active', 'attempts', 1, 'token', 1, 'enqueued_at', now, 'started_at', now,
+    'lane', ARGV[5], 'owner', w[3]})
+  lease_added(KEYS[7], now + w[2], KEYS[5])
   redis.call('ZADD', KEYS[7], now + w[2], ARGV[1])
+  own(ARGV[15], w[3], {ARGV[1]})
   local box = ARGV[14] .. w[1]
   redis.call('LPUSH', box, table.concat({ARGV[1], 1, 1, ARGV[2], ARGV[5], ARGV[6], ARGV[7], now,
     ARGV[3]}, '\n'))
   redis.call('PEXPIRE', box, w[2])
   return {1, 'active', ARGV[1]}
 end
-redis.call('HSET', KEYS[1], 'state', 'queued', 'enqueued_at', now, 'lane', ARGV[5], unpack(fields))
+create({'state', 'queued', 'enqueued_at', now, 'lane', ARGV[5]})
 redis.call('LPUSH', KEYS[2], ARGV[1])
 if redis.call('LLEN', KEYS[3]) == 0 then
   redis.call('LPUSH', KEYS[3], '1')

@@ -1,9 +1,7 @@
 --[[ submit_many: create many jobs of one queue in one call; per job it does what `submit`
-does (same hash fields, same states, idempotent on the job id), and it pushes each lane's new
-ids with one LPUSH, adds the delayed ones with one ZADD and sets each wake marker once.
-The hash is kept light (Redis CPU per job is the bulk budget): attempts and token are absent
-until the first dequeue (readers take them as 0), max_retries and timeout when both are
-defaults (readers take absent as '').
+does (the hash written by the same new_job of _lib.lua, same states, idempotent on the job
+id), and it pushes each lane's new ids with one LPUSH, adds the delayed ones with one ZADD
+and sets each wake marker once.
 KEYS: 1 stats, 2 delayed, 3 scheduler wake, then pairs (lane, lane wake) for high, normal, low
 ARGV: 1 job key prefix, 2 queue, then 8 per job:
       id, name, payload (JSON), priority, max_retries ('' = default),
@@ -19,7 +17,6 @@ local delayed = {}
 local earliest = nil
 local codes = {}
 local out = {''}
-local NONE = {}
 local created = 0
 for i = 3, #ARGV, 8 do
   local id = ARGV[i]
@@ -35,21 +32,16 @@ for i = 3, #ARGV, 8 do
     elseif ARGV[i + 7] ~= '' then
       run_at = tonumber(ARGV[i + 7])
     end
-    -- one HSET a job; the two optional fields only when one of them is set
-    local opt = NONE
-    if ARGV[i + 4] ~= '' or ARGV[i + 5] ~= '' then opt = {'max_retries', ARGV[i + 4], 'timeout', ARGV[i + 5]} end
     if run_at and run_at > now then
-      redis.call('HSET', key, 'id', id, 'name', ARGV[i + 1], 'payload', ARGV[i + 2], 'queue', ARGV[2],
-        'priority', ARGV[i + 3], 'created_at', now, 'state', 'scheduled', 'run_at', run_at,
-        'lane', 'scheduled', unpack(opt))
+      new_job(key, id, ARGV[i + 1], ARGV[i + 2], ARGV[2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], nil,
+        now, {'state', 'scheduled', 'run_at', run_at, 'lane', 'scheduled'})
       delayed[#delayed + 1] = run_at
       delayed[#delayed + 1] = id
       if earliest == nil or run_at < earliest then earliest = run_at end
       codes[#codes + 1] = 's'
     else
-      redis.call('HSET', key, 'id', id, 'name', ARGV[i + 1], 'payload', ARGV[i + 2], 'queue', ARGV[2],
-        'priority', ARGV[i + 3], 'created_at', now, 'state', 'queued', 'enqueued_at', now,
-        'lane', ARGV[i + 3], unpack(opt))
+      new_job(key, id, ARGV[i + 1], ARGV[i + 2], ARGV[2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], nil,
+        now, {'state', 'queued', 'enqueued_at', now, 'lane', ARGV[i + 3]})
       local ids = lanes[ARGV[i + 3]]
       ids[#ids + 1] = id
       codes[#codes + 1] = 'q'

@@ -32,6 +32,7 @@ from .runner import Runner
 log = logging.getLogger(__name__)
 STOP = None
 RENEW_MARGIN = 1.0
+REGISTRATION_SECONDS = 600.0
 """Seconds before a waiter registration lapses at which the fetcher renews it (a round trip)."""
 
 
@@ -74,12 +75,14 @@ class Pool:
         self.blocked: set[str] = set()  # queues whose fetcher is in BLPOP on its mailbox
         self.backoffs: dict[str, Backoff] = {}
         self.waiter = waiter_id(settings.lease_ms, spec.lanes, settings.owner, spec.id)
-        # A registration lasts a lease (at least four block timeouts); the fetcher renews it
+        # A registration lasts REGISTRATION_SECONDS (at least a lease); the fetcher renews it
         # only when it would lapse during its next block, so an idle fetcher adds one dequeue
-        # per ~lease. A host that vanishes whole is handed jobs for at most that long (each
-        # comes back when its own lease runs out), as long as the jobs it held stay leased.
-        self.register_ms = round(max(settings.lease_ms, 4000 * settings.block_timeout))
+        # per ten minutes. A submit hands a registered fetcher one job and deregisters it, so a
+        # host that vanished whole (its master could not deregister it) is handed at most one
+        # job per fetcher, which comes back, uncharged, when its lease runs out.
+        self.register_ms = round(max(settings.lease_ms, REGISTRATION_SECONDS * 1000, 4000 * settings.block_timeout))
         self.registered: dict[str, float] = {}  # queue -> clock when its waiter registered
+        self.drained: set[str] = set()  # queues whose fetcher blocks next (registered, lanes empty)
 
     def start(self) -> None:
         self.executors = [gevent.spawn(self._execute_loop, i) for i in range(self.spec.concurrency)]
@@ -96,24 +99,34 @@ class Pool:
             self.room.wait()
             self.idle.discard(queue)
             return 0
+        if queue in self.drained:  # the last dequeue drained the lanes and registered it
+            self.drained.discard(queue)
+            return self._block(queue)
         s = self.settings
         register_ms = 0 if self.stopping else self.register_ms
         started = self.events.clock()
-        deliveries = self.broker.dequeue(queue, self.spec.lanes, min(s.prefetch, room), s.lease_ms, s.owner,
-                                         self.waiter, queue in self.registered, register_ms)
+        taken = self.broker.take(queue, self.spec.lanes, min(s.prefetch, room), s.lease_ms, s.owner,
+                                 self.waiter, queue in self.registered, register_ms)
         self.registered.pop(queue, None)
-        if not deliveries:
-            self.registered[queue] = started  # (by this call, unless it was told not to)
-            if self.stopping:
-                return 0
-            got = self._wait(queue)
-            if not isinstance(got, Delivery):
-                return 0
-            self.registered.pop(queue, None)  # submit took it out of every waiter set
-            self._take([got])
-            gevent.sleep(0)  # an executor starts the job before this fetcher registers again
-            return 1
-        return self._take(deliveries)
+        if taken.deliveries:
+            if taken.registered:
+                self.registered[queue] = started
+                self.drained.add(queue)
+            return self._take(taken.deliveries)
+        self.registered[queue] = started  # (by this call, unless it was told not to)
+        if self.stopping:
+            return 0
+        return self._block(queue)
+
+    def _block(self, queue: str) -> int:
+        """Wait for a hand-off or a wake marker; take a handed-off delivery."""
+        got = self._wait(queue)
+        if not isinstance(got, Delivery):
+            return 0
+        self.registered.pop(queue, None)  # submit took it out of every waiter set
+        self._take([got])
+        gevent.sleep(0)  # an executor starts the job before this fetcher registers again
+        return 1
 
     def _wait(self, queue: str) -> Delivery | bool:
         """Block on the mailbox and wake markers; a timeout blocks again instead of polling the

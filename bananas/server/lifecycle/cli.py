@@ -21,6 +21,7 @@ from ...redact import redact_text, redact_url
 from ...registry import Registry, load_registry
 from ...routing import parse_routes
 from ..jobs.runner import RunPolicy
+from ..observe.faces import mounts
 from ..observe.http import serve_http
 from ..observe.monitor import Monitor
 from ..timed.cron_loop import load_schedules
@@ -150,7 +151,7 @@ def supervise(config: Config, registry: Registry, schedules: tuple[Schedule, ...
 
     master = Master(specs, target, config.worker.grace_seconds, guard, monitor)
     monitor.restarts = lambda: master.restarts
-    server = serve_http(monitor, config.http.host, config.http.port)
+    server = serve_http(monitor, config.http.host, config.http.port, mounts(config, url))
     monitor.start()
     log.info("mode %s: %d worker process(es), queues %s", config.worker.mode, len(specs),
              ", ".join(config.worker.queues))
@@ -167,7 +168,8 @@ def make_guard(config: Config, url: str) -> ChildGuard:
     """The master's recovery of dead workers' jobs, with its own small Redis pool."""
     r, w = config.redis, config.worker
     client = connect(ConnectionSettings(url, r.socket_timeout, r.connect_timeout, 4))
-    retention = Retention(config.retention.succeeded_seconds, config.retention.dead_seconds)
+    retention = Retention(config.retention.succeeded_seconds, config.retention.dead_seconds,
+                          config.retention.keep_payload)
     broker = Broker(client, r.namespace, retention)
     recovery = Recovery(broker, list(w.queues), RunPolicy.from_config(config), w.max_recoveries,
                         give_up_after=w.lease_seconds)

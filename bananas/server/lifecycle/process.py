@@ -44,6 +44,8 @@ from .plan import ProcessSpec
 
 log = logging.getLogger(__name__)
 STATUS_INTERVAL = 10.0
+STATUS_TTL_MS = round(3 * STATUS_INTERVAL * 1000)
+"""A status entry not written again for three intervals lapses (its host vanished)."""
 
 
 @dataclass(frozen=True)
@@ -71,9 +73,10 @@ class WorkerProcess:
         # fetchers, schedulers and cancel watchers each block on one connection
         blockers = len(spec.pools) * len(config.worker.queues) + 2 * len(config.worker.queues) + 4
         self.redis = connect(settings)
-        self.blocking = connect(settings, block_timeout=max(r.block_timeout, config.worker.scheduler_interval),
+        self.blocking = connect(settings, block_timeout=r.block_timeout,
                                 max_connections=blockers)
-        retention = Retention(config.retention.succeeded_seconds, config.retention.dead_seconds)
+        retention = Retention(config.retention.succeeded_seconds, config.retention.dead_seconds,
+                          config.retention.keep_payload)
         self.broker = Broker(self.redis, r.namespace, retention)
         self.book = LeaseBook()
         self.metrics = Metrics()
@@ -100,7 +103,8 @@ class WorkerProcess:
         self.pools = [Pool(p, list(config.worker.queues), self.broker, self.blocking, runner, self.acker,
                            self.book, pool_settings, events) for p in spec.pools]
         self.schedulers = [Scheduler(self.broker, self.blocking, q, config.worker.scheduler_interval,
-                                     config.worker.max_recoveries, events=events) for q in config.worker.queues]
+                                     config.worker.max_recoveries, events=events, block_chunk=r.block_timeout)
+                           for q in config.worker.queues]
         self.stopping = Event()
         self.background: list[gevent.Greenlet] = []
 
@@ -183,13 +187,13 @@ class WorkerProcess:
         while True:
             started = self.events.clock()
             try:
-                self.redis.hset(self.broker.globals.workers, self.identity.key, orjson.dumps(self.status()))
+                self.broker.write_status(self.identity.key, orjson.dumps(self.status()), STATUS_TTL_MS)
             except redis.RedisError as exc:
                 log.debug("status write failed: %s", exc, extra=self.events.redis_failed("status", started))
             gevent.sleep(STATUS_INTERVAL)
 
     def _remove_status(self) -> None:
         try:
-            self.redis.hdel(self.broker.globals.workers, self.identity.key)
+            self.broker.remove_status(self.identity.key)
         except redis.RedisError:
             log.debug("could not remove status of %s", self.identity.key)

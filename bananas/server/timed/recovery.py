@@ -9,7 +9,9 @@ with it (:mod:`.slots`) and, in a greenlet that retries while Redis is away:
 2. returns every other job the process held to its lane (``recover.lua``). If a job had
    overrun, the process was killed for it, and the others go back uncharged (attempt given
    back); otherwise the jobs it was running count a recovery each, so a job that keeps
-   killing workers goes dead as ``poison``.
+   killing workers goes dead as ``poison``;
+3. removes its entry from the ``workers`` status hash (the entries of a host that vanished
+   whole lapse instead: ``status.lua``).
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ class Recovery:
 
     def step(self, owner: str, records: list[SlotRecord], now: float) -> None:
         """One attempt (raises redis errors); idempotent, so a retry after a failure is safe."""
+        self.broker.remove_status(owner)  # the dead process's entry in the workers status hash
         timed_out, suspects = classify(records, now)
         by_queue: dict[str, list[Outcome]] = defaultdict(list)
         for outcome in timeout_outcomes(timed_out, self.policy):

@@ -1,6 +1,7 @@
 """The scheduler greenlet of one queue: due delayed/retry jobs to the scheduled lane, lost
-leases back to their lanes. It sleeps in Redis until the next due time (at most
-``interval``), woken early when a job is delayed to before that.
+leases back to their lanes. It sleeps in Redis until the next due time (the next ETA or lease
+deadline; at most ``interval`` when nothing is due), woken early when a job is delayed or
+leased to before that. Idle, it sends nothing but its blocking waits.
 """
 
 from __future__ import annotations
@@ -18,11 +19,21 @@ from ..observe.events import Events
 
 log = logging.getLogger(__name__)
 MIN_SLEEP = 0.002
+MIN_BLOCK = 0.01  # Redis reads a block timeout below 1 ms as 0: forever
 
 
 class Scheduler:
+    """Promotes due jobs and takes back lapsed leases of one queue, sleeping in between.
+
+    ``interval`` is its longest sleep when nothing is due: submit, settle and dequeue wake it
+    when they add an ETA or a lease earlier than the earliest it knows of (one marker wakes
+    one scheduler, so with several servers the others check again after ``interval``).
+    ``block_chunk`` is the longest single blocking call (below the socket timeout).
+    """
+
     def __init__(self, broker: Broker, blocking: redis.Redis, queue: str, interval: float,
-                 max_recoveries: int, batch: int = 1000, events: Events | None = None) -> None:
+                 max_recoveries: int, batch: int = 1000, events: Events | None = None,
+                 block_chunk: float = 5.0) -> None:
         self.broker = broker
         self.events = events or Events()
         self.blocking = blocking
@@ -30,7 +41,8 @@ class Scheduler:
         self.interval = interval
         self.max_recoveries = max_recoveries
         self.batch = batch
-        self.backoff = Backoff(cap=interval * 5)
+        self.block_chunk = block_chunk
+        self.backoff = Backoff(cap=5.0)
 
     def tick(self) -> tuple[PromoteResult, float]:
         """One step; returns what it did and how long to sleep before the next."""
@@ -48,6 +60,18 @@ class Scheduler:
                 sleep = min(sleep, max((due - r.now_ms) / 1000, MIN_SLEEP))
         return r, sleep
 
+    def sleep(self, seconds: float) -> bool:
+        """Block in Redis for ``seconds`` (in chunks: blocking waits, no other command), or
+        until a wake marker; True when woken."""
+        until = self.events.clock() + seconds
+        while True:
+            remaining = until - self.events.clock()
+            if remaining <= 0:
+                return False
+            if self.broker.wait_for_schedule(self.blocking, self.queue, max(min(remaining, self.block_chunk),
+                                                                            MIN_BLOCK)):
+                return True
+
     def run(self) -> None:
         bind_component("scheduler")
         what = f"scheduler of {self.queue}"
@@ -57,6 +81,6 @@ class Scheduler:
                 _, sleep = self.tick()
                 self.events.loop_succeeded(self.backoff, what)
                 if sleep > 0:
-                    self.broker.wait_for_schedule(self.blocking, self.queue, sleep)
+                    self.sleep(sleep)
             except (redis.RedisError, BananasError) as exc:
                 gevent.sleep(self.events.loop_failed(self.backoff, "promote", started, what, exc))

@@ -46,6 +46,11 @@ export class QueueKeys {
     return `${this.tag}:waiters:`;
   }
 
+  /** Prefix of the SETs of in-flight job ids per worker process (+ owner). */
+  get ownedPrefix(): string {
+    return `${this.tag}:owned:`;
+  }
+
   /** Prefix of the idle fetchers' mailboxes (+ waiter). */
   get mailboxPrefix(): string {
     return `${this.tag}:mailbox:`;

@@ -53,7 +53,7 @@ function opt(value: number | null): string {
  * submit.lua — KEYS: job, lane, lane wake, delayed, scheduler wake, stats, inflight, paused
  * flag, [unique key]; ARGV: id, name, payload, queue, priority, max_retries, timeout, delay ms,
  * ETA ms, unique_for s ('' without a unique key), job key prefix, lane key prefix, waiters key
- * prefix, mailbox key prefix. Replies `[created, state, id]` (id: the unique key's owner;
+ * prefix, mailbox key prefix, owned key prefix. Replies `[created, state, id]` (id: the unique key's owner;
  * state `active` when the job was handed straight to an idle worker).
  */
 export function submitCall(k: QueueKeys, job: NewJob): ScriptCall {
@@ -83,6 +83,7 @@ export function submitCall(k: QueueKeys, job: NewJob): ScriptCall {
       k.lanePrefix,
       k.waitersPrefix,
       k.mailboxPrefix,
+      k.ownedPrefix,
     ],
   };
   if (job.uniqueKey !== null && job.uniqueFor !== null) {
@@ -101,13 +102,13 @@ export function waitCall(k: QueueKeys, jobId: string): ScriptCall {
 }
 
 /**
- * cancel.lua — KEYS: job, delayed, stats, done list, lanes high, normal, low, scheduled;
+ * cancel.lua — KEYS: job, delayed, stats, done list;
  * ARGV: id, retention s of the cancelled job, cancel list prefix, cancel list TTL s.
  * Replies the job's state afterwards, or `missing`.
  */
 export function cancelCall(k: QueueKeys, jobId: string, retentionSeconds: number): ScriptCall {
   return {
-    keys: [k.job(jobId), k.delayed, k.stats, k.done(jobId), ...LANES.map((lane) => k.lane(lane))],
+    keys: [k.job(jobId), k.delayed, k.stats, k.done(jobId)],
     args: [jobId, String(retentionSeconds), k.cancelPrefix, String(CANCEL_LIST_TTL_SECONDS)],
   };
 }

@@ -128,7 +128,7 @@ test("submit call passes KEYS and ARGV in the order submit.lua documents", () =>
   ]);
   assert.deepEqual(call.args, [
     "id1", "j", '{"a":1}', "q", "high", "2", "0.5", "", "", "",
-    "{ns:q}:job:", "{ns:q}:lane:", "{ns:q}:waiters:", "{ns:q}:mailbox:",
+    "{ns:q}:job:", "{ns:q}:lane:", "{ns:q}:waiters:", "{ns:q}:mailbox:", "{ns:q}:owned:",
   ]);
 });
 

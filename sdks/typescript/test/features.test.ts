@@ -232,9 +232,11 @@ describe("submitAndWait", () => {
 });
 
 describe("cancel", () => {
-  test("a queued job leaves its lane and ends cancelled", async () => {
+  test("a queued job ends cancelled at once; a dequeue drops its id from the lane", async () => {
     const id = await client.submitJob("j", {}, { priority: "high" });
     assert.equal(await client.cancel(id), "cancelled");
+    assert.equal(await admin.llen("{bananas:default}:lane:high"), 1);
+    assert.deepEqual(await new TestWorker(admin).take(), []);
     assert.equal(await admin.llen("{bananas:default}:lane:high"), 0);
     const job = await client.getJob(id);
     assert.equal(job.state, "cancelled");

@@ -11,8 +11,7 @@ test("wait call passes the job hash only, as wait.lua documents", () => {
 
 test("cancel call passes KEYS and ARGV in the order cancel.lua documents", () => {
   assert.deepEqual(cancelCall(k, "id1", 604800), {
-    keys: ["{ns:q}:job:id1", "{ns:q}:delayed", "{ns:q}:stats", "{ns:q}:done:id1",
-      "{ns:q}:lane:high", "{ns:q}:lane:normal", "{ns:q}:lane:low", "{ns:q}:lane:scheduled"],
+    keys: ["{ns:q}:job:id1", "{ns:q}:delayed", "{ns:q}:stats", "{ns:q}:done:id1"],
     args: ["id1", "604800", "{ns:q}:cancel:", "3600"],
   });
 });

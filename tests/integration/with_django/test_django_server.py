@@ -10,6 +10,7 @@ import pytest
 
 from bananas import Client
 from tests.integration.with_django.conftest import manage
+from tests.support.waiting import wait_until
 
 DRIVERS = ["psycopg", "psycopg2"]
 
@@ -107,3 +108,22 @@ def test_bananas_server_check_lists_discovered_handlers(site_env):
     assert result.returncode == 0, result.stderr
     assert "django.task" in result.stdout + result.stderr
     assert "shop.ship" in result.stdout + result.stderr
+
+
+def running_sleeps(postgres) -> int:
+    with psycopg.connect(postgres.dsn("postgres"), autocommit=True) as conn:
+        (count,) = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = 'shop' "
+                                "AND state = 'active' AND query LIKE 'SELECT pg_sleep%'").fetchone()
+    return int(count)
+
+
+def test_timed_out_psycopg2_query_is_cancelled_on_the_server(django_server, postgres, redis_url):
+    from bananas import JobFailed
+
+    django_server(env={"BANANAS_TEST_PG_DRIVER": "psycopg2"})
+    with Client(redis_url) as client:
+        job_id = client.submit_job("shop.sleep", {"seconds": 30}, timeout=0.5, max_retries=0)
+        with pytest.raises(JobFailed, match="timed out"):
+            client.get_result(job_id, timeout=10)
+        wait_until(lambda: running_sleeps(postgres) == 0, 5, "the interrupted pg_sleep to be cancelled")
+        assert client.submit_and_wait("shop.sleep", {"seconds": 0.01}, timeout=10) == "postgresql"

@@ -35,12 +35,13 @@ export class TestWorker {
       `${k.tag}:dead`,
       k.stats,
       k.paused,
+      k.schedulerWake,
       ...LANES.flatMap((l) => [k.lane(l), k.wake(l), `${k.waitersPrefix}${l}`]),
     ];
     // No waiter: this stand-in never blocks, so submits never hand it a job.
-    const args = [count, 30_000, "test-worker", k.jobPrefix, 600, "", "0", 0, `${k.mailboxPrefix}`];
+    const args = [count, 30_000, "test-worker", k.jobPrefix, 600, "", "0", 0, `${k.mailboxPrefix}`, k.ownedPrefix];
     const reply = (await this.script("dequeue")(keys.length, ...keys, ...args)) as string[];
-    const flat = reply.slice(1 + Number(reply[0]));
+    const flat = reply.slice(1 + Number(reply[0]), -1); // the last entry: registered or not
     const taken: Taken[] = [];
     for (let i = 0; i < flat.length; i += 9) taken.push({ id: String(flat[i]), token: String(flat[i + 1]) });
     return taken;
@@ -51,7 +52,7 @@ export class TestWorker {
                reason = "failed"): Promise<number> {
     const k = new QueueKeys(this.namespace, queue);
     const keys = [`${k.tag}:inflight`, k.delayed, `${k.tag}:dead`, k.stats, k.schedulerWake];
-    const args = [k.jobPrefix, 600, 600, `${k.tag}:done:`, job.id, job.token, kind, data, traceback, delayMs, reason];
+    const args = [k.jobPrefix, 600, 600, `${k.tag}:done:`, "0", k.ownedPrefix, job.id, job.token, kind, data, traceback, delayMs, reason];
     const [settled] = (await this.script("settle")(keys.length, ...keys, ...args)) as number[];
     return settled;
   }

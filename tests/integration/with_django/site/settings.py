@@ -15,6 +15,9 @@ ALLOWED_HOSTS = ["*"]
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.admin",
     "bananas.contrib.django",
     "tests.integration.with_django.site.shop",
 ]
@@ -44,5 +47,15 @@ TASKS = {
         "OPTIONS": {"ENQUEUE_ON_COMMIT": True},
     },
 }
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True,
+              "OPTIONS": {"context_processors": ["django.contrib.auth.context_processors.auth",
+                                                 "django.contrib.messages.context_processors.messages",
+                                                 "django.template.context_processors.request"]}}]
 ROOT_URLCONF = "tests.integration.with_django.site.urls"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
