@@ -42,7 +42,8 @@ class Peer:
     The harness calls, per run: `worker(ctx)` once (one long-running worker process, killed at
     the end), `producer(ctx, args)` for each batch of submits (args: `preload N`, `paced RATE
     SECONDS`, or `bulk N BATCH` when `bulk` is set; it prints one JSON line {"mode", "sent",
-    "seconds"}). Every process also gets BENCH_REDIS_URL, BENCH_QUEUE, BENCH_CONCURRENCY and BENCH_MARKS in its environment.
+    "seconds"}). Every process also gets BENCH_REDIS_URL, BENCH_QUEUE, BENCH_CONCURRENCY and
+    BENCH_MARKS in its environment.
     """
 
     name: str = ""
