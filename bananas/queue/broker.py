@@ -26,9 +26,10 @@ SUBMIT_MANY_CHUNK = 250
 and lets Redis run one chunk while the client packs the next (:meth:`Broker.run_batch`)."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Outcome:
-    """The result of one delivery, as the settle script takes it."""
+    """The result of one delivery, as the settle script takes it (one per job: slotted, not
+    frozen, which costs ~0.5 µs more to build)."""
 
     queue: str
     id: str
