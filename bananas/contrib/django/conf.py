@@ -22,6 +22,7 @@ from ...config import Config, load_config
 from ...envelope import Limits
 from ...errors import ConfigError
 from ...queue.broker import Retention
+from ...signing import Signing
 
 _lock = threading.Lock()
 _config: Config | None = None
@@ -98,7 +99,8 @@ def client_for(config: Config) -> Client:
     limits = Limits(config.limits.max_payload_bytes, config.limits.max_depth)
     retention = Retention(config.retention.succeeded_seconds, config.retention.dead_seconds)
     return Client(url, namespace=config.redis.namespace, socket_timeout=config.redis.socket_timeout,
-                  limits=limits, routes=config.routes, retention=retention)
+                  limits=limits, routes=config.routes, retention=retention,
+                  signing=Signing.from_config(config.security.signing))
 
 
 def _embedded_url(config: Config) -> str | None:
