@@ -167,7 +167,7 @@ def test_keys_come_from_the_environment_a_file_or_a_named_variable(tmp_path):
     ({"keys": {"k1": 12345678901234567890}}, "give the secret, or one of"),
 ])
 def test_bad_signing_settings_are_refused_naming_the_key(signing, message):
-    with pytest.raises(ConfigError, match="security.signing") as info:
+    with pytest.raises(ConfigError, match=r"security\.signing") as info:
         load_config(tree={"security": {"signing": signing}}, environ={})
     assert message in str(info.value)
     assert "long-enough-secret-123" not in str(info.value)
