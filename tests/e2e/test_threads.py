@@ -53,6 +53,26 @@ def test_a_thread_job_past_its_timeout_is_stopped_in_its_thread_and_the_process_
     assert "bananas watchdog" not in server.log()
 
 
+def test_a_thread_job_times_out_on_time_while_another_job_holds_the_hub(server_factory, client, tmp_path):
+    # The hub is held, so the runner's gevent timer cannot fire: the watchdog thread stops
+    # the thread job at its deadline; without it the job would outlive timeout + grace and
+    # the watchdog would end the process.
+    server = server_factory({"worker": {"concurrency": 4, "watchdog_grace": 1.0, "lease_seconds": 30}})
+    (pid,) = server.worker_pids()
+    mark = tmp_path / "started"
+    looping = client.submit_job("thread_loop", {"seconds": 60, "mark": str(mark)}, timeout=0.5)
+    server.wait_for(mark.exists, 10, "the thread job to start")
+    started = time.time()
+    blocker = client.submit_job("hub_block", {"seconds": 3})
+    server.wait_for(lambda: finished(client, [looping, blocker]), 15, "both jobs")
+    stopped = float((tmp_path / "started.end").read_text())
+    assert stopped - started < 1.5, f"the thread job stopped {stopped - started:.2f} s after it started"
+    info = client.get_job(looping)
+    assert (info.state, info.reason, info.attempts) == ("dead", "timeout", 1)
+    assert client.get_job(blocker).state == "succeeded"
+    assert server.worker_pids() == [pid] and "bananas watchdog" not in server.log()
+
+
 def test_a_thread_job_that_ignores_cancel_is_stopped_by_it(server_factory, client, tmp_path):
     server = server_factory({"worker": {"concurrency": 2, "cancel_grace_seconds": 0.2}})
     (pid,) = server.worker_pids()
@@ -61,6 +81,8 @@ def test_a_thread_job_that_ignores_cancel_is_stopped_by_it(server_factory, clien
     server.wait_for(mark.exists, 10, "the thread job to start")
     assert client.cancel(job_id) == "cancelling"
     server.wait_for(lambda: client.get_job(job_id).state == "cancelled", 5, "the thread job to be stopped")
+    assert not client.get_job(job_id).error, "stopped by JobCancelled itself, not by another error"
+    assert (tmp_path / "started.end").exists(), "its thread stopped too"
     assert server.worker_pids() == [pid]
 
 

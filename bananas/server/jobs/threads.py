@@ -13,7 +13,7 @@ thread's next bytecode:
 
 * the runner's ``gevent.Timeout`` → :class:`~.interrupt.Overrun` (the watchdog also raises it
   at the deadline from its own OS thread, so a hub held by another job delays nothing);
-* ``JobCancelled`` thrown by the canceller → ``JobCancelled``;
+* ``JobCancelled`` thrown by the canceller → :class:`ThreadCancelled` (a ``JobCancelled``);
 * ``GreenletExit`` when a drain's grace period ends → ``GreenletExit``; the greenlet then waits
   ``stop_wait`` seconds at most for the thread before it gives the job back.
 
@@ -34,6 +34,7 @@ import gevent
 from gevent import monkey
 from gevent.threadpool import ThreadPool
 
+from ...errors import JobCancelled
 from .interrupt import Overrun, clear_interrupt, interrupt, os_thread_id
 
 WAITING, RUNNING, DONE = "waiting", "running", "done"
@@ -45,13 +46,28 @@ LEAVE_TRIES = 8
 _allocate_lock = monkey.get_original("_thread", "allocate_lock")  # a real lock, not a greenlet one
 
 
-def forwarded(exc: BaseException) -> type[BaseException]:
-    """The exception to raise in the handler's thread for ``exc`` thrown into its greenlet.
+class ThreadCancelled(JobCancelled):
+    """``JobCancelled`` as raised in a handler's thread.
 
-    A ``gevent.Timeout`` becomes :class:`Overrun` (what the runner reports as a timeout);
-    anything else (``JobCancelled``, ``GreenletExit``) is forwarded as its own class.
+    CPython raises an asynchronous exception by calling its class with no arguments, which
+    ``JobCancelled(job_id)`` does not take; this subclass does.
     """
-    return Overrun if isinstance(exc, gevent.Timeout) else type(exc)
+
+    def __init__(self, job_id: str = "(in its thread)") -> None:
+        super().__init__(job_id)
+
+
+def forwarded(exc: BaseException) -> type[BaseException]:
+    """The exception class to raise in the handler's thread for ``exc`` thrown into its greenlet.
+
+    A ``gevent.Timeout`` becomes :class:`Overrun` (what the runner reports as a timeout), a
+    ``JobCancelled`` :class:`ThreadCancelled`; anything else (``GreenletExit``) keeps its class.
+    """
+    if isinstance(exc, gevent.Timeout):
+        return Overrun
+    if isinstance(exc, JobCancelled):
+        return ThreadCancelled
+    return type(exc)
 
 
 class ThreadCall:
@@ -180,6 +196,11 @@ class ThreadExecutor:
                 if isinstance(exc, gevent.GreenletExit):  # a drain past its grace: do not wait long
                     result.wait(self.stop_wait)
                     raise
+
+    def ended(self) -> set[tuple[str, str]]:
+        """``(queue, job id)`` of calls whose thread is done and whose greenlet has yet to see it
+        (the hub is busy): such a job is not hung, whatever its deadline."""
+        return {(c.queue, c.job_id) for c in list(self.calls) if c.state == DONE}
 
     def overdue(self, now: float) -> list[ThreadCall]:
         """Calls past their deadline not yet told to stop (read from the watchdog's thread)."""

@@ -96,6 +96,9 @@ class Watchdog:
     def check(self, now: float) -> str | None:
         """Why the process must die (a job past its deadline plus grace), or None."""
         overdue = self.running.overdue(now, self.grace)
+        if overdue and self.threads is not None:  # a thread that ended waits for the hub, not hung
+            ended = self.threads.ended()
+            overdue = [r for r in overdue if (r.queue, r.id) not in ended]
         if not overdue:
             return None
         jobs = ", ".join(f"{r.id} (queue {r.queue}, timeout {r.timeout:g} s)" for r in overdue)

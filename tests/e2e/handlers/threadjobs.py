@@ -35,12 +35,20 @@ def thread_block(payload, ctx):
 
 @job("thread_loop", executor="threads", max_retries=0)
 def thread_loop(payload, ctx):
-    """Loops in short unpatched sleeps for payload["seconds"], ignoring ``ctx.cancelled``."""
+    """Loops in short unpatched sleeps for payload["seconds"], ignoring ``ctx.cancelled``.
+
+    With payload["mark"], writes the pid to that file as it starts and the time it stopped,
+    however it stopped, to ``<mark>.end``.
+    """
     _mark(payload)
-    end = time.monotonic() + float(payload["seconds"])
-    while time.monotonic() < end:
-        _real_sleep(0.02)
-    return "ran to its end"
+    try:
+        end = time.monotonic() + float(payload["seconds"])
+        while time.monotonic() < end:
+            _real_sleep(0.02)
+        return "ran to its end"
+    finally:
+        if payload.get("mark"):
+            Path(payload["mark"] + ".end").write_text(repr(time.time()))
 
 
 @job("where_am_i", max_retries=0)
