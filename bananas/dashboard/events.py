@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 class StreamSettings:
     max_streams: int = 32
     interval: float = 1.0
-    keepalive: float = 15.0
+    keepalive: float = 5.0
     lifetime: float = 300.0
 
 

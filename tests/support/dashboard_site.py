@@ -17,16 +17,17 @@ from tests.support.server_proc import ServerProcess
 USERS = {"olga": ("o-secret-1", "operator"), "vic": ("v-secret-2", "viewer")}
 
 
-def dashboard_config(port: int, **dashboard: Any) -> dict[str, Any]:
+def dashboard_config(port: int, cron: list[dict[str, Any]] | None = None, **dashboard: Any) -> dict[str, Any]:
     users = [{"name": n, "secret_hash": hash_secret(s, n=2**10), "role": role} for n, (s, role) in USERS.items()]
     return {"http": {"port": port, "host": "127.0.0.1"},
             "dashboard": {"users": users, **dashboard},
-            "worker": {"queues": ["default", "dash", "dashb"]}}
+            "worker": {"queues": ["default", "dash", "dashb"]}, "cron": cron or []}
 
 
-def start_dashboard_server(tmp: Path, redis_url: str, **dashboard: Any) -> tuple[ServerProcess, int]:
+def start_dashboard_server(tmp: Path, redis_url: str, cron: list[dict[str, Any]] | None = None,
+                           **dashboard: Any) -> tuple[ServerProcess, int]:
     port = free_port()
-    server = ServerProcess(tmp, redis_url, dashboard_config(port, **dashboard))
+    server = ServerProcess(tmp, redis_url, dashboard_config(port, cron, **dashboard))
     server.start()
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
