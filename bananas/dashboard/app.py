@@ -18,7 +18,6 @@ from urllib.parse import parse_qs, quote, urlsplit
 from ..auth import User
 from ..errors import JobNotFound, RedisUnavailable
 from ..ops import Operations
-from . import charts
 from .actions import find_action
 from .events import Streams, StreamSettings
 from .markup import Frame, bare_page, esc, layout
@@ -77,13 +76,12 @@ def make_dashboard(settings: DashboardSettings, ops_factory: Callable[[], Operat
         settings.users, settings.session_seconds, settings.login_attempts, settings.login_window)
     streams = Streams(settings.streams)
     lock = threading.Lock()
-    made: list[tuple[Operations, Any]] = []
+    made: list[Operations] = []
 
-    def ops() -> tuple[Operations, Any]:
+    def ops() -> Operations:
         with lock:
             if not made:
-                operations = ops_factory()
-                made.append((operations, charts.history_source(operations)))
+                made.append(ops_factory())
             return made[0]
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -105,7 +103,7 @@ def make_dashboard(settings: DashboardSettings, ops_factory: Callable[[], Operat
 
 
 def _route(environ: dict[str, Any], base: str, auth: LoginAuth | HostAuth, streams: Streams,
-           ops: Callable[[], tuple[Operations, Any]]) -> Answer:
+           ops: Callable[[], Operations]) -> Answer:
     method = str(environ.get("REQUEST_METHOD", "GET")).upper()
     path = str(environ.get("PATH_INFO") or "")
     if path == "":
@@ -176,13 +174,12 @@ def _guarded(call: Callable[[], Any]) -> Any:
         raise Refused(503, f"Redis is unavailable: {exc}") from exc
 
 
-def _ctx(environ: dict[str, Any], base: str, viewer: Viewer, ops: Callable[[], tuple[Operations, Any]],
+def _ctx(environ: dict[str, Any], base: str, viewer: Viewer, ops: Callable[[], Operations],
          query: dict[str, str], url: str | None = None) -> Ctx:
     if url is None:
         qs = environ.get("QUERY_STRING")
         url = base + str(environ.get("PATH_INFO") or "/") + (f"?{qs}" if qs else "")
-    operations, history = ops()
-    return Ctx(Frame(base, viewer.name, viewer.role, viewer.csrf, url), operations, query, history)
+    return Ctx(Frame(base, viewer.name, viewer.role, viewer.csrf, url), ops(), query)
 
 
 def _page(ctx: Ctx, screen: Screen, viewer: Viewer, *, live: bool) -> Answer:
@@ -191,7 +188,7 @@ def _page(ctx: Ctx, screen: Screen, viewer: Viewer, *, live: bool) -> Answer:
 
 
 def _events(environ: dict[str, Any], base: str, viewer: Viewer, auth: LoginAuth | HostAuth, streams: Streams,
-            ops: Callable[[], tuple[Operations, Any]]) -> Answer:
+            ops: Callable[[], Operations]) -> Answer:
     target = _query(environ).get("page", "")
     parts = urlsplit(target)
     if not parts.path.startswith(base + "/") or parts.netloc or parts.scheme:

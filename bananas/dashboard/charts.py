@@ -1,88 +1,65 @@
 """The overview's charts: throughput, failures and latency over the last hour or day, drawn
-as inline SVG on the server (no script, no library), from the per-queue history in Redis.
-
-:class:`Series` is what a chart needs; :func:`history_source` adapts the history module
-(``bananas.queue.history``) to it, and the overview says so when no history is recorded.
+as inline SVG on the server (no script, no library), from the per-queue history that
+:mod:`bananas.queue.history` keeps in Redis (read through :meth:`Operations.history`).
 """
 
 from __future__ import annotations
 
-import importlib
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import replace
+from collections.abc import Sequence
 from datetime import datetime, timezone
-from typing import Any
 
+from ..ops import Operations
+from ..queue.history import Point, merge
 from .markup import esc
 
 WINDOWS = ("hour", "day")
 WIDTH, HEIGHT, PAD = 640, 140, 34
 
 
-@dataclass(frozen=True)
-class Series:
-    """Buckets from ``start_ms`` every ``step_ms``: counts and mean latency per bucket."""
-
-    start_ms: int
-    step_ms: int
-    succeeded: tuple[float, ...]
-    failed: tuple[float, ...]
-    latency_ms: tuple[float | None, ...]
-
-
-HistorySource = Callable[[Sequence[str], str], "Series | None"]
-
-
-def history_source(ops: Any) -> HistorySource | None:
-    """A reader of the history in Redis, or None when this build keeps none."""
-    try:
-        module: Any = importlib.import_module("bananas.queue.history")
-    except ImportError:
-        return None
-    reader = getattr(module, "read_history", None)
-    if reader is None:
-        return None
-
-    def read(queues: Sequence[str], window: str) -> Series | None:
-        return to_series(reader(ops.redis, ops.namespace, list(queues), window))
-
-    return read
+def combined(ops: Operations, queues: Sequence[str], span: str) -> list[Point]:
+    """The buckets of ``span`` summed over ``queues``, oldest first (aligned by start time)."""
+    by_start: dict[int, list[Point]] = {}
+    slots = 0
+    for queue in queues:
+        points = ops.history(queue, span)
+        slots = max(slots, len(points))
+        for point in points:
+            by_start.setdefault(point.start_ms, []).append(point)
+    # a bucket may turn between two queues' reads: keep the ring's length of newest buckets
+    # merge() adds the buckets' spans up; side by side buckets of several queues span one width
+    return [replace(merge(by_start[s]), seconds=by_start[s][0].seconds) for s in sorted(by_start)[-slots:]]
 
 
-def to_series(raw: Any) -> Series | None:
-    """The history reader's answer as a :class:`Series` (None when it holds nothing)."""
-    if raw is None:
-        return None
-    if isinstance(raw, Series):
-        return raw
-    get = raw.get if isinstance(raw, dict) else lambda k, d=None: getattr(raw, k, d)
-    succeeded = tuple(float(x) for x in get("succeeded", ()) or ())
-    if not succeeded:
-        return None
-    failed = tuple(float(x) for x in get("failed", ()) or ())
-    latency = tuple(None if x is None else float(x) for x in get("latency_ms", ()) or ())
-    return Series(int(get("start_ms", 0)), int(get("step_ms", 60_000)), succeeded, failed, latency)
-
-
-def overview_charts(source: HistorySource | None, ops: Any, queues: Sequence[str], window: str) -> str:
-    """Three charts for ``queues`` together, or a note saying there is no history yet."""
-    series = source(queues, window) if source is not None else None
-    if series is None:
-        return "<p class=muted>No history recorded yet: the charts fill in as jobs run.</p>"
-    per = "min" if series.step_ms <= 60_000 else f"{series.step_ms // 60_000} min"
+def overview_charts(ops: Operations, queues: Sequence[str], span: str) -> str:
+    """Three charts for ``queues`` together, or a note when nothing finished in the span."""
+    points = combined(ops, queues, span)
+    if not any(p.succeeded or p.failed or p.cancelled for p in points):
+        return f"<p class=muted>No job finished in the last {esc(span)}: the charts fill in as jobs run.</p>"
+    width_s = points[0].seconds
+    per = "minute" if width_s == 60 else f"{width_s / 60:g} minutes" if width_s >= 60 else f"{width_s:g} s"
+    start, step = points[0].start_ms, int(width_s * 1000)
+    waits = [p.wait for p in points]
+    runs = [p.run for p in points]
+    total = merge(points)
     return ("<div class=charts>"
-            + chart(f"Succeeded per {per}", series, series.succeeded, "ok")
-            + chart(f"Failed per {per}", series, series.failed, "bad")
-            + chart("Mean latency (ms)", series, series.latency_ms, "lat")
+            + chart(f"Succeeded per {per} (total {total.succeeded})", start, step,
+                    [("ok", [float(p.succeeded) for p in points])])
+            + chart(f"Failed attempts per {per} (total {total.failed})", start, step,
+                    [("bad", [float(p.failed) for p in points])])
+            + chart("Latency p95, ms: waiting (dashed) and running", start, step,
+                    [("wait", [w.p95_ms if w else None for w in waits]),
+                     ("lat", [r.p95_ms if r else None for r in runs])])
             + "</div>")
 
 
-def chart(title: str, series: Series, values: Sequence[float | None], cls: str) -> str:
-    """One line chart as an SVG element with its title, scale and time labels."""
-    known = [v for v in values if v is not None]
+def chart(title: str, start_ms: int, step_ms: int, lines: Sequence[tuple[str, Sequence[float | None]]]) -> str:
+    """One line chart (a line per ``(css class, values)``) as SVG with its title, scale and times."""
+    known = [v for _, values in lines for v in values if v is not None]
     top = _nice(max(known, default=0.0))
-    n = max(len(values) - 1, 1)
+    count = max(len(values) for _, values in lines)
+    n = max(count - 1, 1)
     width, height = WIDTH - 2 * PAD, HEIGHT - 2 * PAD + 10
 
     def x(i: int) -> float:
@@ -91,23 +68,26 @@ def chart(title: str, series: Series, values: Sequence[float | None], cls: str) 
     def y(v: float) -> float:
         return PAD - 10 + height - (v / top * height if top else 0)
 
-    segments: list[list[str]] = []
-    current: list[str] = []
-    for i, v in enumerate(values):
-        if v is None:
-            if current:
-                segments.append(current)
-            current = []
-        else:
-            current.append(f"{x(i):.1f},{y(v):.1f}")
-    if current:
-        segments.append(current)
-    lines = "".join(f'<polyline class="line {cls}" points="{" ".join(seg)}" fill="none"/>' for seg in segments)
-    start = _clock(series.start_ms)
-    end = _clock(series.start_ms + series.step_ms * (len(values) - 1))
-    total = sum(known)
-    summary = f"{title}: peak {max(known, default=0):g}, total {total:g}" if cls != "lat" else \
-        f"{title}: peak {max(known, default=0):g}"
+    drawn = []
+    for cls, values in lines:
+        segments: list[list[str]] = []
+        current: list[str] = []
+        for i, v in enumerate(values):
+            if v is None:
+                if current:
+                    segments.append(current)
+                current = []
+            else:
+                current.append(f"{x(i):.1f},{y(v):.1f}")
+        if current:
+            segments.append(current)
+        # a lone point (one bucket between gaps) is drawn as a dot
+        drawn += [f'<polyline class="line {cls}" points="{" ".join(seg)}" fill="none"/>' if len(seg) > 1 else
+                  f'<circle class="dot {cls}" cx="{seg[0].split(",")[0]}" cy="{seg[0].split(",")[1]}" r="2.5"/>'
+                  for seg in segments]
+    start = _clock(start_ms)
+    end = _clock(start_ms + step_ms * (count - 1))
+    summary = f"{title}: peak {max(known, default=0):g}"
     return (f'<figure class=chart><figcaption>{esc(title)}</figcaption>'
             f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role=img aria-label="{esc(summary)}">'
             f'<line class=axis x1="{PAD}" y1="{y(0):.1f}" x2="{WIDTH - PAD}" y2="{y(0):.1f}"/>'
@@ -116,7 +96,7 @@ def chart(title: str, series: Series, values: Sequence[float | None], cls: str) 
             f'<text x="{PAD - 4}" y="{y(0) + 4:.1f}" text-anchor=end>0</text>'
             f'<text x="{PAD}" y="{HEIGHT - 4}">{esc(start)}</text>'
             f'<text x="{WIDTH - PAD}" y="{HEIGHT - 4}" text-anchor=end>{esc(end)} UTC</text>'
-            f"{lines}</svg></figure>")
+            f"{''.join(drawn)}</svg></figure>")
 
 
 def _nice(value: float) -> float:

@@ -43,7 +43,6 @@ class Ctx:
     frame: Frame
     ops: Operations
     query: dict[str, str]
-    history: Any = None
 
 
 @dataclass
@@ -76,7 +75,7 @@ def overview(ctx: Ctx) -> Screen:
                       f"last {w}</a>" for w in charts.WINDOWS)
     s.add(f"<p class=switch>{switch}</p>")
     queues = ctx.ops.queues()
-    s.region("charts", charts.overview_charts(ctx.history, ctx.ops, [q.queue for q in queues], window))
+    s.region("charts", charts.overview_charts(ctx.ops, [q.queue for q in queues], window))
     s.region("queues", _queue_table(ctx, queues, actions=False))
     return s
 

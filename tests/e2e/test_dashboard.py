@@ -360,3 +360,14 @@ def test_streams_above_the_bound_are_answered_503(strict_site):
             conn.close()
 
     wait_until(a_slot_is_free, 20, "a closed stream to give its slot back")
+
+
+def test_the_overview_charts_the_queues_history(olga, bclient, site):
+    job_id = bclient.submit_job("add", {"a": 1, "b": 1}, queue="dash")
+    site[2].wait_for(lambda: bclient.get_job(job_id, "dash").state == "succeeded", 15, "a job to finish")
+    for window in ("hour", "day"):
+        page = olga.get(f"/dashboard/?window={window}").text
+        assert "Succeeded per " in page and "<svg" in page and 'class="line ok"' in page, window
+        total = int(re.search(r"Succeeded per [^(]+\(total (\d+)\)", page).group(1))
+        assert total >= 1
+    assert "Latency p95" in page
