@@ -6,8 +6,8 @@ as inline SVG on the server (no script, no library), from the per-queue history 
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from ..ops import Operations

@@ -70,7 +70,7 @@ def shot(page, name):
 
 
 def test_sign_in_and_watch_a_job_go_from_queued_to_succeeded_without_reloading(page, site):
-    base, client, server = site
+    base, client, _server = site
     page.goto(base + "/login")
     shot(page, "login")
     sign_in(page, base)
@@ -122,7 +122,7 @@ def test_retry_a_dead_job_from_the_dead_set_and_see_it_succeed(page, site):
 
 
 def test_a_post_without_the_csrf_token_is_refused_in_the_browser(page, site):
-    base, client, server = site
+    base, client, _server = site
     sign_in(page, base)
     page.goto(base + "/queues")
     status = page.evaluate("""async (url) => (await fetch(url, {method: "POST",
@@ -134,7 +134,7 @@ def test_a_post_without_the_csrf_token_is_refused_in_the_browser(page, site):
 
 
 def test_a_hidden_tab_closes_its_stream_and_reopens_when_shown(page, site):
-    base, client, server = site
+    base, _client, _server = site
     sign_in(page, base)
     page.goto(base + "/queues")
     page.wait_for_selector("#live-status:has-text('live')")
@@ -147,7 +147,7 @@ def test_a_hidden_tab_closes_its_stream_and_reopens_when_shown(page, site):
 
 
 def test_a_viewer_sees_the_pages_without_buttons(page, site):
-    base, client, server = site
+    base, _client, _server = site
     sign_in(page, base, "vic")
     page.goto(base + "/queues")
     assert page.locator("button:has-text('Pause')").count() == 0
