@@ -191,8 +191,8 @@ def cmd_job(args: argparse.Namespace) -> int:
     if args.json:
         print_json(view)
         return 0
-    pairs = [(k, orjson.dumps(v).decode() if isinstance(v, (dict, list)) else v)
-             for k, v in view.items() if k != "traceback"]
+    pairs = [(k, (orjson.dumps(v).decode() if v else None) if isinstance(v, (dict, list, tuple)) else v)
+             for k, v in view.items() if k != "traceback"]  # an empty list shows as "-", like None
     print(fields(pairs))
     if view.get("traceback"):
         print("\n" + str(view["traceback"]).rstrip())
