@@ -60,6 +60,7 @@ class Monitor:
         self.logs = logs
         self.clock = clock
         self.restarts: Callable[[], int] = lambda: 0
+        self.deaths: Callable[[], dict[str, int]] = dict  # recent deaths per process (the master's)
         self.child_socket: socket.socket | None = None
         self.greenlets: list[gevent.Greenlet] = []
         self.on_child: list[Callable[[], None]] = []  # e.g. close the HTTP server in a new child
@@ -133,7 +134,7 @@ class Monitor:
 
     def live(self) -> Verdict:
         reported = {process: latest.received for process, latest in self.hub.latest.items()}
-        return self.liveness.check(self.clock(), self.expected, reported)
+        return self.liveness.check(self.clock(), self.expected, reported, self.deaths())
 
     def ready(self) -> Verdict:
         """Redis answers PING, handlers are loaded, and every worker process has reported once."""
