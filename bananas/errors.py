@@ -44,6 +44,12 @@ class InvalidJob(BananasError):
     """A job envelope or payload failed validation (size, depth, type, encoding)."""
 
 
+class InvalidResult(BananasError):
+    """A handler returned what cannot be stored as its result: not JSON-serialisable, or above
+    ``limits.max_result_bytes``. The job goes dead at once (reason ``invalid_result``): running
+    it again would return the same."""
+
+
 class JobNotFound(BananasError):
     """No job with that id exists (never submitted, or expired after its retention)."""
 

@@ -194,7 +194,7 @@ describe("getJob", () => {
 
 describe("a Redis that refuses the user", () => {
   test("a wrong password or a missing permission raises RedisAuthError, not RedisUnavailable", async () => {
-    await admin.call("ACL", "SETUSER", "ts-reader", "on", ">reader-pw", "~*", "+@read", "+@connection");
+    await admin.call("ACL", "SETUSER", "ts-reader", "on", ">reader-pw", "~*", "+@read", "+@connection", "+info");
     const port = server.port;
     const wrong = new Client({ url: `redis://ts-reader:not-the-pw@127.0.0.1:${port}/0`, socketTimeoutMs: 1000 });
     const reader = new Client({ url: `redis://ts-reader:reader-pw@127.0.0.1:${port}/0`, socketTimeoutMs: 1000 });

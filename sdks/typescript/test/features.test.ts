@@ -10,7 +10,6 @@ import {
   JobFailed,
   JobNotFound,
   JobTimeout,
-  RedisAuthError,
   RedisUnavailable,
   ResultTimeout,
 } from "bananas-client";
