@@ -97,7 +97,7 @@ def test_a_crash_looping_worker_makes_health_live_fail(redis_factory, server_fac
     (pid,) = server.children()
     os.kill(pid, signal.SIGKILL)  # its replacement must log in again, and cannot
     wait_until(lambda: live(port)[0] == 503, 40, "/health/live to fail", server.log)
-    status, problems = live(port)
+    _, problems = live(port)
     assert any("worker process thin-1 is crash-looping" in p for p in problems), problems
     log = server.log()
     assert "worker process thin-1 cannot run: Redis refused the credentials" in log

@@ -21,8 +21,8 @@ import gevent
 from gevent.event import Event
 
 from ...retry import backoff_delay
-from ..observe.health import CRASH_LOOP_WINDOW
 from ..jobs.slots import SlotRecord
+from ..observe.health import CRASH_LOOP_WINDOW
 from .plan import ProcessSpec
 
 log = logging.getLogger(__name__)

@@ -18,8 +18,9 @@ import gevent
 import redis
 
 from ...config import Config
+from ...lanes import LANES
 from ...logs import LoggingRuntime, bind_component
-from ...metrics import Metrics, Snapshot, merge, render
+from ...metrics import Metrics, Snapshot, baseline, merge, render
 from ..lifecycle.plan import ProcessSpec
 from .health import Liveness, PoolView, Verdict
 from .reports import ReportHub
@@ -46,6 +47,15 @@ def export_logging(metrics: Metrics, snap: dict[str, Any], process: str) -> None
         metrics.set("bananas_log_es_breaker_state", (process,), _BREAKER.get(state, 0))
 
 
+def start_zeros(config: Config, specs: list[ProcessSpec]) -> Snapshot:
+    """Zero counters and histograms for every label set known at start (see :mod:`bananas.metrics.baseline`)."""
+    on = {"console": True, "file": config.logging.file.enabled, "es": config.logging.es.enabled}
+    tiers = [tier for tier, enabled in on.items() if enabled]
+    return baseline({"queue": list(config.worker.queues), "priority": LANES, "tier": tiers,
+                     "worker_id": [pool.id for spec in specs for pool in spec.pools],
+                     "process": [spec.id for spec in specs]})
+
+
 class Monitor:
     """Reports of the worker processes, Redis samples, and the answers of the HTTP endpoints."""
 
@@ -56,6 +66,7 @@ class Monitor:
         self.sampler = Sampler(client, config.redis.namespace, list(config.worker.queues), self.metrics, clock)
         self.liveness = Liveness(config.http.report_timeout, config.http.stall_seconds)
         self.expected = [spec.id for spec in specs]
+        self.zeros = start_zeros(config, specs)
         self.handlers = handlers
         self.logs = logs
         self.clock = clock
@@ -127,7 +138,7 @@ class Monitor:
         self.metrics.set("bananas_worker_restarts_total", (), self.restarts())
         if self.logs is not None:
             export_logging(self.metrics, self.logs.snapshot(), "master")
-        return merge([self.hub.snapshot(), self.metrics.snapshot()])
+        return merge([self.zeros, self.hub.snapshot(), self.metrics.snapshot()])
 
     def metrics_text(self) -> str:
         return render(self.snapshot())
