@@ -134,10 +134,13 @@ def _translated(exc: BaseException) -> BaseException:
     """Redis errors that escaped a command become the client's errors (exit code 4)."""
     import redis
 
-    from .errors import RedisUnavailable
+    from .connection import refusal
+    from .errors import BananasError, RedisAuthError, RedisUnavailable
 
     if isinstance(exc, redis.RedisError):
-        err = RedisUnavailable(f"Redis failed: {redact_text(str(exc))}")
+        why = refusal(exc)
+        err: BananasError = (RedisUnavailable(f"Redis failed: {redact_text(str(exc))}") if why is None
+                             else RedisAuthError(why))
         err.__cause__ = exc
         return err
     return exc

@@ -241,8 +241,9 @@ class Client:
                         timeout: float = 30.0, **options: Any) -> Any:
         """Submit a job and block (without polling) until its result, RPC style.
 
-        ``options`` are ``submit_job``'s. Raises JobFailed, JobCancelled, or JobTimeout
-        after ``timeout`` seconds (the job itself keeps going).
+        ``options`` are ``submit_job``'s. Raises JobFailed (JobTimeout when the handler ran out
+        of time), JobCancelled, or ResultTimeout after ``timeout`` seconds (the job itself keeps
+        going).
         """
         name = self._job_name(name)
         queue, lane = self.router.resolve(name, options.pop("queue", None), options.pop("priority", None))
@@ -254,7 +255,8 @@ class Client:
 
         Without ``timeout`` the job must have ended already; with one, the call blocks in
         Redis (no polling) until the job ends or ``timeout`` seconds pass. Raises
-        JobNotFound, JobFailed (dead; ``error`` and ``traceback``), JobCancelled, JobTimeout.
+        JobNotFound, JobFailed (dead; ``error`` and ``traceback``), JobTimeout (a JobFailed: dead
+        because its handler ran out of time), JobCancelled, ResultTimeout (the wait ran out).
         """
         with translate_errors("get_result"):
             name = queue or self._queue_of(job_id)

@@ -191,6 +191,16 @@ def test_an_unreachable_redis_is_exit_code_4_and_debug_shows_the_traceback():
     assert debug.returncode == 4 and "Traceback" in debug.stderr
 
 
+@pytest.mark.parametrize("argv", [["queues"], ["submit", "echo", "{}"], ["jobs", "--state", "dead"]])
+def test_a_wrong_redis_password_is_one_line_naming_the_refusal_with_exit_code_4(redis_factory, argv):
+    proc = redis_factory(aof=False, auth=("bananas", "s3cret-pw"))
+    done = cli(f"redis://bananas:not-the-pw@127.0.0.1:{proc.port}/0", *argv)
+    assert done.returncode == 4, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert "Redis refused the credentials" in line and "not-the-pw" not in line, line
+    assert "unreachable" not in line
+
+
 def test_hash_secret_reads_stdin_and_prints_a_stored_form_that_verifies(redis_url):
     from bananas.auth import verify_secret
 
