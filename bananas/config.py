@@ -146,6 +146,10 @@ class RetentionConfig:
 @dataclass(frozen=True)
 class LimitsConfig:
     max_payload_bytes: int = setting(1048576, "Largest accepted payload, as JSON bytes.", minimum=64)
+    max_result_bytes: int = setting(
+        1048576, "Largest result a handler may return, as JSON bytes; a larger one ends the job dead "
+        "(reason invalid_result), as does a result that is not JSON.", minimum=64
+    )
     max_depth: int = setting(64, "Deepest accepted nesting of lists and objects in a payload.", minimum=1)
     job_timeout: Seconds = setting(300.0, "Default handler timeout in seconds when the job names none.", minimum=0.01)
 
