@@ -16,7 +16,7 @@ import orjson
 
 from ...config import Config
 from ...envelope import Delivery, Limits, decode_payload
-from ...errors import HandlerNotFound, InvalidJob, JobCancelled, Reject, Retry
+from ...errors import HandlerNotFound, InvalidJob, InvalidResult, JobCancelled, Reject, Retry
 from ...logs import job_logger
 from ...queue.broker import Outcome
 from ...registry import HandlerSpec, JobContext, Registry
@@ -41,7 +41,7 @@ class RunPolicy:
 
     @classmethod
     def from_config(cls, config: Config) -> RunPolicy:
-        return cls(Limits(config.limits.max_payload_bytes, config.limits.max_depth),
+        return cls(Limits(config.limits.max_payload_bytes, config.limits.max_depth, config.limits.max_result_bytes),
                    config.limits.job_timeout, config.retry.max_retries, config.retry.backoff_base,
                    config.retry.backoff_max, config.retry.jitter, config.worker.executor)
 
@@ -121,7 +121,7 @@ class Runner:
             result = call(handler.func, payload, ctx, timeout)
             if ctx.cancelled:  # the handler noticed and stopped early: not a success
                 return Outcome(d.queue, d.id, d.token, "cancelled", "")
-            return Outcome(d.queue, d.id, d.token, "ok", _encode_result(result))
+            return self._succeeded(d, result)
         except gevent.Timeout as exc:
             if exc is not timer:  # the handler's own gevent.Timeout escaped it: a plain failure
                 return failure(d, max_retries, self.policy, _describe(exc), traceback.format_exc())
@@ -144,6 +144,15 @@ class Runner:
             del self.active[key]
             if handle is not None and self.tracker is not None:
                 self.tracker.finish(handle)
+
+    def _succeeded(self, d: Delivery, result: object) -> Outcome:
+        """The outcome of a returned ``result``: stored as JSON, or dead as ``invalid_result``
+        (no retry: the handler would return the same again)."""
+        try:
+            data = _encode_result(result, self.policy.limits.max_result_bytes)
+        except InvalidResult as exc:
+            return _dead(d, _describe(exc), "invalid_result")
+        return Outcome(d.queue, d.id, d.token, "ok", data)
 
     def _resolve(self, d: Delivery) -> tuple[HandlerSpec, dict[str, Any]] | Outcome:
         """The handler and decoded payload, or the dead outcome of a job that cannot run."""
@@ -204,8 +213,12 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _encode_result(result: object) -> str:
+def _encode_result(result: object, max_bytes: int) -> str:
     try:
-        return orjson.dumps(result).decode()
+        data = orjson.dumps(result)
     except (TypeError, orjson.JSONEncodeError) as exc:
-        raise InvalidJob(f"handler result is not JSON-serialisable: {exc}") from exc
+        raise InvalidResult(f"the handler's result is not JSON-serialisable: {exc}") from exc
+    if len(data) > max_bytes:
+        raise InvalidResult(f"the handler's result is {len(data)} bytes, above the limit of {max_bytes} "
+                            "(limits.max_result_bytes)")
+    return data.decode()
