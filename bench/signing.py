@@ -63,7 +63,7 @@ def submit_round(url: str, signing: Signing | None, jobs: int, batch: int) -> tu
 def worker_round(verifier: Verifier | None, label: str, jobs: int) -> float:
     registry = Registry()
     registry.add(HandlerSpec("bench", lambda payload, ctx: None))
-    runner = Runner(registry, RunPolicy(Limits(2 * 1024 * 1024), 60.0, 3, 1.0, 60.0, False, verifier))
+    runner = Runner(registry, RunPolicy(Limits(2 * 1024 * 1024), 60.0, 3, 1.0, 60.0, False, verifier=verifier))
     payload = orjson.dumps(PAYLOADS[label]).decode()
     sig = Signer("k1", SECRET, "bananas").sign("default", "j1", "bench", "normal", None, None, payload)
     d = Delivery("default", "j1", "1", 1, "bench", payload, "normal", None, None, 0, signature=sig)

@@ -111,7 +111,8 @@ def test_the_runner_dead_letters_a_refused_job_without_running_it_and_events_log
     ran: list[object] = []
     registry = Registry()
     registry.add(HandlerSpec("ran", lambda payload, ctx: ran.append(payload)))
-    policy = RunPolicy(Limits(), 5.0, 3, 1.0, 60.0, False, Verifier({"k1": OLD}, "bananas", require=True))
+    policy = RunPolicy(Limits(), 5.0, 3, 1.0, 60.0, False,
+                       verifier=Verifier({"k1": OLD}, "bananas", require=True))
     runner, events = Runner(registry, policy), Events()
     good = Signer("k1", OLD, "bananas").sign("default", "id1", "ran", "normal", None, None, "{}")
     with caplog.at_level(logging.WARNING, "bananas.server.security"):
