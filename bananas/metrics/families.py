@@ -40,7 +40,7 @@ FAMILIES = _families(
     Family("bananas_jobs_refused_total", COUNTER,
            "Jobs dead-lettered unrun because their signature failed the check (reason unsigned, "
            "bad_signature or unknown_key): someone wrote jobs into Redis without the key.",
-           ("queue", "reason"), declared=True),
+           ("queue", "reason")),
     Family("bananas_jobs_dequeued_total", COUNTER, "Deliveries taken from Redis by the fetchers.",
            ("queue", "priority")),
     Family("bananas_job_duration_seconds", HISTOGRAM, "Handler run time of one attempt.",
