@@ -52,7 +52,8 @@ def test_a_superuser_operates_the_dashboard_and_the_audit_log_names_them(site_en
     with Client(redis_url) as c:
         assert c.resume("djq") is True
     r = redis.Redis.from_url(redis_url, decode_responses=True)
-    assert any('"actor":"dashboard:root"' in rec and '"action":"pause"' in rec for rec in r.lrange("bananas:audit", 0, 9))
+    records = r.lrange("bananas:audit", 0, 9)
+    assert any('"actor":"dashboard:root"' in rec and '"action":"pause"' in rec for rec in records)
     r.close()
 
 
