@@ -20,6 +20,8 @@ from .logs.config import LogConfig
 from .settings import Seconds, WholeSeconds, build, check_value, env_name, leaves, parse_text, setting
 
 MODES = ("thin", "thin_plus", "default", "scaled")
+EXECUTORS = ("gevent", "threads")
+"""Where handlers run: greenlets on the process's hub, or real OS threads (server/jobs/threads.py)."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,12 @@ class WorkerConfig:
     low_count: int = setting(1, "Processes for the low tier in scaled mode.", env="WORKER_LOW_COUNT", minimum=0)
     scheduled_count: int = setting(
         1, "Processes for the scheduled tier in scaled mode.", env="WORKER_SCHEDULED_COUNT", minimum=0
+    )
+    executor: str = setting(
+        "gevent", "Where every pool runs its handlers: gevent (greenlets on the process's hub) or "
+        "threads (real OS threads, one per executor, for code that cannot yield to gevent: C "
+        "drivers without green support, C extensions that release the GIL). A handler's "
+        "@job(executor=...) overrides it.", env="WORKER_EXECUTOR", choices=EXECUTORS,
     )
     prefetch: int = setting(32, "Jobs a pool takes per round trip (and may hold beyond its greenlets).", minimum=1)
     lease_seconds: Seconds = setting(
