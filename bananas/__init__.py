@@ -15,6 +15,7 @@ from .errors import (
     JobFailed,
     JobNotFound,
     JobTimeout,
+    JobWasCancelled,
     NotReplicated,
     QueueFull,
     RedisUnavailable,
@@ -46,6 +47,7 @@ __all__ = [
     "JobContext",
     "Retry",
     "Reject",
+    "JobCancelled",
     # errors
     "BananasError",
     "ConfigError",
@@ -56,6 +58,6 @@ __all__ = [
     "InvalidJob",
     "JobNotFound",
     "JobFailed",
-    "JobCancelled",
+    "JobWasCancelled",
     "JobTimeout",
 ]

@@ -229,7 +229,7 @@ class Client:
                         timeout: float = 30.0, **options: Any) -> Any:
         """Submit a job and block (without polling) until its result, RPC style.
 
-        ``options`` are ``submit_job``'s. Raises JobFailed, JobCancelled, or JobTimeout
+        ``options`` are ``submit_job``'s. Raises JobFailed, JobWasCancelled, or JobTimeout
         after ``timeout`` seconds (the job itself keeps going).
         """
         name = self._job_name(name)
@@ -242,7 +242,7 @@ class Client:
 
         Without ``timeout`` the job must have ended already; with one, the call blocks in
         Redis (no polling) until the job ends or ``timeout`` seconds pass. Raises
-        JobNotFound, JobFailed (dead; ``error`` and ``traceback``), JobCancelled, JobTimeout.
+        JobNotFound, JobFailed (dead; ``error`` and ``traceback``), JobWasCancelled, JobTimeout.
         """
         with translate_errors("get_result"):
             name = queue or self._queue_of(job_id)

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 import redis
 
-from .errors import JobCancelled, JobFailed, JobNotFound, JobTimeout
+from .errors import JobFailed, JobNotFound, JobTimeout, JobWasCancelled
 from .queue.broker import Broker
 
 WAIT_CHUNK = 5.0
@@ -35,7 +35,7 @@ def outcome(job_id: str, reply: list[str]) -> Any:
     if state == "succeeded":
         return orjson.loads(result) if result else None
     if state == "cancelled":
-        raise JobCancelled(job_id)
+        raise JobWasCancelled(job_id)
     raise JobFailed(job_id, error, tb)
 
 
@@ -50,7 +50,7 @@ class ResultWaiter:
     def result(self, queue: str, job_id: str, timeout: float | None) -> Any:
         """The job's result, waiting up to ``timeout`` seconds (None or 0: do not wait).
 
-        Raises JobNotFound, JobFailed (dead), JobCancelled, or JobTimeout when the job has
+        Raises JobNotFound, JobFailed (dead), JobWasCancelled, or JobTimeout when the job has
         not ended in time.
         """
         deadline = time.monotonic() + (timeout or 0.0)

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from bananas import Client, JobCancelled, JobFailed, JobNotFound, JobTimeout
+from bananas import Client, JobFailed, JobNotFound, JobTimeout, JobWasCancelled
 from bananas.queue.broker import Outcome
 
 ALL = ["high", "normal", "low", "scheduled"]
@@ -46,7 +46,7 @@ def test_unfinished_job_without_timeout_raises_job_timeout_at_once(client):
 def test_cancelled_job_raises_job_cancelled(client):
     job_id = client.submit_job("j", {})
     assert client.cancel(job_id) == "cancelled"
-    with pytest.raises(JobCancelled):
+    with pytest.raises(JobWasCancelled):
         client.get_result(job_id, timeout=1)
 
 
