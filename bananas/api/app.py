@@ -66,6 +66,7 @@ class HttpError(Exception):
 Route = tuple[str, "re.Pattern[str]", str, Callable[[Operations, Request], tuple[int, Any]]]
 ROUTES: list[Route] = [
     ("GET", re.compile(r"/queues"), "read", routes.list_queues),
+    ("GET", re.compile(r"/queues/(?P<queue>[^/]+)/history"), "read", routes.queue_history),
     ("POST", re.compile(r"/queues/(?P<queue>[^/]+)/pause"), "operate", routes.pause),
     ("POST", re.compile(r"/queues/(?P<queue>[^/]+)/resume"), "operate", routes.resume),
     ("GET", re.compile(r"/jobs"), "read", routes.search_jobs),

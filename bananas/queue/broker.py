@@ -17,6 +17,7 @@ from redis.commands.core import Script
 from ..envelope import Delivery, NewJob
 from ..keys import LANES, PRIORITIES, GlobalKeys, QueueKeys
 from .handoff import DELIVERY_FIELDS, decode_item
+from .history import HistoryShape
 from .stream import run_streamed
 
 SUBMIT_MANY_CHUNK = 250
@@ -36,6 +37,7 @@ class Outcome:
     traceback: str = ""
     delay_ms: int = 0
     reason: str = "failed"  # why a dead job died: failed, timeout, invalid, ...
+    run_ms: float | None = None  # the handler's run time as the worker measured it (history)
 
 
 @dataclass(frozen=True)
@@ -106,10 +108,11 @@ class Broker:
     """Typed access to the lifecycle scripts for one Redis and namespace."""
 
     def __init__(self, client: redis.Redis, namespace: str = "bananas",
-                 retention: Retention | None = None) -> None:
+                 retention: Retention | None = None, history: HistoryShape | None = None) -> None:
         self.redis = client
         self.namespace = namespace
         self.retention = retention or Retention()
+        self.history = history or HistoryShape()
         self.globals = GlobalKeys(namespace)
         self._keys: dict[str, QueueKeys] = {}
         self._submit_fixed: dict[tuple[str, str], _SubmitFixed] = {}
@@ -295,10 +298,13 @@ class Broker:
         """Record outcomes (all of one queue). Returns 1 per settled job, 0 per stale token."""
         k = self.keys(outcomes[0].queue)
         args: list[Any] = [k.job_prefix, self.retention.succeeded_seconds, self.retention.dead_seconds,
-                           k.done_prefix, "1" if self.retention.keep_payload else "0", k.owned_prefix]
+                           k.done_prefix, "1" if self.retention.keep_payload else "0", k.owned_prefix,
+                           *self.history.settle_args()]
         for o in outcomes:
-            args += [o.id, o.token, o.kind, o.data, o.traceback, o.delay_ms, o.reason]
-        return self._run(self._settle, [k.inflight, k.delayed, k.dead, k.stats, k.scheduler_wake], args, pipe)
+            args += [o.id, o.token, o.kind, o.data, o.traceback, o.delay_ms, o.reason,
+                     b"" if o.run_ms is None else o.run_ms]
+        keys = [k.inflight, k.delayed, k.dead, k.stats, k.scheduler_wake, k.history("hour"), k.history("day")]
+        return self._run(self._settle, keys, args, pipe)
 
     def extend(self, queue: str, held: Sequence[tuple[str, str]], lease_ms: int, running: int = 0) -> list[str]:
         """Renew the leases of ``(id, token)`` pairs; returns the ids that were taken back.

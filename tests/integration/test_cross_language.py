@@ -352,6 +352,8 @@ def test_typescript_follows_a_sentinel_failover(node: str, tmp_path) -> None:
 
     with RedisSentinelSetup(tmp_path / "sentinel", sentinels=1) as setup, Client(setup.url) as client:
         [before] = ts(node, "submit", setup.url, json.dumps([{"name": "noop", "payload": {"n": 1}}]))
+        # The replica must hold the first job before the switch, or the failover drops it.
+        assert setup.master.client().wait(1, 5000) == 1
         setup.failover()
         [after] = ts(node, "submit", setup.url, json.dumps([{"name": "noop", "payload": {"n": 2}}]))
         assert setup.master.client(decode_responses=True).llen("{bananas:default}:lane:normal") == 2
