@@ -2,9 +2,9 @@
 
 A fetcher takes up to ``prefetch`` jobs per round trip while the pool has room: one job per
 idle executor, plus as many buffered as the executors are expected to start within
-``BUFFER_SECONDS`` (from the pool's recent job durations, at most ``prefetch``). Tiny jobs
-are so batched; long ones stay in Redis, where a higher lane's job submitted later still
-goes first. When the lanes are empty the same script registers the fetcher as a waiter of its
+``BUFFER_SECONDS`` (from the pool's recent job durations, at most ``prefetch``; the full
+``prefetch`` until a job has ended). Tiny jobs are so batched; long ones stay in Redis, where a
+higher lane's job submitted later still goes first. When the lanes are empty the same script registers the fetcher as a waiter of its
 lanes, and it blocks in Redis on its mailbox (where a submit hands it a job already leased to
 it: one hop) and the lanes' wake markers.
 
@@ -82,7 +82,7 @@ class Pool:
         self.room.set()
         self.held = 0  # buffered + running
         self.pace: float | None = None  # moving average of job durations (s); None: none ran yet
-        self.allowance = 0  # jobs it may buffer beyond its executors, from the pace
+        self.allowance = settings.prefetch  # jobs it may buffer beyond its executors, from the pace
         self.running: dict[int, Delivery] = {}
         self.fetchers: list[gevent.Greenlet] = []
         self.executors: list[gevent.Greenlet] = []
