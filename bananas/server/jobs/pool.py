@@ -4,9 +4,9 @@ A fetcher takes up to ``prefetch`` jobs per round trip while the pool has room: 
 idle executor, plus as many buffered as the executors are expected to start within
 ``BUFFER_SECONDS`` (from the pool's recent job durations, at most ``prefetch``; the full
 ``prefetch`` until a job has ended). Tiny jobs are so batched; long ones stay in Redis, where a
-higher lane's job submitted later still goes first. When the lanes are empty the same script registers the fetcher as a waiter of its
-lanes, and it blocks in Redis on its mailbox (where a submit hands it a job already leased to
-it: one hop) and the lanes' wake markers.
+higher lane's job submitted later still goes first. When the lanes are empty the same script
+registers the fetcher as a waiter of its lanes, and it blocks in Redis on its mailbox (where a
+submit hands it a job already leased to it: one hop) and the lanes' wake markers.
 
 Executors loop over the buffer (no greenlet per job) and hand outcomes to the process's
 acker. The buffer is ordered by priority (high, normal, low; in the order taken within one),
