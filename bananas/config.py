@@ -84,7 +84,8 @@ class WorkerConfig:
     scheduled_count: int = setting(
         1, "Processes for the scheduled tier in scaled mode.", env="WORKER_SCHEDULED_COUNT", minimum=0
     )
-    prefetch: int = setting(32, "Jobs a pool takes per round trip (and may hold beyond its greenlets).", minimum=1)
+    prefetch: int = setting(32, "Jobs a pool takes per round trip, and at most holds beyond its greenlets "
+                            "(fewer when its jobs are long: about 50 ms of expected work).", minimum=1)
     lease_seconds: Seconds = setting(
         30.0, "A taken job returns to its lane if its worker stops renewing it for this long.", minimum=1.0
     )
