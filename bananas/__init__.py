@@ -18,8 +18,10 @@ from .errors import (
     JobWasCancelled,
     NotReplicated,
     QueueFull,
+    RedisAuthError,
     RedisUnavailable,
     Reject,
+    ResultTimeout,
     Retry,
 )
 from .registry import JobContext, job
@@ -52,6 +54,7 @@ __all__ = [
     "BananasError",
     "ConfigError",
     "RedisUnavailable",
+    "RedisAuthError",
     "NotReplicated",
     "QueueFull",
     "HandlerNotFound",
@@ -60,4 +63,5 @@ __all__ = [
     "JobFailed",
     "JobWasCancelled",
     "JobTimeout",
+    "ResultTimeout",
 ]

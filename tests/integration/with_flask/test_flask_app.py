@@ -69,3 +69,20 @@ def test_flask_bananas_server_check_lists_the_handlers(flask_env, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "notes.add" in done.stdout + done.stderr
     assert "MonkeyPatchWarning" not in done.stderr
+
+
+def test_app_client_takes_the_servers_durability_and_retention(redis_url, r):
+    from flask import Flask
+
+    from bananas import NotReplicated
+    from bananas.contrib.flask import Bananas
+
+    app = Flask("kept")
+    app.config["BANANAS"] = {"redis": {"url": redis_url}, "retention": {"dead_seconds": 5}}
+    kept = Bananas(app)
+    job_id = kept.submit_job("notes.add", {"text": "x"})
+    assert kept.client.cancel(job_id) == "cancelled"
+    assert 0 < r.ttl(f"{{bananas:default}}:job:{job_id}") <= 5  # the servers' dead retention
+    app.config["BANANAS"] = {"redis": {"url": redis_url, "durability": "replicated", "durability_timeout": 0.05}}
+    with pytest.raises(NotReplicated):  # the test Redis has no replica to confirm the write
+        Bananas(app).submit_job("notes.add", {"text": "y"})
