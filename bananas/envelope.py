@@ -58,6 +58,11 @@ class NewJob:
     signature: str = ""  # the signed envelope's ``sig`` (bananas/signing.py); "" unsigned
 
 
+DeliveryKey = tuple[str, str, str]
+"""``(queue, job id, token)``: how a worker process names one delivery. A job taken again after
+its lease was lost gets a new token, so its stale run and its live one never share a key."""
+
+
 @dataclass(slots=True)
 class Delivery:
     """One delivery of a job to a worker: the fencing token must come back with its outcome."""
@@ -76,6 +81,10 @@ class Delivery:
     """Why the job hash could not be read (bad number, unknown priority); the runner dead-letters it."""
     signature: str = ""
     """The job's ``sig`` field ("" when unsigned), checked by the runner when it holds keys."""
+
+    @property
+    def key(self) -> DeliveryKey:
+        return (self.queue, self.id, self.token)
 
 
 @dataclass(frozen=True)
