@@ -18,7 +18,7 @@ from urllib.parse import parse_qs
 import orjson
 
 from ..auth import Token
-from ..errors import BananasError, HandlerNotFound, InvalidJob, JobNotFound, RedisUnavailable
+from ..errors import BananasError, HandlerNotFound, InvalidJob, JobNotFound, RedisAuthError, RedisUnavailable
 from ..ops import Operations
 from . import routes
 from .guard import Denied, RateLimit, Tokens
@@ -66,6 +66,7 @@ class HttpError(Exception):
 Route = tuple[str, "re.Pattern[str]", str, Callable[[Operations, Request], tuple[int, Any]]]
 ROUTES: list[Route] = [
     ("GET", re.compile(r"/queues"), "read", routes.list_queues),
+    ("GET", re.compile(r"/queues/(?P<queue>[^/]+)/history"), "read", routes.queue_history),
     ("POST", re.compile(r"/queues/(?P<queue>[^/]+)/pause"), "operate", routes.pause),
     ("POST", re.compile(r"/queues/(?P<queue>[^/]+)/resume"), "operate", routes.resume),
     ("GET", re.compile(r"/jobs"), "read", routes.search_jobs),
@@ -166,7 +167,7 @@ def _call(route: Callable[[Operations, Request], tuple[int, Any]], ops: Operatio
         raise HttpError(400, str(exc)) from exc
     except JobNotFound as exc:
         raise HttpError(404, str(exc)) from exc
-    except RedisUnavailable as exc:
+    except (RedisUnavailable, RedisAuthError) as exc:
         raise HttpError(503, str(exc)) from exc
     except BananasError as exc:
         raise HttpError(400, str(exc)) from exc

@@ -70,6 +70,23 @@ def _schemas() -> dict[str, Any]:
                                  "succeeded_per_s": {"type": "number"}, "failed_per_s": {"type": "number"},
                                  "rate_capped": {"type": "boolean"}, "oldest_age_s": {"type": ["number", "null"]},
                                  "counters": lanes}},
+        "Latency": {"type": ["object", "null"], "description": "null when the bucket holds no finished attempt",
+                    "required": ["count", "mean_ms", "p50_ms", "p95_ms", "p99_ms", "max_ms"],
+                    "properties": {k: {"type": "integer" if k == "count" else "number"} for k in (
+                        "count", "mean_ms", "p50_ms", "p95_ms", "p99_ms", "max_ms")}},
+        "HistoryPoint": {"type": "object", "required": [
+            "start", "start_ms", "seconds", "succeeded", "retried", "dead", "cancelled", "failed",
+            "succeeded_per_s", "failed_per_s", "wait", "run"],
+            "properties": {"start": TIME, "start_ms": {"type": "integer"}, "seconds": {"type": "number"},
+                           **{k: {"type": "integer"} for k in ("succeeded", "retried", "dead", "cancelled",
+                                                               "failed")},
+                           "succeeded_per_s": {"type": "number"}, "failed_per_s": {"type": "number"},
+                           "wait": _ref("Latency"), "run": _ref("Latency")}},
+        "History": {"type": "object", "required": ["queue", "span", "bucket_s", "points", "total"],
+                    "properties": {"queue": {"type": "string"}, "span": {"enum": ["hour", "day"]},
+                                   "bucket_s": {"type": ["number", "null"]},
+                                   "points": {"type": "array", "items": _ref("HistoryPoint")},
+                                   "total": _ref("HistoryPoint")}},
         "JobRow": {"type": "object", "required": ["id", "queue", "name", "state", "attempts"],
                    "properties": {"id": {"type": "string"}, "queue": {"type": "string"}, "name": {"type": "string"},
                                   "state": {"type": "string"}, "priority": {"type": "string"},
@@ -129,6 +146,12 @@ def spec() -> dict[str, Any]:
         "/queues": {"get": _op("Every queue: lanes, delayed, in flight, dead, paused, rates, oldest waiting age",
                                "read", _json({"type": "object", "required": ["queues"], "properties": {
                                    "queues": {"type": "array", "items": _ref("Queue")}}}), params=[queue_q])},
+        "/queues/{queue}/history": {"get": _op(
+            "A queue's throughput, failures and latency per bucket: the last hour by minute or the last day "
+            "by 15 minutes, oldest first", "read", _json(_ref("History")),
+            params=[_path("queue", "queue name"),
+                    _query("span", {"enum": ["hour", "day"]}, "hour (60 buckets of 1 min, the default) "
+                                                              "or day (96 buckets of 15 min)")])},
         "/queues/{queue}/pause": {"post": _op("Pause a queue (audited)", "operate", _json(state),
                                               params=[_path("queue", "queue name")], body=empty)},
         "/queues/{queue}/resume": {"post": _op("Resume a queue (audited)", "operate", _json(state),

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidJob
 from ..ops import DeadSelector, Operations
-from ..ops.views import audit_view, bulk_view, job_view, page_view, queue_view, schedule_view
+from ..ops.views import audit_view, bulk_view, history_view, job_view, page_view, queue_view, schedule_view
 from ..queue.search import MAX_LIMIT
 
 if TYPE_CHECKING:
@@ -28,6 +28,12 @@ def actor(request: Request) -> str:
 def list_queues(ops: Operations, request: Request) -> tuple[int, Any]:
     _only(request.query, {"queue"})
     return 200, {"queues": [queue_view(o) for o in ops.queues(request.query.get("queue"))]}
+
+
+def queue_history(ops: Operations, request: Request) -> tuple[int, Any]:
+    _only(request.query, {"span"})
+    queue, span = request.params["queue"], request.query.get("span", "hour")
+    return 200, history_view(queue, span, ops.history(queue, span))
 
 
 def search_jobs(ops: Operations, request: Request) -> tuple[int, Any]:

@@ -14,6 +14,7 @@ from ..envelope import JobInfo
 from ..errors import InvalidJob, JobNotFound
 from ..queue.audit import AuditLog, AuditRecord
 from ..queue.dead import BulkResult, DeadJobs
+from ..queue.history import SPANS, History, Point
 from ..queue.overview import Overviews, QueueOverview
 from ..queue.search import Filters, JobSearch, Page
 
@@ -63,6 +64,7 @@ class Operations:
         self.overviews = Overviews(self.redis, self.namespace)
         self.dead = DeadJobs(client.broker)
         self.audit = AuditLog(self.redis, self.namespace)
+        self.histories = History(self.redis, self.namespace)
 
     # -- reading ------------------------------------------------------------------------
 
@@ -75,6 +77,14 @@ class Operations:
     def queues(self, queue: str | None = None) -> list[QueueOverview]:
         """Counts, rates and oldest waiting age per queue (one round trip)."""
         return self.overviews.read(self.queue_names(queue))
+
+    def history(self, queue: str, span: str = "hour") -> list[Point]:
+        """``queue``'s throughput, failures and latency per bucket over ``span`` (``hour``: 60
+        one-minute buckets, ``day``: 96 of 15 minutes), oldest first; raises InvalidJob for
+        another span."""
+        if span not in SPANS:
+            raise InvalidJob(f"span must be one of {', '.join(SPANS)}, not {span!r}")
+        return self.histories.read(queue, span)
 
     def jobs(self, state: str, *, queue: str | None = None, name: str | None = None,
              error: str | None = None, limit: int = 50, cursor: str | None = None) -> Page:

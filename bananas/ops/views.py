@@ -10,6 +10,7 @@ from typing import Any
 from ..envelope import JobInfo
 from ..queue.audit import AuditRecord
 from ..queue.dead import BulkResult
+from ..queue.history import Latency, Point, merge
 from ..queue.overview import QueueOverview
 from ..queue.search import JobRow, Page
 
@@ -57,3 +58,23 @@ def bulk_view(result: BulkResult) -> dict[str, Any]:
 
 def schedule_view(schedule: dict[str, Any]) -> dict[str, Any]:
     return {**schedule, "last_fire": iso_ms(schedule.get("last_fire")), "next_fire": iso_ms(schedule.get("next_fire"))}
+
+
+def latency_view(latency: Latency | None) -> dict[str, Any] | None:
+    if latency is None:
+        return None
+    return {"count": latency.count, "mean_ms": latency.mean_ms, "p50_ms": latency.p50_ms,
+            "p95_ms": latency.p95_ms, "p99_ms": latency.p99_ms, "max_ms": latency.max_ms}
+
+
+def point_view(p: Point) -> dict[str, Any]:
+    return {"start": iso_ms(p.start_ms), "start_ms": p.start_ms, "seconds": p.seconds,
+            "succeeded": p.succeeded, "retried": p.retried, "dead": p.dead, "cancelled": p.cancelled,
+            "failed": p.failed, "succeeded_per_s": p.succeeded_per_s, "failed_per_s": p.failed_per_s,
+            "wait": latency_view(p.wait), "run": latency_view(p.run)}
+
+
+def history_view(queue: str, span: str, points: list[Point]) -> dict[str, Any]:
+    """A queue's history: one entry per bucket, oldest first, and ``total`` over the span."""
+    return {"queue": queue, "span": span, "bucket_s": points[0].seconds if points else None,
+            "points": [point_view(p) for p in points], "total": point_view(merge(points))}

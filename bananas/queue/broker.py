@@ -17,6 +17,7 @@ from redis.commands.core import Script
 from ..envelope import Delivery, NewJob
 from ..keys import LANES, PRIORITIES, GlobalKeys, QueueKeys
 from .handoff import DELIVERY_FIELDS, decode_item
+from .history import HistoryShape
 from .stream import run_streamed
 from .wire import call as wire_call
 from .wire import direct as wire_direct
@@ -39,6 +40,7 @@ class Outcome:
     traceback: str = ""
     delay_ms: int = 0
     reason: str = "failed"  # why a dead job died: failed, timeout, invalid, ...
+    run_ms: float | None = None  # the handler's run time as the worker measured it (history)
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,8 @@ class CronFire:
     new_last: int | None
     next_fire: int
     job_ids: tuple[str, ...]
+    signatures: tuple[str, ...] = ()
+    """One per job id when the servers sign (``bananas.signing``); empty: unsigned."""
 
 
 @dataclass(frozen=True)
@@ -109,10 +113,11 @@ class Broker:
     """Typed access to the lifecycle scripts for one Redis and namespace."""
 
     def __init__(self, client: redis.Redis, namespace: str = "bananas",
-                 retention: Retention | None = None) -> None:
+                 retention: Retention | None = None, history: HistoryShape | None = None) -> None:
         self.redis = client
         self.namespace = namespace
         self.retention = retention or Retention()
+        self.history = history or HistoryShape()
         self.globals = GlobalKeys(namespace)
         self._keys: dict[str, QueueKeys] = {}
         self._submit_fixed: dict[tuple[str, str], _SubmitFixed] = {}
@@ -195,7 +200,7 @@ class Broker:
         keys: list[str | bytes] = [self.keys(job.queue).job(job.id), *fixed.keys]
         args = [job.id, job.name, job.payload, fixed.queue, fixed.priority, _opt(job.max_retries),
                 _opt(job.timeout), _opt(job.delay_ms), _opt(job.at_ms), b"", *fixed.prefixes,
-                b"1" if job.keep_payload else b""]
+                b"1" if job.keep_payload else b"", job.signature]
         if job.unique_key is not None:
             keys.append(self.keys(job.queue).unique(job.unique_key))
             args[9] = job.unique_for
@@ -228,7 +233,7 @@ class Broker:
             args: list[Any] = [k.job_prefix, queue]
             for j in chunk:
                 args += (j.id, j.name, j.payload, j.priority, _opt(j.max_retries), _opt(j.timeout),
-                         _opt(j.delay_ms), _opt(j.at_ms))
+                         _opt(j.delay_ms), _opt(j.at_ms), j.signature)
             pipe.execute_command("EVALSHA", sha, len(keys), *keys, *args)  # cluster pipelines refuse .evalsha
             sizes.append(len(chunk))
         return sizes
@@ -299,10 +304,13 @@ class Broker:
         """Record outcomes (all of one queue). Returns 1 per settled job, 0 per stale token."""
         k = self.keys(outcomes[0].queue)
         args: list[Any] = [k.job_prefix, self.retention.succeeded_seconds, self.retention.dead_seconds,
-                           k.done_prefix, "1" if self.retention.keep_payload else "0", k.owned_prefix]
+                           k.done_prefix, "1" if self.retention.keep_payload else "0", k.owned_prefix,
+                           *self.history.settle_args()]
         for o in outcomes:
-            args += [o.id, o.token, o.kind, o.data, o.traceback, o.delay_ms, o.reason]
-        return self._run(self._settle, [k.inflight, k.delayed, k.dead, k.stats, k.scheduler_wake], args, pipe)
+            args += [o.id, o.token, o.kind, o.data, o.traceback, o.delay_ms, o.reason,
+                     b"" if o.run_ms is None else o.run_ms]
+        keys = [k.inflight, k.delayed, k.dead, k.stats, k.scheduler_wake, k.history("hour"), k.history("day")]
+        return self._run(self._settle, keys, args, pipe)
 
     def extend(self, queue: str, held: Sequence[tuple[str, str]], lease_ms: int, running: int = 0) -> list[str]:
         """Renew the leases of ``(id, token)`` pairs; returns the ids that were taken back.
@@ -421,7 +429,9 @@ class Broker:
         k = self.keys(fire.queue)
         keys = [k.cron(fire.schedule), k.lane(fire.priority), k.wake(fire.priority), k.stats]
         args: list[Any] = [_opt(fire.expected_last), _opt(fire.new_last), fire.next_fire, k.job_prefix,
-                fire.job, fire.payload, fire.queue, fire.priority, *fire.job_ids]
+                fire.job, fire.payload, fire.queue, fire.priority]
+        for i, job_id in enumerate(fire.job_ids):
+            args += (job_id, fire.signatures[i] if fire.signatures else "")
         won, value = self._cron_fire(keys, args)
         return bool(won), (int(value) if won else str(value))
 
@@ -462,7 +472,6 @@ class Broker:
         # execute_command: redis-py refuses pipe.evalsha on a cluster pipeline, not EVALSHA itself
         return pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
 
-
     def _eval(self, script: Script, keys: Sequence[str | bytes], args: list[Any]) -> Any:
         """One script call: on a plain client packed by hiredis and sent directly
         (:mod:`.wire`), loading the scripts once if Redis lost its script cache."""
@@ -484,7 +493,7 @@ def _delivery(queue: str, f: list[Any]) -> Delivery:
         if (max_retries is not None and max_retries < 0) or (timeout is not None and not 0 < timeout < 1e9):
             raise ValueError("max_retries or timeout out of range")
         return Delivery(queue, f[0], str(f[1]), int(f[2]), f[3], f[4], f[5], max_retries, timeout,
-                        int(f[8] or 0))
+                        int(f[8] or 0), signature=f[9])
     except (TypeError, ValueError) as exc:
         return Delivery(queue, f[0], str(f[1]), int(f[2]), str(f[3]), str(f[4]), str(f[5]), 0, None, 0,
                         problem=f"the job hash holds an unreadable field: {exc}")

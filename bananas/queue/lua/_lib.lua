@@ -10,9 +10,10 @@ end
 -- The one writer of a new job's hash (submit, submit_many, cron_fire): the job's own fields
 -- and then `extra` (its first state and that state's fields) in one HSET. Defaults stay out:
 -- max_retries and timeout when both are defaults, attempts and token before the first
--- dequeue (readers take absent fields as '' and 0), so a pending hash is small.
+-- dequeue (readers take absent fields as '' and 0), so a pending hash is small. `sig` is the
+-- signed envelope's signature (bananas/signing.py), kept only when there is one.
 local function new_job(key, id, name, payload, queue, priority, max_retries, timeout, unique, now,
-                       extra)
+                       extra, sig)
   local f = {'id', id, 'name', name, 'payload', payload, 'queue', queue, 'priority', priority,
     'created_at', now}
   if max_retries ~= '' or timeout ~= '' then
@@ -24,6 +25,10 @@ local function new_job(key, id, name, payload, queue, priority, max_retries, tim
   if unique then
     f[#f + 1] = 'unique'
     f[#f + 1] = unique
+  end
+  if sig and sig ~= '' then
+    f[#f + 1] = 'sig'
+    f[#f + 1] = sig
   end
   for i = 1, #extra do f[#f + 1] = extra[i] end
   redis.call('HSET', key, unpack(f))
@@ -149,4 +154,103 @@ local function index_trim(queue_key, state, cutoff, cap)
   local key = index_key(queue_key, state)
   redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. cutoff)
   if cap then redis.call('ZREMRANGEBYRANK', key, 0, -(cap + 1)) end
+end
+
+-- History (docs/ARCHITECTURE.md, "History"): per queue and span a STRING ring of `slots`
+-- buckets of `width` ms, each HISTORY_SLOT bytes, big-endian (bananas/queue/history.py reads
+-- the same layout):
+--   0 bucket number mod (2^32 - 1), plus 1 (u32, never 0; a slot holding another number is
+--     stale and reads as empty)
+--   4 succeeded, 8 retried, 12 dead, 16 cancelled (u32 each)
+--   20 longest wait, 24 longest run (u32, ms rounded up), 28 wait sum us, 36 run sum us (i64)
+--   44 wait histogram, then run histogram: HISTORY_BINS u32 counts each
+-- Bin 0 holds samples under HISTORY_BASE_MS; bin b, those from HISTORY_BASE_MS * 2^((b-1)/2)
+-- up to the next (half-octave bins: a percentile read from them is within 19%); the last is
+-- open-ended. The string is made at full size on the first write (SET, so no growth slack)
+-- and never grows, so a queue's history costs the same bytes from its first job on; it
+-- expires one bucket after the whole ring went stale.
+local HISTORY_SLOT = 508
+local HISTORY_BINS = 58
+local HISTORY_BASE_MS = 0.25
+local HISTORY_WAIT_BINS, HISTORY_RUN_BINS = 44, 44 + 4 * HISTORY_BINS
+local HISTORY_LN_STEP = math.log(2) / 2
+
+local function history_tally()
+  return {ok = 0, retry = 0, dead = 0, cancelled = 0, wait_max = 0, run_max = 0,
+    wait_sum = 0, run_sum = 0, wait = {}, run = {}}
+end
+
+local function history_bin(ms)
+  if ms < HISTORY_BASE_MS then return 0 end
+  local b = math.floor(math.log(ms / HISTORY_BASE_MS) / HISTORY_LN_STEP) + 1
+  if b >= HISTORY_BINS then return HISTORY_BINS - 1 end
+  return b
+end
+
+-- One attempt a worker finished: how long it waited from ready to start and ran (ms).
+local function history_sample(t, wait_ms, run_ms)
+  if wait_ms < 0 then wait_ms = 0 end
+  if run_ms < 0 then run_ms = 0 end
+  t.wait_sum = t.wait_sum + math.floor(wait_ms * 1000)
+  t.run_sum = t.run_sum + math.floor(run_ms * 1000)
+  if wait_ms > t.wait_max then t.wait_max = wait_ms end
+  if run_ms > t.run_max then t.run_max = run_ms end
+  local w, r = history_bin(wait_ms), history_bin(run_ms)
+  t.wait[w] = (t.wait[w] or 0) + 1
+  t.run[r] = (t.run[r] or 0) + 1
+end
+
+-- Add a tally to the bucket of `now` in the ring `key`: two BITFIELD calls (a read of the
+-- slot's bucket number and maxima, then the increments), plus a reset when the slot held an
+-- older bucket (once per bucket).
+local function history_write(key, width, slots, now, t)
+  local bucket = math.floor(now / width)
+  local slot = bucket % slots
+  local epoch = bucket % 4294967295 + 1
+  local bit = slot * HISTORY_SLOT * 8
+  local cur = redis.call('BITFIELD', key, 'GET', 'u32', bit, 'GET', 'u32', bit + 160,
+    'GET', 'u32', bit + 192)
+  local a = {'OVERFLOW', 'SAT'}
+  local function add(kind, byte, n)
+    if n > 0 then
+      a[#a + 1] = 'INCRBY'
+      a[#a + 1] = kind
+      a[#a + 1] = bit + byte * 8
+      a[#a + 1] = n
+    end
+  end
+  local wait_max, run_max = cur[2], cur[3]
+  if cur[1] ~= epoch then
+    local ttl = slots * width + width
+    local total = slots * HISTORY_SLOT
+    if redis.call('STRLEN', key) ~= total then
+      redis.call('SET', key, string.rep('\0', total), 'PX', ttl)
+    else
+      redis.call('SETRANGE', key, slot * HISTORY_SLOT, string.rep('\0', HISTORY_SLOT))
+      redis.call('PEXPIRE', key, ttl)
+    end
+    a[#a + 1] = 'SET'
+    a[#a + 1] = 'u32'
+    a[#a + 1] = bit
+    a[#a + 1] = epoch
+    wait_max, run_max = 0, 0
+  end
+  add('u32', 4, t.ok)
+  add('u32', 8, t.retry)
+  add('u32', 12, t.dead)
+  add('u32', 16, t.cancelled)
+  for _, m in ipairs({{20, t.wait_max, wait_max}, {24, t.run_max, run_max}}) do
+    local v = math.min(math.ceil(m[2]), 4294967295)
+    if v > m[3] then
+      a[#a + 1] = 'SET'
+      a[#a + 1] = 'u32'
+      a[#a + 1] = bit + m[1] * 8
+      a[#a + 1] = v
+    end
+  end
+  add('i64', 28, t.wait_sum)
+  add('i64', 36, t.run_sum)
+  for b, n in pairs(t.wait) do add('u32', HISTORY_WAIT_BINS + 4 * b, n) end
+  for b, n in pairs(t.run) do add('u32', HISTORY_RUN_BINS + 4 * b, n) end
+  if #a > 2 then redis.call('BITFIELD', key, unpack(a)) end
 end

@@ -11,12 +11,22 @@ A succeeded job keeps what a person needs (see `succeed` in _lib.lua): its paylo
 unless ARGV 5 is '1'. A failed attempt (retry or dead) is added to the job's bounded
 `errors` history; error, traceback and reason describe the current state only.
 Each settled job leaves its owner's `owned` set.
-KEYS: 1 inflight, 2 delayed, 3 dead, 4 stats, 5 scheduler wake
+History (see `history_write` in _lib.lua): the batch's outcomes are counted into the current
+bucket of the hour and day rings (KEYS 6, 7; bucket widths ARGV 7, 8, 0 = no history), with
+each attempt a worker finished (not a cancellation): its wait, from ready (enqueued_at) to the
+start of its handler, and its run time. The worker measures the run time (ARGV run ms); the
+wait is then settle time - enqueued_at - run time, so it includes the time the job spent in
+the worker's buffer (and the few ms of the ack batch). Without a run time ('', e.g. a job
+whose process the watchdog killed): run = settle time - started_at, wait = started_at -
+enqueued_at. This costs two BITFIELD calls per ring per batch, not per job.
+KEYS: 1 inflight, 2 delayed, 3 dead, 4 stats, 5 scheduler wake, 6 hour history, 7 day history
 ARGV: 1 job key prefix, 2 succeeded retention s, 3 dead retention s, 4 done list prefix,
       5 keep the payload of succeeded jobs ('1') or not ('0'), 6 owned key prefix,
-      then 7 per job: id, token, outcome ('ok' | 'retry' | 'dead' | 'cancelled'),
+      7 hour bucket ms, 8 day bucket ms, 9 hour slots, 10 day slots,
+      then 8 per job: id, token, outcome ('ok' | 'retry' | 'dead' | 'cancelled'),
       data (result JSON or error text), traceback, retry delay ms,
-      reason (why it failed: 'failed', 'timeout', 'invalid', 'unknown_handler', 'rejected')
+      reason (why it failed: 'failed', 'timeout', 'invalid', 'unknown_handler', 'rejected'),
+      run ms (the handler's run time as the worker measured it, or '')
 Returns a list with 1 (settled) or 0 (stale token) per job. ]]
 local now = now_ms()
 local out = {}
@@ -24,18 +34,27 @@ local stats = {ok = 0, retry = 0, dead = 0, cancelled = 0}
 local earliest = nil
 
 local keep_payload = ARGV[5] == '1'
+local tally = history_tally()
 
-for i = 7, #ARGV, 7 do
+for i = 11, #ARGV, 8 do
   local id, outcome = ARGV[i], ARGV[i + 2]
   local key = ARGV[1] .. id
   local f = redis.call('HMGET', key, 'token', 'state', 'waiters', 'unique', 'cancel', 'name',
-    'owner', 'attempts')
+    'owner', 'attempts', 'enqueued_at', 'started_at')
   if f[1] ~= ARGV[i + 1] or f[2] ~= 'active' then
     out[#out + 1] = 0
   else
     redis.call('ZREM', KEYS[1], id)
     disown(ARGV[6], f[7], id)
     if outcome == 'retry' and f[5] then outcome = 'cancelled' end
+    if outcome ~= 'cancelled' then
+      local ready, started, run = tonumber(f[9]), tonumber(f[10]), tonumber(ARGV[i + 7])
+      if ready and run then
+        history_sample(tally, now - ready - run, run)
+      elseif ready and started then
+        history_sample(tally, started - ready, now - started)
+      end
+    end
     if outcome == 'ok' then
       succeed(key, now, ARGV[i + 3], keep_payload)
       index_add(KEYS[1], 'succeeded', f[6], id, now)
@@ -70,6 +89,11 @@ end
 if stats.retry > 0 then redis.call('HINCRBY', KEYS[4], 'retried', stats.retry) end
 if stats.dead > 0 then redis.call('HINCRBY', KEYS[4], 'dead', stats.dead) end
 if stats.cancelled > 0 then redis.call('HINCRBY', KEYS[4], 'cancelled', stats.cancelled) end
+if stats.ok + stats.retry + stats.dead + stats.cancelled > 0 and tonumber(ARGV[7]) > 0 then
+  tally.ok, tally.retry, tally.dead, tally.cancelled = stats.ok, stats.retry, stats.dead, stats.cancelled
+  history_write(KEYS[6], tonumber(ARGV[7]), tonumber(ARGV[9]), now, tally)
+  history_write(KEYS[7], tonumber(ARGV[8]), tonumber(ARGV[10]), now, tally)
+end
 if earliest ~= nil and redis.call('LLEN', KEYS[5]) == 0 then
   local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
   if tonumber(first[2]) >= earliest then redis.call('LPUSH', KEYS[5], '1') end

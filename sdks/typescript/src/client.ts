@@ -3,13 +3,14 @@ import { Cluster } from "ioredis";
 
 import { guarded, runScript, submittedId } from "./calls";
 import { connect, type Connection } from "./connection";
-import { InvalidJob, JobNotFound, JobTimeout } from "./errors";
+import { InvalidJob, JobNotFound, ResultTimeout } from "./errors";
 import { DEFAULT_LIMITS, prepare, type JobSpec, type Limits, type NewJob, type Payload, type SubmitOptions } from "./envelope";
 import { jobInfo, type JobInfo } from "./jobInfo";
 import { GlobalKeys, QueueKeys } from "./keys";
 import { BlockingPool, WAIT_CHUNK_MS, blockUntilDone, outcome } from "./results";
 import { Router, type Routes } from "./routing";
 import { SCRIPT_NAMES, cancelCall, loadScript, pauseCall, scriptCommand, submitCall, waitCall } from "./scripts";
+import { makeSigner, type Signer, type SigningOptions } from "./signing";
 
 /** How long jobs are kept once they end (seconds); the client needs the dead retention only. */
 export interface Retention {
@@ -41,6 +42,11 @@ export interface ClientOptions {
   maxWaiters?: number;
   /** How long a job cancelled by this client is kept: `deadSeconds`, as the servers' setting. */
   retention?: Partial<Retention>;
+  /**
+   * Sign every submitted job (`{ keys: { k2: secret }, signWith: "k2" }`), so that workers
+   * with `security.signing.require` run it; throws {@link ConfigError} for a bad key.
+   */
+  signing?: SigningOptions;
 }
 
 /** Options of `getResult`. */
@@ -66,7 +72,8 @@ const SPEC_KEYS = new Set([
  * Errors: {@link InvalidJob} for bad input (nothing is sent), {@link RedisUnavailable} when
  * Redis cannot be reached within `socketTimeoutMs`, {@link QueueFull} when Redis is at
  * `maxmemory`, {@link JobNotFound} for an unknown job id; `getResult` also throws the job's
- * own end: {@link JobFailed}, {@link JobCancelled}, or {@link JobTimeout}.
+ * own end: {@link JobFailed} ({@link JobTimeout} when its handler ran out of time),
+ * {@link JobCancelled}, or {@link ResultTimeout} when the wait ran out.
  *
  * Routing: a job goes to the `queue` given in the call, else to the first of `routes` whose
  * pattern matches its name, else to `"default"`.
@@ -77,6 +84,7 @@ export class Client {
   readonly limits: Limits;
   readonly router: Router;
   readonly retention: Retention;
+  private readonly signer: Signer | null;
   private readonly ownsConnection: boolean;
   private readonly socketTimeoutMs: number;
   private readonly maxWaiters: number;
@@ -97,6 +105,7 @@ export class Client {
       throw new RangeError("maxWaiters must be a positive integer");
     }
     this.globals = new GlobalKeys(this.namespace);
+    this.signer = options.signing === undefined ? null : makeSigner(options.signing, this.namespace);
     this.ownsConnection = options.redis === undefined;
     this.redis = options.redis ?? Client.connect(options.url ?? "redis://127.0.0.1:6379/0", this.socketTimeoutMs);
     for (const name of SCRIPT_NAMES) {
@@ -168,7 +177,7 @@ export class Client {
   /**
    * Submit a job and wait (without polling) for its result, RPC style: `submitJob`'s
    * options plus `timeoutMs` (default 30 s). Throws as `getResult` does; after a
-   * {@link JobTimeout} the job itself goes on.
+   * {@link ResultTimeout} the job itself goes on.
    */
   async submitAndWait(name: string, payload?: Payload | null, options: SubmitAndWaitOptions = {}): Promise<unknown> {
     const { timeoutMs = 30_000, ...submit } = options;
@@ -185,7 +194,7 @@ export class Client {
    * goes on. A blocked call holds one of at most `maxWaiters` connections; callers beyond
    * that wait, within their own timeout, for one to be free.
    * @throws {JobNotFound} {@link JobFailed} (dead: `error`, `traceback`), {@link JobCancelled},
-   *   {@link JobTimeout} (not ended in time).
+   *   {@link JobTimeout} (dead: its handler ran out of time), {@link ResultTimeout} (not ended in time).
    */
   async getResult(jobId: string, options: ResultOptions = {}): Promise<unknown> {
     const timeoutMs = options.timeoutMs ?? 0;
@@ -212,7 +221,7 @@ export class Client {
       throw new JobNotFound(`no job ${jobId} in queue ${k.queue}`);
     }
     if (reply.length < 4) {
-      throw new JobTimeout(`job ${jobId} has not ended (state ${reply[0]}) after ${timeoutMs} ms`);
+      throw new ResultTimeout(jobId, reply[0], timeoutMs);
     }
     return outcome(jobId, reply);
   }
@@ -324,7 +333,7 @@ export class Client {
 
   private prepare(name: string, payload: Payload | null | undefined, options: SubmitOptions): NewJob {
     const [queue, priority] = this.router.resolve(name, options.queue, options.priority);
-    return prepare(name, payload, { ...options, queue, priority }, this.limits);
+    return prepare(name, payload, { ...options, queue, priority }, this.limits, this.signer);
   }
 
   private prepareSpec(index: number, spec: JobSpec): NewJob {
