@@ -17,8 +17,10 @@ from .errors import (
     JobTimeout,
     NotReplicated,
     QueueFull,
+    RedisAuthError,
     RedisUnavailable,
     Reject,
+    ResultTimeout,
     Retry,
 )
 from .registry import JobContext, job
@@ -50,6 +52,7 @@ __all__ = [
     "BananasError",
     "ConfigError",
     "RedisUnavailable",
+    "RedisAuthError",
     "NotReplicated",
     "QueueFull",
     "HandlerNotFound",
@@ -58,4 +61,5 @@ __all__ = [
     "JobFailed",
     "JobCancelled",
     "JobTimeout",
+    "ResultTimeout",
 ]

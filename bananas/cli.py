@@ -134,10 +134,13 @@ def _translated(exc: BaseException) -> BaseException:
     """Redis errors that escaped a command become the client's errors (exit code 4)."""
     import redis
 
-    from .errors import RedisUnavailable
+    from .connection import refusal
+    from .errors import BananasError, RedisAuthError, RedisUnavailable
 
     if isinstance(exc, redis.RedisError):
-        err = RedisUnavailable(f"Redis failed: {redact_text(str(exc))}")
+        why = refusal(exc)
+        err: BananasError = (RedisUnavailable(f"Redis failed: {redact_text(str(exc))}") if why is None
+                             else RedisAuthError(why))
         err.__cause__ = exc
         return err
     return exc
@@ -191,8 +194,8 @@ def cmd_job(args: argparse.Namespace) -> int:
     if args.json:
         print_json(view)
         return 0
-    pairs = [(k, orjson.dumps(v).decode() if isinstance(v, (dict, list)) else v)
-             for k, v in view.items() if k != "traceback"]
+    pairs = [(k, (orjson.dumps(v).decode() if v else None) if isinstance(v, (dict, list, tuple)) else v)
+             for k, v in view.items() if k != "traceback"]  # an empty list shows as "-", like None
     print(fields(pairs))
     if view.get("traceback"):
         print("\n" + str(view["traceback"]).rstrip())

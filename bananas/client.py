@@ -8,7 +8,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
 
@@ -20,6 +20,9 @@ from .queue.broker import Broker, Retention
 from .registry import Registry, handler_spec
 from .results import WAIT_CHUNK, ResultWaiter
 from .routing import Router
+
+if TYPE_CHECKING:
+    from .config import Config
 
 SUBMIT_KEYS = frozenset(
     {"name", "payload", "priority", "queue", "delay", "at", "job_id", "max_retries", "timeout",
@@ -121,17 +124,26 @@ class Client:
         from .registry import load_registry
 
         config = load_config(path, os.environ if environ is None else environ)
-        r = config.redis
-        if not r.url:
-            raise ConfigError("redis.url: a client needs the URL of the servers' Redis")
         handlers = load_registry(config.handlers.paths, config.handlers.modules) if load_handlers else None
+        return cls.for_config(config, handlers=handlers, **kwargs)
+
+    @classmethod
+    def for_config(cls, config: Config, *, url: str | None = None, **kwargs: Any) -> Client:
+        """A client set up like the servers of a loaded ``config`` (URL, namespace, limits,
+        routes, retention, durability); ``url`` replaces ``redis.url``. Raises ConfigError
+        when neither gives a URL. The Django and Flask integrations make their client here.
+        """
+        r = config.redis
+        url = url or r.url
+        if not url:
+            raise ConfigError("redis.url: a client needs the URL of the servers' Redis")
         limits = Limits(config.limits.max_payload_bytes, config.limits.max_depth)
         retention = Retention(config.retention.succeeded_seconds, config.retention.dead_seconds,
                               config.retention.keep_payload)
         if r.durability == "replicated":
             kwargs.setdefault("durability", Durability(r.durability_replicas, r.durability_timeout))
-        return cls(r.url, namespace=r.namespace, socket_timeout=r.socket_timeout,
-                   limits=limits, routes=config.routes, handlers=handlers, retention=retention, **kwargs)
+        return cls(url, namespace=r.namespace, socket_timeout=r.socket_timeout,
+                   limits=limits, routes=config.routes, retention=retention, **kwargs)
 
     def close(self) -> None:
         """Release the connection pools."""
@@ -229,8 +241,9 @@ class Client:
                         timeout: float = 30.0, **options: Any) -> Any:
         """Submit a job and block (without polling) until its result, RPC style.
 
-        ``options`` are ``submit_job``'s. Raises JobFailed, JobCancelled, or JobTimeout
-        after ``timeout`` seconds (the job itself keeps going).
+        ``options`` are ``submit_job``'s. Raises JobFailed (JobTimeout when the handler ran out
+        of time), JobCancelled, or ResultTimeout after ``timeout`` seconds (the job itself keeps
+        going).
         """
         name = self._job_name(name)
         queue, lane = self.router.resolve(name, options.pop("queue", None), options.pop("priority", None))
@@ -242,7 +255,8 @@ class Client:
 
         Without ``timeout`` the job must have ended already; with one, the call blocks in
         Redis (no polling) until the job ends or ``timeout`` seconds pass. Raises
-        JobNotFound, JobFailed (dead; ``error`` and ``traceback``), JobCancelled, JobTimeout.
+        JobNotFound, JobFailed (dead; ``error`` and ``traceback``), JobTimeout (a JobFailed: dead
+        because its handler ran out of time), JobCancelled, ResultTimeout (the wait ran out).
         """
         with translate_errors("get_result"):
             name = queue or self._queue_of(job_id)

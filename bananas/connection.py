@@ -14,7 +14,7 @@ from redis.cluster import ClusterNode
 from redis.retry import Retry
 from redis.sentinel import Sentinel
 
-from .errors import ConfigError, QueueFull, RedisUnavailable
+from .errors import ConfigError, QueueFull, RedisAuthError, RedisUnavailable
 from .redact import redact_text
 
 BLOCKING_MARGIN = 5.0
@@ -106,14 +106,36 @@ def _cluster(url: str, options: dict[str, Any]) -> redis.Redis:
     return cast(redis.Redis, cluster)
 
 
+def refusal(exc: BaseException) -> str | None:
+    """Why Redis refused who we are, if ``exc`` is such a refusal; None for anything else.
+
+    A wrong password or unknown user (``WRONGPASS``, ``NOAUTH``, ``AUTH`` without a password
+    set) and an ACL user lacking a command or key (``NOPERM``) are not transient: retrying with
+    the same credentials cannot help. redis-py files the first under ``ConnectionError``.
+    """
+    if isinstance(exc, redis.AuthenticationError):
+        return f"Redis refused the credentials: {redact_text(str(exc))}"
+    if isinstance(exc, (redis.exceptions.NoPermissionError, redis.exceptions.AuthenticationWrongNumberOfArgsError)):
+        return f"the Redis user lacks a permission: {redact_text(str(exc))}"
+    if isinstance(exc, redis.ResponseError) and str(exc).startswith(("NOPERM", "WRONGPASS", "NOAUTH")):
+        return f"Redis refused the user: {redact_text(str(exc))}"  # e.g. from inside a script
+    return None
+
+
 @contextlib.contextmanager
 def translate_errors(operation: str) -> Iterator[None]:
-    """Turn redis-py failures into :class:`RedisUnavailable` / :class:`QueueFull`."""
+    """Turn redis-py failures into :class:`RedisAuthError`, :class:`RedisUnavailable` or
+    :class:`QueueFull`."""
     try:
         yield
-    except (redis.ConnectionError, redis.TimeoutError) as exc:
-        raise RedisUnavailable(f"Redis is unreachable during {operation}: {redact_text(str(exc))}") from exc
-    except redis.ResponseError as exc:
+    except redis.RedisError as exc:
+        why = refusal(exc)
+        if why is not None:
+            raise RedisAuthError(f"{why} (during {operation})") from exc
+        if isinstance(exc, (redis.ConnectionError, redis.TimeoutError)):
+            raise RedisUnavailable(f"Redis is unreachable during {operation}: {redact_text(str(exc))}") from exc
+        if not isinstance(exc, redis.ResponseError):
+            raise
         text = redact_text(str(exc))
         if isinstance(exc, redis.exceptions.OutOfMemoryError) or "maxmemory" in text:
             raise QueueFull(f"Redis is out of memory (maxmemory) during {operation}: {text}") from exc

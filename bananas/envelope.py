@@ -30,10 +30,12 @@ _BAD_NAME_CHAR = re.compile(r"[{}\s]")
 
 @dataclass(frozen=True)
 class Limits:
-    """Input limits applied at submit and again when a worker receives a job."""
+    """Input limits applied at submit and again when a worker receives a job, and the limit
+    on what a handler may return."""
 
     max_payload_bytes: int = 1024 * 1024
     max_depth: int = 64
+    max_result_bytes: int = 1024 * 1024
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,15 @@ class RedisUnavailable(BananasError):
     """Redis could not be reached or answered with a connection-level failure."""
 
 
+class RedisAuthError(BananasError):
+    """Redis refused who we are: a wrong password or unknown user (``WRONGPASS``, ``NOAUTH``),
+    or an ACL user lacking a command or key the call needs (``NOPERM``).
+
+    Not transient, so it is not a :class:`RedisUnavailable`: retrying with the same URL cannot
+    succeed. Fix the credentials in the URL (or the user's ACL rules).
+    """
+
+
 class NotReplicated(RedisUnavailable):
     """A submit with replicated durability was not confirmed by enough replicas in time.
 
@@ -33,6 +42,12 @@ class HandlerNotFound(BananasError):
 
 class InvalidJob(BananasError):
     """A job envelope or payload failed validation (size, depth, type, encoding)."""
+
+
+class InvalidResult(BananasError):
+    """A handler returned what cannot be stored as its result: not JSON-serialisable, or above
+    ``limits.max_result_bytes``. The job goes dead at once (reason ``invalid_result``): running
+    it again would return the same."""
 
 
 class JobNotFound(BananasError):
@@ -57,8 +72,27 @@ class JobCancelled(BananasError):
         self.job_id = job_id
 
 
-class JobTimeout(BananasError):
-    """A handler ran past its ``timeout``, or a wait for a result ran out."""
+class JobTimeout(JobFailed):
+    """The job's handler ran past its ``timeout`` on its last attempt: the job is dead with
+    reason ``timeout`` (``error`` reads ``JobTimeout: timed out after …``).
+
+    A :class:`JobFailed`, so ``except JobFailed`` handles it with every other failure.
+    Waiting that runs out is :class:`ResultTimeout`, not this.
+    """
+
+
+class ResultTimeout(BananasError, TimeoutError):
+    """Waiting for a job's result ran out before the job ended; the job itself goes on.
+
+    ``job_id``, the ``state`` it was in, and ``waited`` (seconds). Also a built-in
+    :class:`TimeoutError`, as waits in the standard library raise.
+    """
+
+    def __init__(self, job_id: str, state: str, waited: float) -> None:
+        super().__init__(f"job {job_id} has not ended (state {state}) after {waited:g} s")
+        self.job_id = job_id
+        self.state = state
+        self.waited = waited
 
 
 class Retry(Exception):

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 import redis
 
-from .errors import JobCancelled, JobFailed, JobNotFound, JobTimeout
+from .errors import JobCancelled, JobFailed, JobNotFound, JobTimeout, ResultTimeout
 from .queue.broker import Broker
 
 WAIT_CHUNK = 5.0
@@ -30,12 +30,15 @@ MIN_BLOCK = 0.01
 
 
 def outcome(job_id: str, reply: list[str]) -> Any:
-    """The result of an ended job from ``wait.lua``'s reply; raises its error."""
-    state, result, error, tb = reply
+    """The result of an ended job from ``wait.lua``'s reply; raises its error (JobFailed, or
+    JobTimeout when its handler ran out of time; JobCancelled)."""
+    state, result, error, tb, reason = (*reply, "")[:5]
     if state == "succeeded":
         return orjson.loads(result) if result else None
     if state == "cancelled":
         raise JobCancelled(job_id)
+    if reason == "timeout":
+        raise JobTimeout(job_id, error, tb)
     raise JobFailed(job_id, error, tb)
 
 
@@ -50,8 +53,8 @@ class ResultWaiter:
     def result(self, queue: str, job_id: str, timeout: float | None) -> Any:
         """The job's result, waiting up to ``timeout`` seconds (None or 0: do not wait).
 
-        Raises JobNotFound, JobFailed (dead), JobCancelled, or JobTimeout when the job has
-        not ended in time.
+        Raises JobNotFound, JobFailed (dead), JobTimeout (dead: its handler ran out of time),
+        JobCancelled, or ResultTimeout when the job has not ended in time.
         """
         deadline = time.monotonic() + (timeout or 0.0)
         reply = self.broker.watch(queue, job_id)
@@ -65,7 +68,7 @@ class ResultWaiter:
             reply = self.broker.watch(queue, job_id)
         if len(reply) < 4:
             state = reply[0] if reply else "missing"
-            raise JobTimeout(f"job {job_id} has not ended (state {state}) after {timeout or 0:g} s")
+            raise ResultTimeout(job_id, state, timeout or 0.0)
         return outcome(job_id, reply)
 
     def _block(self, queue: str, job_id: str, deadline: float) -> None:

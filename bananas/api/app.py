@@ -18,7 +18,7 @@ from urllib.parse import parse_qs
 import orjson
 
 from ..auth import Token
-from ..errors import BananasError, HandlerNotFound, InvalidJob, JobNotFound, RedisUnavailable
+from ..errors import BananasError, HandlerNotFound, InvalidJob, JobNotFound, RedisAuthError, RedisUnavailable
 from ..ops import Operations
 from . import routes
 from .guard import Denied, RateLimit, Tokens
@@ -167,7 +167,7 @@ def _call(route: Callable[[Operations, Request], tuple[int, Any]], ops: Operatio
         raise HttpError(400, str(exc)) from exc
     except JobNotFound as exc:
         raise HttpError(404, str(exc)) from exc
-    except RedisUnavailable as exc:
+    except (RedisUnavailable, RedisAuthError) as exc:
         raise HttpError(503, str(exc)) from exc
     except BananasError as exc:
         raise HttpError(400, str(exc)) from exc

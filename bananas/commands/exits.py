@@ -6,7 +6,8 @@
     error"; ``--debug`` shows the traceback)
 2   bad usage or bad input (unknown option, payload that is not JSON, bad filter)
 3   not found (no such job, schedule or dead job)
-4   Redis unavailable (unreachable, timed out, refused the password)
+4   Redis unavailable (unreachable, timed out) or refusing us (wrong password, unknown
+    user, an ACL user lacking a permission: ``RedisAuthError``)
 5   refused: a bulk action not confirmed (declined, or no terminal and no ``--yes``)
 6   bad configuration (config file or environment)
 130 interrupted (Ctrl-C)
@@ -19,7 +20,15 @@ import sys
 import traceback
 from typing import TextIO
 
-from ..errors import BananasError, ConfigError, HandlerNotFound, InvalidJob, JobNotFound, RedisUnavailable
+from ..errors import (
+    BananasError,
+    ConfigError,
+    HandlerNotFound,
+    InvalidJob,
+    JobNotFound,
+    RedisAuthError,
+    RedisUnavailable,
+)
 from ..redact import redact_text
 
 OK, INTERNAL, USAGE, NOT_FOUND, UNAVAILABLE, REFUSED, CONFIG, INTERRUPTED = 0, 1, 2, 3, 4, 5, 6, 130
@@ -41,7 +50,7 @@ def code_for(exc: BaseException) -> int:
         return USAGE
     if isinstance(exc, JobNotFound):
         return NOT_FOUND
-    if isinstance(exc, RedisUnavailable):
+    if isinstance(exc, (RedisUnavailable, RedisAuthError)):
         return UNAVAILABLE
     if isinstance(exc, Refused):
         return REFUSED

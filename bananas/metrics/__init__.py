@@ -5,6 +5,7 @@ Pure code: no sockets, no Redis. Worker processes keep a :class:`Metrics`, send 
 the result on ``/metrics``. Every family is declared in :data:`FAMILIES`.
 """
 
+from .baseline import baseline
 from .families import BUCKETS, FAMILIES, Family
 from .store import Metrics, Snapshot, counter_total, cumulative, merge
 from .text import CONTENT_TYPE, render
@@ -12,5 +13,5 @@ from .text import CONTENT_TYPE, render
 __all__ = [
     "BUCKETS", "FAMILIES", "Family",
     "Metrics", "Snapshot", "counter_total", "cumulative", "merge",
-    "CONTENT_TYPE", "render",
+    "CONTENT_TYPE", "render", "baseline",
 ]

@@ -1,7 +1,9 @@
 """Every metric Bananas exports: name, type, help and label names, declared once.
 
 The worker processes fill the ``worker`` families; the master fills the ``server`` ones
-(Redis samples, process liveness) and renders them all on ``/metrics``.
+(Redis samples, process liveness) and renders them all on ``/metrics``: every family, from
+the start (``# HELP`` and ``# TYPE`` always; counters and histograms at zero for the label
+sets known at start, see :mod:`.baseline`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ class Family:
     kind: str
     help: str
     labels: tuple[str, ...] = ()
-    declared: bool = False  # rendered (HELP, TYPE) before its first sample, so alerts can rely on it
 
 
 def _families(*items: Family) -> dict[str, Family]:
@@ -51,7 +52,7 @@ FAMILIES = _families(
     Family("bananas_hub_blocked_seconds_total", COUNTER,
            "Seconds a handler held its process's gevent hub past worker.block_warning_ms, by job name "
            "(\"-\" outside any job); every other job of the process waited that long.",
-           ("job_name",), declared=True),
+           ("job_name",)),
     Family("bananas_worker_busy_seconds_total", COUNTER,
            "Seconds executors spent in handlers; rate() / slots is the average utilisation.",
            ("worker_id",)),

@@ -52,10 +52,9 @@ def _family_lines(family: Family, values: dict[str, Value]) -> list[str]:
 
 
 def render(snapshot: Snapshot) -> str:
-    """The whole snapshot as exposition text, families in declaration order."""
+    """The whole snapshot as exposition text, families in declaration order; a family without
+    samples still gets its ``# HELP`` and ``# TYPE`` lines."""
     lines: list[str] = []
     for name, family in FAMILIES.items():
-        values = snapshot.get(name)
-        if values or family.declared:
-            lines += _family_lines(family, values or {})
+        lines += _family_lines(family, snapshot.get(name) or {})
     return "\n".join(lines) + "\n"

@@ -29,8 +29,9 @@ class QueueSample:
     paused: bool
 
     @staticmethod
-    def ask(pipe: redis.client.Pipeline, k: QueueKeys) -> None:
-        """Add the :data:`PER_QUEUE` commands whose replies :meth:`read` takes to ``pipe``."""
+    def ask(pipe: redis.client.Pipeline | redis.Redis, k: QueueKeys) -> None:
+        """Add the :data:`PER_QUEUE` commands whose replies :meth:`read` takes to ``pipe`` (or
+        send them, given a client)."""
         # EVAL, not EVALSHA: a pipeline cannot recover from NOSCRIPT, and Redis caches the body
         keys = [*(k.lane(lane) for lane in LANES), k.delayed, k.inflight, k.dead, k.paused]
         pipe.execute_command("EVAL", DEPTHS, len(keys), *keys)

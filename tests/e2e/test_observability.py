@@ -13,6 +13,7 @@ import redis
 from prometheus_client.parser import text_string_to_metric_families
 
 from bananas import Client
+from bananas.metrics import FAMILIES
 from tests.support.redis_proc import free_port
 from tests.support.server_proc import ServerProcess
 from tests.support.waiting import wait_until
@@ -179,3 +180,25 @@ def test_a_replaced_worker_process_keeps_its_counts_in_the_totals(servers, tmp_p
         client.submit_jobs([{"name": "noop"} for _ in range(3)])
     wait_until(lambda: total(samples(get(port, "/metrics")[1]), "bananas_jobs_total") == 8, 15, "8 jobs")
     assert total(samples(get(port, "/metrics")[1]), "bananas_worker_restarts_total") == 1
+
+
+def test_a_fresh_server_shows_every_metric_family_with_its_counters_at_zero(servers, tmp_path, redis_url):
+    port = free_port()
+    config = {"worker": {"mode": "thin", "queues": ["default", "mail"]}, "http": {"port": port}}
+    start(servers, tmp_path, redis_url, config)
+    status, text = get(port, "/metrics")
+    assert status == 200
+    typed = {line.split()[2] for line in text.splitlines() if line.startswith("# TYPE ")}
+    assert typed == set(FAMILIES), f"missing: {sorted(set(FAMILIES) - typed)}"
+    found = samples(text)
+    zeros = [("bananas_redis_errors_total", {"operation": op}) for op in ("dequeue", "settle", "promote", "sample")]
+    zeros += [(f"bananas_scheduler_{what}_total", {"queue": q})
+              for what in ("promoted", "recovered", "poisoned") for q in ("default", "mail")]
+    zeros += [("bananas_jobs_total", {"queue": "mail", "priority": "high", "status": "dead"}),
+              ("bananas_jobs_dequeued_total", {"queue": "default", "priority": "low"}),
+              ("bananas_job_duration_seconds_count", {"queue": "default", "priority": "normal"}),
+              ("bananas_hub_blocked_seconds_total", {"job_name": "-"}),
+              ("bananas_log_es_bulk_failures_total", {}), ("bananas_worker_restarts_total", {})]
+    for name, labels in zeros:
+        key = (name, tuple(sorted(labels.items())))
+        assert found.get(key) == 0, f"{name}{labels} is {found.get(key)}"

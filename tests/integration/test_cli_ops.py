@@ -3,6 +3,7 @@
 import json
 import os
 import pty
+import re
 import select
 import subprocess
 import sys
@@ -106,7 +107,9 @@ def test_jobs_searches_dead_jobs_by_name_and_pages_with_the_cursor(redis_url, cl
 
 def test_job_shows_fields_then_json(redis_url, client):
     job_id = client.submit_job("hello", {"n": 1})
-    assert "state" in ok(redis_url, "job", job_id) and job_id in ok(redis_url, "job", job_id)
+    shown = ok(redis_url, "job", job_id)
+    assert "state" in shown and job_id in shown and '{"n":1}' in shown
+    assert re.search(r"^workers +-$", shown, re.M), shown  # no attempt recorded: "-", not "()"
     assert json.loads(ok(redis_url, "job", job_id, "--json"))["payload"] == {"n": 1}
 
 
@@ -186,6 +189,16 @@ def test_an_unreachable_redis_is_exit_code_4_and_debug_shows_the_traceback():
     debug = subprocess.run([BANANAS, "--debug", "--url", "redis://127.0.0.1:1/0", "queues"], capture_output=True,
                            text=True, timeout=30)
     assert debug.returncode == 4 and "Traceback" in debug.stderr
+
+
+@pytest.mark.parametrize("argv", [["queues"], ["submit", "echo", "{}"], ["jobs", "--state", "dead"]])
+def test_a_wrong_redis_password_is_one_line_naming_the_refusal_with_exit_code_4(redis_factory, argv):
+    proc = redis_factory(aof=False, auth=("bananas", "s3cret-pw"))
+    done = cli(f"redis://bananas:not-the-pw@127.0.0.1:{proc.port}/0", *argv)
+    assert done.returncode == 4, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert "Redis refused the credentials" in line and "not-the-pw" not in line, line
+    assert "unreachable" not in line
 
 
 def test_hash_secret_reads_stdin_and_prints_a_stored_form_that_verifies(redis_url):

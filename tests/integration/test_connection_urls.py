@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from bananas import Client, RedisUnavailable
+from bananas import Client, RedisAuthError
 from tests.support.redis_proc import RedisProcess, free_port
 
 
@@ -18,7 +18,7 @@ def test_acl_user_and_password_in_the_url(redis_factory):
         job_id = client.submit_job("hello", {"n": 1})
         assert client.get_job(job_id).state == "queued"
     with Client(f"redis://app:wrong@127.0.0.1:{proc.port}/0", socket_timeout=2) as client, \
-            pytest.raises(RedisUnavailable):
+            pytest.raises(RedisAuthError):
         client.submit_job("hello", {})
 
 

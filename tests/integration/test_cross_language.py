@@ -294,7 +294,7 @@ def test_typescript_reports_a_python_cancelled_job_and_an_unended_one(node: str,
     assert ts(node, "result", redis_url, cancelled, "1000")["kind"] == "JobCancelled"
     timed_out = ts(node, "result", redis_url, waiting, "200", "default")
     assert (timed_out["kind"], timed_out["message"]) == (
-        "JobTimeout", f"job {waiting} has not ended (state queued) after 200 ms")
+        "ResultTimeout", f"job {waiting} has not ended (state queued) after 200 ms")
 
 
 def test_typescript_cancel_is_seen_by_python(node: str, redis_url: str) -> None:

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from bananas import Client, JobCancelled, JobFailed, JobNotFound, JobTimeout
+from bananas import Client, JobCancelled, JobFailed, JobNotFound, JobTimeout, ResultTimeout
 from bananas.queue.broker import Outcome
 
 ALL = ["high", "normal", "low", "scheduled"]
@@ -31,16 +31,29 @@ def test_dead_job_raises_its_error_and_traceback(client, broker):
     assert caught.value.error == "ValueError: nope" and "boom" in caught.value.traceback
 
 
-def test_unfinished_job_without_timeout_raises_job_timeout_at_once(client):
+def test_unfinished_job_raises_result_timeout_with_its_id_once_the_wait_runs_out(client):
     job_id = client.submit_job("j", {})
     started = time.monotonic()
-    with pytest.raises(JobTimeout):
+    with pytest.raises(ResultTimeout) as at_once:
         client.get_result(job_id)
-    with pytest.raises(JobTimeout):
+    with pytest.raises(ResultTimeout) as waited:
         client.get_result(job_id, timeout=0.2)
     assert time.monotonic() - started < 1.0
+    assert (waited.value.job_id, waited.value.state, waited.value.waited) == (job_id, "queued", 0.2)
+    assert at_once.value.job_id == job_id and isinstance(waited.value, TimeoutError)
+    assert not isinstance(waited.value, JobTimeout)  # the job goes on: it did not time out
     with pytest.raises(JobNotFound):
         client.get_result("no-such-job", timeout=0.1)
+
+
+def test_a_job_whose_handler_ran_out_of_time_raises_job_timeout_with_its_id(client, broker):
+    job_id = client.submit_job("j", {})
+    (d,) = broker.dequeue("default", ALL, 1, 30_000, "w")
+    broker.settle([Outcome("default", d.id, d.token, "dead", "JobTimeout: timed out after 1 s", reason="timeout")])
+    with pytest.raises(JobTimeout) as caught:
+        client.get_result(job_id, timeout=1)
+    assert (caught.value.job_id, caught.value.error) == (job_id, "JobTimeout: timed out after 1 s")
+    assert isinstance(caught.value, JobFailed) and not isinstance(caught.value, ResultTimeout)
 
 
 def test_cancelled_job_raises_job_cancelled(client):
@@ -112,7 +125,7 @@ def test_nothing_is_pushed_for_jobs_nobody_waits_on(client, broker, r):
 
 def test_done_marker_expires_with_the_job(client, broker, r):
     job_id = client.submit_job("j", {})
-    with pytest.raises(JobTimeout):
+    with pytest.raises(ResultTimeout):
         client.get_result(job_id, timeout=0.05)
     finish(broker)
     k = broker.keys("default")
@@ -125,7 +138,7 @@ def test_a_retry_is_not_an_end(client, broker, r):
     (d,) = broker.dequeue("default", ALL, 1, 30_000, "w")
     broker.settle([Outcome("default", d.id, d.token, "retry", "E", "", 60_000)])
     thread.join(5)
-    assert isinstance(box.get("error"), JobTimeout)
+    assert isinstance(box.get("error"), ResultTimeout)
 
 
 def test_waits_beyond_max_waiters_queue_for_a_connection(redis_url, broker):

@@ -100,9 +100,22 @@ def test_sys_exit_in_a_handler_is_a_failure_not_an_exit():
     assert runner().run(delivery("exits")).kind == "retry"
 
 
-def test_unserialisable_result_is_a_failure():
+def test_unserialisable_result_goes_dead_at_once_as_invalid_result():
     out = runner().run(delivery("unserialisable"))
-    assert out.kind == "retry" and "not JSON-serialisable" in out.data
+    assert (out.kind, out.reason) == ("dead", "invalid_result"), out
+    assert out.data.startswith("InvalidResult: ") and "not JSON-serialisable" in out.data
+
+
+def test_a_result_above_max_result_bytes_goes_dead_as_invalid_result():
+    small = RunPolicy(Limits(max_result_bytes=100), default_timeout=5.0, default_max_retries=2,
+                      backoff_base=1.0, backoff_max=100.0, jitter=False)
+    reg = Registry()
+    reg.add(ok.__bananas_job__)
+    fits = Runner(reg, small).run(delivery("ok", payload='{"s": "' + "x" * 40 + '"}'))
+    assert fits.kind == "ok"
+    out = Runner(reg, small).run(delivery("ok", payload='{"s": "' + "x" * 100 + '"}'))
+    assert (out.kind, out.reason) == ("dead", "invalid_result")
+    assert "above the limit of 100 (limits.max_result_bytes)" in out.data
 
 
 def test_unknown_handler_and_malformed_payload_go_dead_with_a_reason():

@@ -14,6 +14,7 @@ from typing import Any
 import gevent
 
 from ...config import Config
+from ...connection import refusal
 from ...cron.rules import Schedule
 from ...logs import LoggingRuntime, bind_component, configure_logging
 from ...registry import Registry
@@ -27,6 +28,8 @@ from .process import WorkerProcess
 log = logging.getLogger(__name__)
 SHUTDOWN_SECONDS = 5.0
 IDLE_SECONDS = 3600.0
+REFUSED_EXIT = 3
+"""A worker's exit code when Redis refuses its credentials (the master restarts it anyway)."""
 
 
 @dataclass(frozen=True)
@@ -98,8 +101,12 @@ def run_worker(boot: Boot, spec: ProcessSpec) -> int:
             reporting.kill()
             reporter.step()  # the final counts, so the master's totals include the last second
         return code
-    except Exception:
-        log.exception("worker process %s crashed", spec.id)
-        raise
+    except Exception as exc:
+        why = refusal(exc)
+        if why is None:
+            log.exception("worker process %s crashed", spec.id)
+            raise
+        log.error("worker process %s cannot run: %s", spec.id, why)  # no traceback: a setting
+        return REFUSED_EXIT
     finally:
         logs.shutdown(SHUTDOWN_SECONDS)

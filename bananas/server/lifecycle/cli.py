@@ -11,12 +11,13 @@ from pathlib import Path
 import redis
 
 from ...config import Config, load_config
-from ...connection import ConnectionSettings, connect
+from ...connection import ConnectionSettings, connect, refusal
 from ...cron.rules import Schedule
 from ...errors import BananasError, ConfigError
 from ...integration import Integration
 from ...logs import LoggingRuntime, bind_component, configure_logging
 from ...queue.broker import Broker, Retention
+from ...queue.depths import QueueSample
 from ...redact import redact_text, redact_url
 from ...registry import Registry, load_registry
 from ...routing import parse_routes
@@ -35,6 +36,9 @@ from .plan import ProcessSpec, plan
 log = logging.getLogger("bananas.server")
 URL_FILE = "redis.url"
 MONITOR_TIMEOUT = 1.0
+CONFIG_ERROR, REFUSED = 2, 3
+"""Exit codes: a bad setting or handler; Redis refused the credentials or a permission."""
+PROBE_OWNER = "start-up-probe"
 
 
 def parse_args(argv: list[str], prog: str = "bananas-server") -> argparse.Namespace:
@@ -63,7 +67,8 @@ def overrides(args: argparse.Namespace) -> dict[str, str]:
 
 
 def main(argv: list[str], integration: Integration | None = None, prog: str = "bananas-server") -> int:
-    """Entry point; returns the exit code (2 for configuration errors).
+    """Entry point; returns the exit code: 2 for a bad setting or handler, 3 when Redis refuses
+    the credentials or the user lacks a permission Bananas needs.
 
     ``integration`` (Django, Flask) supplies the settings tree in place of ``-c``, handler
     modules it discovered and the per-job wrapping of handlers.
@@ -73,7 +78,7 @@ def main(argv: list[str], integration: Integration | None = None, prog: str = "b
     if not monkey.is_module_patched("socket"):
         print(f"{prog}: gevent has not patched socket; start it with the bananas-server "
               "command (it patches before importing anything else)", file=sys.stderr)
-        return 2
+        return CONFIG_ERROR
     try:
         args = parse_args(argv, prog)
         tree = integration.tree if integration is not None else None
@@ -83,7 +88,7 @@ def main(argv: list[str], integration: Integration | None = None, prog: str = "b
         config = load_config(args.config, os.environ, overrides(args), tree=tree)
     except BananasError as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
-        return 2
+        return CONFIG_ERROR
     logs = configure_logging(config.logging, worker_id=None, worker_type=None, component="api")
     bind_component("api")
     try:
@@ -108,7 +113,7 @@ def start(args: argparse.Namespace, config: Config, logs: LoggingRuntime,
         schedules = load_schedules(config.cron, registry)
     except BananasError as exc:
         print(f"bananas-server: {exc}", file=sys.stderr)
-        return 2
+        return CONFIG_ERROR
     log.info("handlers: %s", ", ".join(registry.names()))
     if schedules:
         log.info("schedules: %s", ", ".join(s.name for s in schedules))
@@ -127,7 +132,11 @@ def serve(config: Config, registry: Registry, schedules: tuple[Schedule, ...], l
         log.info("no redis.url configured: using an embedded Redis; clients connect with "
                  "REDIS_URL=%s", redact_url(url))
     try:
-        check_redis(config, url)
+        refused = check_redis(config, url)
+        if refused is not None:
+            log.critical("cannot start: %s", refused)
+            print(f"bananas-server: {refused}", file=sys.stderr)
+            return REFUSED
         return supervise(config, registry, schedules, logs, url)
     finally:
         if embedded is not None:
@@ -151,6 +160,7 @@ def supervise(config: Config, registry: Registry, schedules: tuple[Schedule, ...
 
     master = Master(specs, target, config.worker.grace_seconds, guard, monitor)
     monitor.restarts = lambda: master.restarts
+    monitor.deaths = master.recent_deaths
     server = serve_http(monitor, config.http.host, config.http.port, mounts(config, url))
     monitor.start()
     log.info("mode %s: %d worker process(es), queues %s", config.worker.mode, len(specs),
@@ -176,22 +186,31 @@ def make_guard(config: Config, url: str) -> ChildGuard:
     return ChildGuard(recovery, backstop_seconds=3 * w.watchdog_grace + 1.0)
 
 
-def check_redis(config: Config, url: str) -> None:
-    """Log how Redis is set up; warn where it can lose jobs. Never fatal: workers retry."""
+def check_redis(config: Config, url: str) -> str | None:
+    """Log how Redis is set up and warn where it can lose jobs; returns why the server must not
+    start (Redis refused the credentials or the user lacks a permission), else None.
+
+    An unreachable Redis is not fatal (workers retry until it is back); refused credentials
+    are, since no retry can succeed: every worker would crash at start, again and again.
+    """
     r = config.redis
     client = connect(ConnectionSettings(url, r.socket_timeout, r.connect_timeout, 2))
     try:
+        probe_permissions(client, r.namespace, list(config.worker.queues))
         info = client.info()
         policy = client.config_get("maxmemory-policy").get("maxmemory-policy")
         aof = client.config_get("appendonly").get("appendonly")
         save = client.config_get("save").get("save")
-    except redis.ResponseError as exc:  # CONFIG may be renamed or forbidden by an ACL
-        log.info("Redis %s reachable; cannot read its config (%s)", redact_url(url), redact_text(str(exc)))
-        return
     except redis.RedisError as exc:
-        log.error("Redis at %s is unreachable (%s); workers will keep retrying", redact_url(url),
-                  redact_text(str(exc)))
-        return
+        why = refusal(exc)
+        if why is not None:
+            return f"{why} (Redis at {redact_url(url)})"
+        if isinstance(exc, redis.ResponseError):  # CONFIG may be renamed or forbidden by an ACL
+            log.info("Redis %s reachable; cannot read its config (%s)", redact_url(url), redact_text(str(exc)))
+        else:
+            log.error("Redis at %s is unreachable (%s); workers will keep retrying", redact_url(url),
+                      redact_text(str(exc)))
+        return None
     finally:
         client.close()
     log.info("Redis %s at %s", info.get("redis_version"), redact_url(url))
@@ -200,3 +219,18 @@ def check_redis(config: Config, url: str) -> None:
                     "data. Use noeviction (submits then fail loudly instead)", policy)
     if aof != "yes" and not save:
         log.warning("Redis persistence is off (no AOF, no RDB): a Redis restart loses every job")
+    return None
+
+
+def probe_permissions(client: redis.Redis, namespace: str, queues: list[str]) -> None:
+    """Do, once, what every worker needs and changes nothing: authenticate, load the scripts,
+    read each queue's counts, write (a removal of an entry nobody has) to the status hash.
+
+    Raises the redis-py error of the first refusal (``WRONGPASS``, ``NOPERM``, ...).
+    """
+    client.ping()
+    broker = Broker(client, namespace)
+    broker.load_scripts()
+    for queue in queues:
+        QueueSample.ask(client, broker.keys(queue))
+    broker.remove_status(PROBE_OWNER)

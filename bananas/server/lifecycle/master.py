@@ -22,6 +22,7 @@ from gevent.event import Event
 
 from ...retry import backoff_delay
 from ..jobs.slots import SlotRecord
+from ..observe.health import CRASH_LOOP_WINDOW
 from .plan import ProcessSpec
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ class Master:
         self.stopping = Event()
         self._signals: list[object] = []
         self.restarts = 0
+        self.died_at: dict[str, list[float]] = {}  # per process id, deaths of the last window
 
     def run(self) -> int:
         """Start every worker, supervise until asked to stop, then drain; returns the exit code."""
@@ -114,6 +116,7 @@ class Master:
             if child.restart_at is None and self._exited(child):
                 if self.guard is not None:
                     self.guard.died(child.spec, child.pid)
+                self.died_at.setdefault(child.spec.id, []).append(now)
                 lived = now - child.started
                 quick = child.quick_deaths + 1 if lived < 1.0 else 0
                 delay = backoff_delay(quick + 1, 0.1, RESTART_BACKOFF_MAX, jitter=False) if quick else 0.0
@@ -122,6 +125,13 @@ class Master:
             if child.restart_at is not None and now >= child.restart_at:
                 self.restarts += 1
                 self.spawn(child.spec, child.quick_deaths)
+
+    def recent_deaths(self, now: float | None = None) -> dict[str, int]:
+        """How often each worker process died in the last :data:`CRASH_LOOP_WINDOW` seconds."""
+        now = time.monotonic() if now is None else now
+        for times in self.died_at.values():
+            times[:] = [t for t in times if now - t <= CRASH_LOOP_WINDOW]
+        return {process: len(times) for process, times in self.died_at.items() if times}
 
     def _backstop(self, child: Child, now: float) -> None:
         """Kill a worker whose watchdog thread could not (a C call holding the GIL)."""

@@ -8,12 +8,18 @@ Live means, at the moment of the check:
    Redis sample showed jobs waiting in one of its lanes (paused queues excluded), it had a
    free executor, and it took no job. Busy pools (all executors running) and pools with
    nothing waiting are never stalled, so long jobs do not make a server look dead.
+3. no worker process is crash-looping: it died fewer than ``CRASH_LOOP_DEATHS`` times in the
+   last ``CRASH_LOOP_WINDOW`` seconds (a worker that dies at each start, e.g. because Redis
+   refuses its credentials, may report for a moment after every restart).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+
+CRASH_LOOP_DEATHS = 3
+CRASH_LOOP_WINDOW = 60.0
 
 
 @dataclass(frozen=True)
@@ -53,9 +59,13 @@ class Liveness:
                 self.progress_at[pool.id] = now
             self.taken[pool.id] = pool.taken
 
-    def check(self, now: float, expected: Iterable[str], reported: Mapping[str, float]) -> Verdict:
-        """``expected`` process ids; ``reported`` maps a process id to its last report time."""
-        problems = []
+    def check(self, now: float, expected: Iterable[str], reported: Mapping[str, float],
+              deaths: Mapping[str, int] | None = None) -> Verdict:
+        """``expected`` process ids; ``reported`` maps a process id to its last report time;
+        ``deaths`` to how often it died in the last :data:`CRASH_LOOP_WINDOW` seconds."""
+        problems = [f"worker process {process} is crash-looping: died {count} times in the last "
+                    f"{CRASH_LOOP_WINDOW:.0f} s" for process, count in sorted((deaths or {}).items())
+                    if count >= CRASH_LOOP_DEATHS]
         for process in expected:
             at = reported.get(process)
             if at is None:

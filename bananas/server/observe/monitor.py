@@ -18,8 +18,9 @@ import gevent
 import redis
 
 from ...config import Config
+from ...lanes import LANES
 from ...logs import LoggingRuntime, bind_component
-from ...metrics import Metrics, Snapshot, merge, render
+from ...metrics import Metrics, Snapshot, baseline, merge, render
 from ..lifecycle.plan import ProcessSpec
 from .health import Liveness, PoolView, Verdict
 from .reports import ReportHub
@@ -46,6 +47,15 @@ def export_logging(metrics: Metrics, snap: dict[str, Any], process: str) -> None
         metrics.set("bananas_log_es_breaker_state", (process,), _BREAKER.get(state, 0))
 
 
+def start_zeros(config: Config, specs: list[ProcessSpec]) -> Snapshot:
+    """Zero counters and histograms for every label set known at start (see :mod:`bananas.metrics.baseline`)."""
+    on = {"console": True, "file": config.logging.file.enabled, "es": config.logging.es.enabled}
+    tiers = [tier for tier, enabled in on.items() if enabled]
+    return baseline({"queue": list(config.worker.queues), "priority": LANES, "tier": tiers,
+                     "worker_id": [pool.id for spec in specs for pool in spec.pools],
+                     "process": [spec.id for spec in specs]})
+
+
 class Monitor:
     """Reports of the worker processes, Redis samples, and the answers of the HTTP endpoints."""
 
@@ -56,10 +66,12 @@ class Monitor:
         self.sampler = Sampler(client, config.redis.namespace, list(config.worker.queues), self.metrics, clock)
         self.liveness = Liveness(config.http.report_timeout, config.http.stall_seconds)
         self.expected = [spec.id for spec in specs]
+        self.zeros = start_zeros(config, specs)
         self.handlers = handlers
         self.logs = logs
         self.clock = clock
         self.restarts: Callable[[], int] = lambda: 0
+        self.deaths: Callable[[], dict[str, int]] = dict  # recent deaths per process (the master's)
         self.child_socket: socket.socket | None = None
         self.greenlets: list[gevent.Greenlet] = []
         self.on_child: list[Callable[[], None]] = []  # e.g. close the HTTP server in a new child
@@ -126,14 +138,14 @@ class Monitor:
         self.metrics.set("bananas_worker_restarts_total", (), self.restarts())
         if self.logs is not None:
             export_logging(self.metrics, self.logs.snapshot(), "master")
-        return merge([self.hub.snapshot(), self.metrics.snapshot()])
+        return merge([self.zeros, self.hub.snapshot(), self.metrics.snapshot()])
 
     def metrics_text(self) -> str:
         return render(self.snapshot())
 
     def live(self) -> Verdict:
         reported = {process: latest.received for process, latest in self.hub.latest.items()}
-        return self.liveness.check(self.clock(), self.expected, reported)
+        return self.liveness.check(self.clock(), self.expected, reported, self.deaths())
 
     def ready(self) -> Verdict:
         """Redis answers PING, handlers are loaded, and every worker process has reported once."""

@@ -1,7 +1,7 @@
 /** Running scripts on ioredis, and turning ioredis failures into Bananas errors. */
 import type { ChainableCommander, Cluster, Redis } from "ioredis";
 
-import { BananasError, QueueFull, RedisUnavailable } from "./errors";
+import { BananasError, QueueFull, RedisAuthError, RedisUnavailable } from "./errors";
 import { scriptCommand, type ScriptCall, type ScriptName } from "./scripts";
 
 type ScriptMethod = (numKeys: number, ...keysAndArgs: string[]) => Promise<unknown>;
@@ -17,12 +17,23 @@ export function submittedId(reply: unknown): string {
   return String((reply as unknown[])[2]);
 }
 
-/** Turn an ioredis failure into a Bananas error (server replies other than OOM pass through). */
+/** Replies that say Redis refused who we are: not transient, retrying cannot help. */
+const REFUSALS = /^(WRONGPASS|NOAUTH|NOPERM)\b|\b(WRONGPASS|NOPERM) /;
+
+/**
+ * Turn an ioredis failure into a Bananas error (server replies other than OOM and refused
+ * credentials or permissions pass through).
+ */
 function translate(operation: string, err: unknown): unknown {
   if (err instanceof BananasError) {
     return err;
   }
   const message = err instanceof Error ? err.message : String(err);
+  if (REFUSALS.test(message)) {
+    return new RedisAuthError(`Redis refused the credentials or a permission during ${operation}: ${message}`, {
+      cause: err,
+    });
+  }
   if (err instanceof Error && err.name === "ReplyError") {
     return message.startsWith("OOM")
       ? new QueueFull(`Redis is out of memory (maxmemory) during ${operation}: ${message}`, { cause: err })

@@ -3,7 +3,7 @@ import { Cluster } from "ioredis";
 
 import { guarded, runScript, submittedId } from "./calls";
 import { connect, type Connection } from "./connection";
-import { InvalidJob, JobNotFound, JobTimeout } from "./errors";
+import { InvalidJob, JobNotFound, ResultTimeout } from "./errors";
 import { DEFAULT_LIMITS, prepare, type JobSpec, type Limits, type NewJob, type Payload, type SubmitOptions } from "./envelope";
 import { jobInfo, type JobInfo } from "./jobInfo";
 import { GlobalKeys, QueueKeys } from "./keys";
@@ -66,7 +66,8 @@ const SPEC_KEYS = new Set([
  * Errors: {@link InvalidJob} for bad input (nothing is sent), {@link RedisUnavailable} when
  * Redis cannot be reached within `socketTimeoutMs`, {@link QueueFull} when Redis is at
  * `maxmemory`, {@link JobNotFound} for an unknown job id; `getResult` also throws the job's
- * own end: {@link JobFailed}, {@link JobCancelled}, or {@link JobTimeout}.
+ * own end: {@link JobFailed} ({@link JobTimeout} when its handler ran out of time),
+ * {@link JobCancelled}, or {@link ResultTimeout} when the wait ran out.
  *
  * Routing: a job goes to the `queue` given in the call, else to the first of `routes` whose
  * pattern matches its name, else to `"default"`.
@@ -168,7 +169,7 @@ export class Client {
   /**
    * Submit a job and wait (without polling) for its result, RPC style: `submitJob`'s
    * options plus `timeoutMs` (default 30 s). Throws as `getResult` does; after a
-   * {@link JobTimeout} the job itself goes on.
+   * {@link ResultTimeout} the job itself goes on.
    */
   async submitAndWait(name: string, payload?: Payload | null, options: SubmitAndWaitOptions = {}): Promise<unknown> {
     const { timeoutMs = 30_000, ...submit } = options;
@@ -185,7 +186,7 @@ export class Client {
    * goes on. A blocked call holds one of at most `maxWaiters` connections; callers beyond
    * that wait, within their own timeout, for one to be free.
    * @throws {JobNotFound} {@link JobFailed} (dead: `error`, `traceback`), {@link JobCancelled},
-   *   {@link JobTimeout} (not ended in time).
+   *   {@link JobTimeout} (dead: its handler ran out of time), {@link ResultTimeout} (not ended in time).
    */
   async getResult(jobId: string, options: ResultOptions = {}): Promise<unknown> {
     const timeoutMs = options.timeoutMs ?? 0;
@@ -212,7 +213,7 @@ export class Client {
       throw new JobNotFound(`no job ${jobId} in queue ${k.queue}`);
     }
     if (reply.length < 4) {
-      throw new JobTimeout(`job ${jobId} has not ended (state ${reply[0]}) after ${timeoutMs} ms`);
+      throw new ResultTimeout(jobId, reply[0], timeoutMs);
     }
     return outcome(jobId, reply);
   }

@@ -14,6 +14,13 @@ export class InvalidJob extends BananasError {}
 /** Redis could not be reached, or the connection failed or timed out mid-command. */
 export class RedisUnavailable extends BananasError {}
 
+/**
+ * Redis refused who we are: a wrong password or unknown user (`WRONGPASS`, `NOAUTH`), or an
+ * ACL user lacking a command or key the call needs (`NOPERM`). Not transient: retrying with
+ * the same credentials cannot succeed.
+ */
+export class RedisAuthError extends BananasError {}
+
 /** Redis refused a write because it is out of memory (`maxmemory` with `noeviction`). */
 export class QueueFull extends BananasError {}
 
@@ -41,5 +48,20 @@ export class JobCancelled extends BananasError {
   }
 }
 
-/** A wait for a job's result ran out before the job ended (the job itself goes on). */
-export class JobTimeout extends BananasError {}
+/**
+ * The job's handler ran past its timeout on its last attempt: the job is dead with reason
+ * `timeout`. A {@link JobFailed}, so `instanceof JobFailed` covers it with every other failure.
+ * Waiting that runs out is {@link ResultTimeout}, not this.
+ */
+export class JobTimeout extends JobFailed {}
+
+/** Waiting for a job's result ran out before the job ended; the job itself goes on. */
+export class ResultTimeout extends BananasError {
+  constructor(
+    readonly jobId: string,
+    readonly state: string,
+    readonly waitedMs: number,
+  ) {
+    super(`job ${jobId} has not ended (state ${state}) after ${waitedMs} ms`);
+  }
+}

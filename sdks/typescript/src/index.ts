@@ -29,6 +29,8 @@ export {
   JobFailed,
   JobNotFound,
   JobTimeout,
+  RedisAuthError,
+  ResultTimeout,
   QueueFull,
   RedisUnavailable,
 } from "./errors";

@@ -14,21 +14,27 @@
  */
 import type { Connection } from "./connection";
 
-import { JobCancelled, JobFailed, RedisUnavailable } from "./errors";
+import { JobCancelled, JobFailed, JobTimeout, RedisUnavailable } from "./errors";
 
 /** Longest single blocking command (ms); the pool's command timeout is above it. */
 export const WAIT_CHUNK_MS = 5000;
 /** Redis reads a block timeout below 1 ms as 0, which means forever. */
 export const MIN_BLOCK_MS = 10;
 
-/** The result of an ended job from `wait.lua`'s reply; throws its error. */
+/**
+ * The result of an ended job from `wait.lua`'s reply; throws its error ({@link JobFailed}, or
+ * {@link JobTimeout} when its handler ran out of time; {@link JobCancelled}).
+ */
 export function outcome(jobId: string, reply: string[]): unknown {
-  const [state, result, error, traceback] = reply;
+  const [state, result, error, traceback, reason] = reply;
   if (state === "succeeded") {
     return result ? JSON.parse(result) : null;
   }
   if (state === "cancelled") {
     throw new JobCancelled(jobId);
+  }
+  if (reason === "timeout") {
+    throw new JobTimeout(jobId, error, traceback);
   }
   throw new JobFailed(jobId, error, traceback);
 }

@@ -3,7 +3,7 @@ import { after, before, beforeEach, describe, test } from "node:test";
 
 import { Redis } from "ioredis";
 
-import { Client, InvalidJob, JobNotFound, RedisUnavailable } from "bananas-client";
+import { Client, InvalidJob, JobNotFound, RedisAuthError, RedisUnavailable } from "bananas-client";
 
 import { RedisServer, freePort } from "./support/redisServer";
 
@@ -189,6 +189,31 @@ describe("getJob", () => {
     await client.submitJob("j", {}, { queue: "other" });
     await assert.rejects(client.getJob("nope"), JobNotFound);
     await assert.rejects(client.getJob("nope", { queue: "other" }), /no job nope in queue other/);
+  });
+});
+
+describe("a Redis that refuses the user", () => {
+  test("a wrong password or a missing permission raises RedisAuthError, not RedisUnavailable", async () => {
+    await admin.call("ACL", "SETUSER", "ts-reader", "on", ">reader-pw", "~*", "+@read", "+@connection", "+info");
+    const port = server.port;
+    const wrong = new Client({ url: `redis://ts-reader:not-the-pw@127.0.0.1:${port}/0`, socketTimeoutMs: 1000 });
+    const reader = new Client({ url: `redis://ts-reader:reader-pw@127.0.0.1:${port}/0`, socketTimeoutMs: 1000 });
+    try {
+      await assert.rejects(wrong.submitJob("j", {}), (err: unknown) => {
+        assert.ok(err instanceof RedisAuthError && !(err instanceof RedisUnavailable), String(err));
+        assert.doesNotMatch(String(err), /not-the-pw/);
+        return true;
+      });
+      await assert.rejects(reader.submitJob("j", {}), (err: unknown) => {
+        assert.ok(err instanceof RedisAuthError, String(err));
+        assert.match(String(err), /NOPERM/);
+        return true;
+      });
+    } finally {
+      await wrong.close();
+      await reader.close();
+      await admin.call("ACL", "DELUSER", "ts-reader");
+    }
   });
 });
 

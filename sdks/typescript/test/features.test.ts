@@ -4,7 +4,15 @@ import { after, before, beforeEach, describe, test } from "node:test";
 
 import { Redis } from "ioredis";
 
-import { Client, JobCancelled, JobFailed, JobNotFound, JobTimeout, RedisUnavailable } from "bananas-client";
+import {
+  Client,
+  JobCancelled,
+  JobFailed,
+  JobNotFound,
+  JobTimeout,
+  RedisUnavailable,
+  ResultTimeout,
+} from "bananas-client";
 
 import { RedisServer } from "./support/redisServer";
 import { TestWorker } from "./support/worker";
@@ -156,11 +164,15 @@ describe("getResult", () => {
     await assert.rejects(result, JobCancelled);
   });
 
-  test("throws JobTimeout when the job has not ended in time, JobNotFound for no job", async () => {
+  test("throws ResultTimeout with the job id when the job has not ended in time, JobNotFound for no job", async () => {
     const id = await client.submitJob("j", {});
     await assert.rejects(client.getResult(id), /has not ended \(state queued\) after 0 ms/);
     const started = performance.now();
-    await assert.rejects(client.getResult(id, { timeoutMs: 300 }), JobTimeout);
+    await assert.rejects(client.getResult(id, { timeoutMs: 300 }), (err: unknown) => {
+      assert.ok(err instanceof ResultTimeout && !(err instanceof JobTimeout), String(err));
+      assert.deepEqual([err.jobId, err.state, err.waitedMs], [id, "queued", 300]);
+      return true;
+    });
     const waited = performance.now() - started;
     assert.ok(waited >= 290 && waited < 1000, `waited ${waited.toFixed(0)} ms`);
     await assert.rejects(client.getResult("nope", { timeoutMs: 100 }), JobNotFound);
@@ -191,14 +203,25 @@ describe("getResult", () => {
     }
   });
 
-  test("a caller that gets no connection within its timeout throws JobTimeout", async () => {
+  test("throws JobTimeout, a JobFailed with the job id, when the handler ran out of time", async () => {
+    const id = await client.submitJob("j", {});
+    const [job] = await worker.take();
+    await worker.settle("default", job, "dead", "JobTimeout: timed out after 1 s", "", 0, "timeout");
+    await assert.rejects(client.getResult(id, { timeoutMs: 1000 }), (err: unknown) => {
+      assert.ok(err instanceof JobTimeout && err instanceof JobFailed, String(err));
+      assert.deepEqual([err.jobId, err.error], [id, "JobTimeout: timed out after 1 s"]);
+      return true;
+    });
+  });
+
+  test("a caller that gets no connection within its timeout throws ResultTimeout", async () => {
     const bounded = new Client({ url: server.url, maxWaiters: 1 });
     try {
       const [long, short] = await bounded.submitJobs([{ name: "a" }, { name: "b" }]);
       const first = bounded.getResult(long, { timeoutMs: 3000 });
       await waitedOn(long);
       const started = performance.now();
-      await assert.rejects(bounded.getResult(short, { timeoutMs: 200 }), JobTimeout);
+      await assert.rejects(bounded.getResult(short, { timeoutMs: 200 }), ResultTimeout);
       assert.ok(performance.now() - started < 1000);
       await bounded.cancel(long);
       await assert.rejects(first, JobCancelled);
@@ -226,8 +249,8 @@ describe("submitAndWait", () => {
     assert.equal(await answer, 5);
   });
 
-  test("throws JobTimeout when nothing runs the job", async () => {
-    await assert.rejects(client.submitAndWait("j", {}, { timeoutMs: 100 }), JobTimeout);
+  test("throws ResultTimeout when nothing runs the job", async () => {
+    await assert.rejects(client.submitAndWait("j", {}, { timeoutMs: 100 }), ResultTimeout);
   });
 });
 

@@ -56,3 +56,24 @@ def short_sleep(payload, ctx):
 @job("record_fire")
 def record_fire(payload, ctx):
     _redis().rpush("test:fires", ctx.job_id)
+
+
+@job("bad_result", max_retries=5)
+def bad_result(payload, ctx):
+    """Returns what JSON cannot hold; counts its runs in test:bad_result_runs."""
+    _redis().incr("test:bad_result_runs")
+    return {"when": {1, 2}}
+
+
+@job("sized_result", max_retries=5)
+def sized_result(payload, ctx):
+    """Returns a string of payload["n"] characters; counts its runs in test:sized_result_runs."""
+    _redis().incr("test:sized_result_runs")
+    return "x" * int(payload["n"])
+
+
+@job("slow_once", timeout=0.3, max_retries=0)
+def slow_once(payload, ctx):
+    """Sleeps payload["seconds"] under a 0.3 s timeout."""
+    time.sleep(float(payload["seconds"]))
+    return "done"

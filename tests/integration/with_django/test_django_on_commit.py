@@ -94,3 +94,21 @@ def test_redis_down_at_commit_raises_from_the_commit_and_keeps_the_rows(site_env
             Order.objects.create(item="robust")
             submit_on_commit("shop.ship", {"order": 10}, client=client, robust=True)
     assert sorted(Order.objects.values_list("item", flat=True)) == ["kept", "robust"]
+
+
+def test_site_client_takes_the_servers_durability_and_retention(site_env, redis_url, r):
+    from django.conf import settings
+    from django.test import override_settings
+
+    from bananas import NotReplicated
+    from bananas.contrib.django import get_client
+
+    kept = {**settings.BANANAS, "retention": {"dead_seconds": 5}}
+    with override_settings(BANANAS=kept):
+        job_id = submit_on_commit("shop.ship", {"order": 1})
+        assert get_client().cancel(job_id) == "cancelled"
+        assert 0 < r.ttl(f"{{bananas:default}}:job:{job_id}") <= 5  # the servers' dead retention
+    replicated = {**settings.BANANAS, "redis": {"url": redis_url, "durability": "replicated",
+                                                "durability_timeout": 0.05}}
+    with override_settings(BANANAS=replicated), pytest.raises(NotReplicated):  # no replica here
+        submit_on_commit("shop.ship", {"order": 2})
