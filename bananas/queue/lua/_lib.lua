@@ -10,9 +10,10 @@ end
 -- The one writer of a new job's hash (submit, submit_many, cron_fire): the job's own fields
 -- and then `extra` (its first state and that state's fields) in one HSET. Defaults stay out:
 -- max_retries and timeout when both are defaults, attempts and token before the first
--- dequeue (readers take absent fields as '' and 0), so a pending hash is small.
+-- dequeue (readers take absent fields as '' and 0), so a pending hash is small. `sig` is the
+-- signed envelope's signature (bananas/signing.py), kept only when there is one.
 local function new_job(key, id, name, payload, queue, priority, max_retries, timeout, unique, now,
-                       extra)
+                       extra, sig)
   local f = {'id', id, 'name', name, 'payload', payload, 'queue', queue, 'priority', priority,
     'created_at', now}
   if max_retries ~= '' or timeout ~= '' then
@@ -24,6 +25,10 @@ local function new_job(key, id, name, payload, queue, priority, max_retries, tim
   if unique then
     f[#f + 1] = 'unique'
     f[#f + 1] = unique
+  end
+  if sig and sig ~= '' then
+    f[#f + 1] = 'sig'
+    f[#f + 1] = sig
   end
   for i = 1, #extra do f[#f + 1] = extra[i] end
   redis.call('HSET', key, unpack(f))
