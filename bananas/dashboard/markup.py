@@ -7,6 +7,7 @@ Every value reaches the page through :func:`esc`; the page carries no inline scr
 from __future__ import annotations
 
 import html
+import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -105,7 +106,11 @@ def when(value: datetime | str | int | float | None) -> str:
     else:
         moment = datetime.fromtimestamp(value / 1000, tz=timezone.utc)
     stamp = moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-    return f'<time title="{esc(stamp)} UTC">{esc(stamp)}</time> <span class=muted>{esc(ago(moment.timestamp()))}</span>'
+    return f'<time title="{esc(stamp)} UTC">{esc(stamp)}</time> <span class="muted age">{esc(ago(moment.timestamp()))}</span>'
+
+
+AGE = re.compile(r'<span class="muted age">[^<]*</span>')
+"""An age as :func:`when` writes it: the event stream ignores it when comparing regions."""
 
 
 def ago(epoch_s: float, now: float | None = None) -> str:
