@@ -106,7 +106,8 @@ def when(value: datetime | str | int | float | None) -> str:
     else:
         moment = datetime.fromtimestamp(value / 1000, tz=timezone.utc)
     stamp = moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-    return f'<time title="{esc(stamp)} UTC">{esc(stamp)}</time> <span class="muted age">{esc(ago(moment.timestamp()))}</span>'
+    age = esc(ago(moment.timestamp()))
+    return f'<time title="{esc(stamp)} UTC">{esc(stamp)}</time> <span class="muted age">{age}</span>'
 
 
 AGE = re.compile(r'<span class="muted age">[^<]*</span>')
