@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 NAV = (("", "Overview"), ("queues", "Queues"), ("jobs", "Jobs"), ("dead", "Dead"), ("retrying", "Retrying"),
        ("scheduled", "Scheduled"), ("workers", "Workers"), ("schedules", "Schedules"), ("audit", "Audit log"))
@@ -22,6 +22,11 @@ NAV = (("", "Overview"), ("queues", "Queues"), ("jobs", "Jobs"), ("dead", "Dead"
 def esc(value: Any) -> str:
     """``value`` as HTML text (None as an empty string)."""
     return "" if value is None else html.escape(str(value), quote=True)
+
+
+def seg(value: Any) -> str:
+    """``value`` as one path segment of a link (the WSGI server decodes it back)."""
+    return quote(str(value), safe="")
 
 
 @dataclass(frozen=True)

@@ -395,3 +395,11 @@ def test_the_overview_charts_the_queues_history(olga, bclient, site):
         total = int(re.search(r"Succeeded per [^(]+\(total (\d+)\)", page).group(1))
         assert total >= 1
     assert "Latency p95" in page
+
+
+def test_a_queue_whose_name_needs_quoting_is_paused_through_its_link(olga, bclient):
+    bclient.submit_job("add", {"a": 1, "b": 1}, queue="night#1?")
+    page = olga.get("/dashboard/queues")
+    assert 'action="/dashboard/queues/night%231%3F/pause"' in page.text
+    assert olga.post("/dashboard/queues/night%231%3F/pause", {"csrf": page.csrf()}).status == 303
+    assert bclient.resume("night#1?") is True
