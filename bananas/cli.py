@@ -158,7 +158,18 @@ def _actor() -> str:
 def _client(args: argparse.Namespace) -> Any:
     from .client import Client
 
-    return Client(args.url or default_url(), namespace=args.namespace)
+    return Client(args.url or default_url(), namespace=args.namespace, signing=_signing())
+
+
+def _signing() -> Any:
+    """Signing keys from ``BANANAS_SECURITY_SIGNING_*`` (or their ``_FILE``), when any is set:
+    jobs the CLI submits (and periodic jobs it runs now) are then signed like the servers'."""
+    if not any(name.startswith("BANANAS_SECURITY_SIGNING_") for name in os.environ):
+        return None
+    from .config import load_config
+    from .signing import Signing
+
+    return Signing.from_config(load_config(None, os.environ).security.signing)
 
 
 @contextlib.contextmanager
@@ -233,8 +244,11 @@ def cmd_workers(args: argparse.Namespace) -> int:
         return 0
     rows = [(w.get("host"), w.get("pid"), w.get("process"), w.get("mode"),
              " ".join(f"{p.get('id')}:{p.get('busy')}/{p.get('concurrency')}" for p in w.get("pools") or []),
+             " ".join(f"{p.get('id')}:{p.get('executors_alive', '?')}/{p.get('concurrency')}"
+                      for p in w.get("pools") or []),
              w.get("held"), w.get("ready"), w.get("heartbeat_age_s")) for w in workers]
-    print(table(("HOST", "PID", "PROCESS", "MODE", "POOLS (BUSY/SIZE)", "HELD", "READY", "BEAT S"), rows))
+    print(table(("HOST", "PID", "PROCESS", "MODE", "POOLS (BUSY/SIZE)", "EXECUTORS (ALIVE/SIZE)", "HELD", "READY",
+                 "BEAT S"), rows))
     return 0
 
 

@@ -20,6 +20,7 @@ import orjson
 
 from .errors import InvalidJob
 from .lanes import PRIORITIES
+from .signing import Signer
 
 BIG_INT = re.compile(r"\d{20}")
 """20 digits in a row: maybe an integer beyond 64 bits, which orjson would turn into a float."""
@@ -54,6 +55,12 @@ class NewJob:
     unique_key: str | None = None
     unique_for: int | None = None
     keep_payload: bool = False  # keep the payload after success, whatever the servers' retention
+    signature: str = ""  # the signed envelope's ``sig`` (bananas/signing.py); "" unsigned
+
+
+DeliveryKey = tuple[str, str, str]
+"""``(queue, job id, token)``: how a worker process names one delivery. A job taken again after
+its lease was lost gets a new token, so its stale run and its live one never share a key."""
 
 
 @dataclass(slots=True)
@@ -72,6 +79,12 @@ class Delivery:
     enqueued_at: int
     problem: str = ""
     """Why the job hash could not be read (bad number, unknown priority); the runner dead-letters it."""
+    signature: str = ""
+    """The job's ``sig`` field ("" when unsigned), checked by the runner when it holds keys."""
+
+    @property
+    def key(self) -> DeliveryKey:
+        return (self.queue, self.id, self.token)
 
 
 @dataclass(frozen=True)
@@ -238,6 +251,7 @@ def prepare(
     unique_for: float | None = None,
     unique_key: str | None = None,
     keep_payload: bool = False,
+    signer: Signer | None = None,
 ) -> NewJob:
     """Validate one submission and turn it into a :class:`NewJob`; raises InvalidJob.
 
@@ -245,6 +259,7 @@ def prepare(
     pending or running, submitting returns that job's id instead. The key is ``unique_key``,
     or by default a digest of the name and the payload. ``keep_payload`` keeps the payload in
     the job hash after success (by default only the result stays, see ``retention``).
+    With ``signer`` the job carries its signature (:mod:`bananas.signing`).
     """
     if priority not in PRIORITIES:
         raise InvalidJob(f"priority must be one of {', '.join(PRIORITIES)}, not {priority!r}")
@@ -263,11 +278,13 @@ def prepare(
     encoded = encode_payload(payload, limits)
     if unique_for is not None and unique_key is None:
         unique_key = hashlib.sha1(f"{name}\0{canonical(payload)}".encode()).hexdigest()
+    job_id = check_name("job id", job_id) if job_id is not None else new_job_id()
+    name, queue = check_name("job name", name), check_name("queue", queue)
     return NewJob(
-        id=check_name("job id", job_id) if job_id is not None else new_job_id(),
-        name=check_name("job name", name),
+        id=job_id,
+        name=name,
         payload=encoded,
-        queue=check_name("queue", queue),
+        queue=queue,
         priority=priority,
         max_retries=max_retries,
         timeout=timeout,
@@ -276,6 +293,7 @@ def prepare(
         unique_key=check_name("unique_key", unique_key) if unique_key is not None else None,
         unique_for=None if unique_for is None else int(unique_for),
         keep_payload=bool(keep_payload),
+        signature=signer.sign(queue, job_id, name, priority, max_retries, timeout, encoded) if signer else "",
     )
 
 

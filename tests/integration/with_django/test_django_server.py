@@ -76,6 +76,31 @@ def test_psycopg2_without_green_drivers_blocks_the_whole_process(django_server, 
     assert elapsed >= 8 * 0.2 * 0.95, f"8 blocking sleeps overlapped ({elapsed:.2f} s): nothing to fix?"
 
 
+def test_a_blocking_psycopg2_in_the_threads_executor_overlaps_with_a_connection_per_thread(
+        django_server, postgres, redis_url):
+    from django.db import connections
+
+    connections.close_all()  # the test process's own connection must not count
+    server = django_server("--set", "worker.green_drivers=false", "--set", "worker.executor=threads",
+                           "--set", "worker.concurrency=20", env={"BANANAS_TEST_PG_DRIVER": "psycopg2"})
+    with Client(redis_url) as client:
+        assert client.submit_and_wait("shop.driver", timeout=10) == "psycopg2"
+        sampler = Sampler(postgres, 4.0)
+        sampler.thread.start()
+        started = time.monotonic()
+        ids = client.submit_jobs([{"name": "shop.sleep", "payload": {"seconds": 0.2}}] * 20)
+        for job_id in ids:
+            assert client.get_result(job_id, timeout=20) == "postgresql"
+        elapsed = time.monotonic() - started
+        sampler.thread.join(6)
+    # On the hub the same 20 queries take 20 x 0.2 s (the test above, with 8).
+    assert elapsed < 1.5, f"20 blocking pg_sleep(0.2) in threads took {elapsed:.2f} s"
+    assert max(sampler.samples) <= 20 + 1, sampler.samples  # one per thread (+ the sampler itself)
+    assert max(sampler.samples) >= 5, sampler.samples  # the queries really overlapped
+    assert sampler.samples[-1] <= 1, sampler.samples  # closed after each job, in its thread
+    assert "Cannot switch" not in server.log()
+
+
 def test_orm_handler_from_an_apps_jobs_module_updates_the_row(django_server, site_env, redis_url):
     from tests.integration.with_django.site.shop.models import Order
 
