@@ -305,7 +305,7 @@ class Broker:
         k = self.keys(outcomes[0].queue)
         args: list[Any] = [k.job_prefix, self.retention.succeeded_seconds, self.retention.dead_seconds,
                            k.done_prefix, "1" if self.retention.keep_payload else "0", k.owned_prefix,
-                           *self.history.settle_args()]
+                           *self.history.script_args()]
         for o in outcomes:
             args += [o.id, o.token, o.kind, o.data, o.traceback, o.delay_ms, o.reason,
                      b"" if o.run_ms is None else o.run_ms]
@@ -354,8 +354,9 @@ class Broker:
         k = self.keys(queue)
         args: list[Any] = [k.job_prefix, owner, max_recoveries, self.retention.dead_seconds,
                            k.done_prefix, "1" if suspects is None else "0", k.mailbox_prefix,
-                           k.owned_prefix, *(suspects or ())]
-        keys = [k.inflight, k.dead, k.stats, *self._lane_keys(k), k.paused, *map(k.waiters, LANES)]
+                           k.owned_prefix, *self.history.script_args(), *(suspects or ())]
+        keys = [k.inflight, k.dead, k.stats, *self._lane_keys(k), k.paused, *map(k.waiters, LANES),
+                k.history("hour"), k.history("day")]
         r = self._recover(keys, args)
         return RecoverResult(int(r[0]), int(r[1]), int(r[2]))
 
@@ -372,9 +373,10 @@ class Broker:
     def promote(self, queue: str, batch: int = 1000, max_recoveries: int = 3) -> PromoteResult:
         """Move due delayed jobs to the scheduled lane and recover expired leases."""
         k = self.keys(queue)
-        keys = [k.delayed, k.inflight, k.dead, k.stats, *self._lane_keys(k), k.paused]
+        keys = [k.delayed, k.inflight, k.dead, k.stats, *self._lane_keys(k), k.paused,
+                k.history("hour"), k.history("day")]
         r = self._promote(keys, [k.job_prefix, batch, self.retention.dead_seconds, max_recoveries,
-                                 k.done_prefix, k.owned_prefix])
+                                 k.done_prefix, k.owned_prefix, *self.history.script_args()])
         return PromoteResult(int(r[0]), int(r[1]), int(r[2]), int(r[3]),
                              None if int(r[4]) < 0 else int(r[4]), None if int(r[5]) < 0 else int(r[5]))
 
