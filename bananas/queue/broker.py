@@ -305,7 +305,7 @@ class Broker:
         for o in outcomes:
             args += [o.id, o.token, o.kind, o.data, o.traceback, o.delay_ms, o.reason,
                      b"" if o.run_ms is None else o.run_ms]
-        keys = [k.inflight, k.delayed, k.dead, k.stats, k.scheduler_wake, k.history("hour"), k.history("day")]
+        keys = [k.inflight, k.delayed, k.dead, k.stats, k.scheduler_wake, k.history]
         return self._run(self._settle, keys, args, pipe)
 
     def extend(self, queue: str, held: Sequence[tuple[str, str]], lease_ms: int, running: int = 0) -> list[str]:
@@ -352,7 +352,7 @@ class Broker:
                            k.done_prefix, "1" if suspects is None else "0", k.mailbox_prefix,
                            k.owned_prefix, *self.history.script_args(), *(suspects or ())]
         keys = [k.inflight, k.dead, k.stats, *self._lane_keys(k), k.paused, *map(k.waiters, LANES),
-                k.history("hour"), k.history("day")]
+                k.history]
         r = self._recover(keys, args)
         return RecoverResult(int(r[0]), int(r[1]), int(r[2]))
 
@@ -370,7 +370,7 @@ class Broker:
         """Move due delayed jobs to the scheduled lane and recover expired leases."""
         k = self.keys(queue)
         keys = [k.delayed, k.inflight, k.dead, k.stats, *self._lane_keys(k), k.paused,
-                k.history("hour"), k.history("day")]
+                k.history]
         r = self._promote(keys, [k.job_prefix, batch, self.retention.dead_seconds, max_recoveries,
                                  k.done_prefix, k.owned_prefix, *self.history.script_args()])
         return PromoteResult(int(r[0]), int(r[1]), int(r[2]), int(r[3]),

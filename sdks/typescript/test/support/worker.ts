@@ -51,8 +51,7 @@ export class TestWorker {
   async settle(queue: string, job: Taken, kind: string, data: string, traceback = "", delayMs = 0,
                reason = "failed"): Promise<number> {
     const k = new QueueKeys(this.namespace, queue);
-    const keys = [`${k.tag}:inflight`, k.delayed, `${k.tag}:dead`, k.stats, k.schedulerWake,
-      `${k.tag}:history:hour`, `${k.tag}:history:day`];
+    const keys = [`${k.tag}:inflight`, k.delayed, `${k.tag}:dead`, k.stats, k.schedulerWake, `${k.tag}:history`];
     // history rings of 60 one-minute and 96 fifteen-minute buckets; no measured run time ("")
     const args = [k.jobPrefix, 600, 600, `${k.tag}:done:`, "0", k.ownedPrefix, 60_000, 900_000, 60, 96,
       job.id, job.token, kind, data, traceback, delayMs, reason, ""];
