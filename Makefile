@@ -10,6 +10,9 @@ $(STAMP): setup.cfg pyproject.toml
 	@# The Django tests start their own PostgreSQL cluster (initdb/pg_ctl); Debian's package only where missing.
 	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 		(apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql)
+	@# The dashboard's browser test drives Debian's Chromium through Playwright (no browser download).
+	@command -v chromium >/dev/null 2>&1 || \
+		(apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'

@@ -14,12 +14,14 @@ from typing import Any
 
 import yaml
 
-from .auth import parse_tokens
+from .auth import parse_tokens, parse_users
 from .errors import ConfigError
 from .logs.config import LogConfig
 from .settings import Seconds, WholeSeconds, build, check_value, env_name, leaves, parse_text, setting
 
 MODES = ("thin", "thin_plus", "default", "scaled")
+EXECUTORS = ("gevent", "threads")
+"""Where handlers run: greenlets on the process's hub, or real OS threads (server/jobs/threads.py)."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,12 @@ class WorkerConfig:
     low_count: int = setting(1, "Processes for the low tier in scaled mode.", env="WORKER_LOW_COUNT", minimum=0)
     scheduled_count: int = setting(
         1, "Processes for the scheduled tier in scaled mode.", env="WORKER_SCHEDULED_COUNT", minimum=0
+    )
+    executor: str = setting(
+        "gevent", "Where every pool runs its handlers: gevent (greenlets on the process's hub) or "
+        "threads (real OS threads, one per executor, for code that cannot yield to gevent: C "
+        "drivers without green support, C extensions that release the GIL). A handler's "
+        "@job(executor=...) overrides it.", env="WORKER_EXECUTOR", choices=EXECUTORS,
     )
     prefetch: int = setting(32, "Jobs a pool takes per round trip (and may hold beyond its greenlets).", minimum=1)
     lease_seconds: Seconds = setting(
@@ -180,6 +188,27 @@ class HttpConfig:
 
 
 @dataclass(frozen=True)
+class DashboardConfig:
+    users: list[dict[str, Any]] = setting(
+        [], "Dashboard users for /dashboard/ on the HTTP listener: entries {name, secret_hash, role} with "
+        "secret_hash from `bananas hash-secret` and role viewer (reads) or operator (also changes "
+        "state). Empty: the dashboard is off."
+    )
+    session_seconds: WholeSeconds = setting(
+        28800, "How long a dashboard login lasts; then the user signs in again.", minimum=60
+    )
+    login_attempts: int = setting(
+        5, "Failed dashboard logins allowed per user name and per address within login_window; "
+        "more are answered 429 with Retry-After.", minimum=1
+    )
+    login_window: WholeSeconds = setting(300, "The window of login_attempts, in seconds.", minimum=1)
+    max_streams: int = setting(
+        32, "Live-update streams (/dashboard/events) served at once; more are answered 503 and the "
+        "browser retries.", minimum=1
+    )
+
+
+@dataclass(frozen=True)
 class Config:
     redis: RedisConfig = dataclasses.field(default_factory=RedisConfig)
     embedded: EmbeddedConfig = dataclasses.field(default_factory=EmbeddedConfig)
@@ -190,6 +219,7 @@ class Config:
     limits: LimitsConfig = dataclasses.field(default_factory=LimitsConfig)
     logging: LogConfig = dataclasses.field(default_factory=LogConfig)
     http: HttpConfig = dataclasses.field(default_factory=HttpConfig)
+    dashboard: DashboardConfig = dataclasses.field(default_factory=DashboardConfig)
     routes: dict[str, str] = setting(
         {}, "Job name or glob pattern → queue, first match in file order (e.g. image.*: gpu). "
         "A per-call queue= overrides it."
@@ -259,6 +289,7 @@ def validate(config: Config) -> None:
         if w.high_count + w.normal_count + w.low_count + w.scheduled_count == 0:
             raise ConfigError("worker.*_count: scaled mode needs at least one process")
     parse_tokens(config.http.tokens)
+    parse_users(config.dashboard.users)
 
 
 def _copy_tree(node: Any, where: str) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from ...queue.broker import Outcome
 from ...registry import HandlerSpec, JobContext, Registry
 from ...retry import backoff_delay
 from .interrupt import Overrun
+from .threads import ThreadExecutor
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +37,13 @@ class RunPolicy:
     backoff_base: float
     backoff_max: float
     jitter: bool
+    executor: str = "gevent"  # where handlers without their own @job(executor=) run
 
     @classmethod
     def from_config(cls, config: Config) -> RunPolicy:
         return cls(Limits(config.limits.max_payload_bytes, config.limits.max_depth, config.limits.max_result_bytes),
                    config.limits.job_timeout, config.retry.max_retries, config.retry.backoff_base,
-                   config.retry.backoff_max, config.retry.jitter)
+                   config.retry.backoff_max, config.retry.jitter, config.worker.executor)
 
 
 class Tracker(Protocol):
@@ -81,13 +83,16 @@ class Runner:
 
     ``active`` maps ``(queue, id)`` to the handler calls in progress, so a cancellation can
     reach them; ``cancelled`` holds jobs cancelled while buffered, which then never start.
-    ``tracker`` (the process's running-jobs table) lets the watchdog see each deadline.
+    ``tracker`` (the process's running-jobs table) lets the watchdog see each deadline;
+    ``threads`` runs the handlers of the threads executor (one thread by default).
     """
 
-    def __init__(self, registry: Registry, policy: RunPolicy, tracker: Tracker | None = None) -> None:
+    def __init__(self, registry: Registry, policy: RunPolicy, tracker: Tracker | None = None,
+                 threads: ThreadExecutor | None = None) -> None:
         self.registry = registry
         self.policy = policy
         self.tracker = tracker
+        self.threads = threads if threads is not None else ThreadExecutor(1)
         self.active: dict[tuple[str, str], Running] = {}
         self.cancelled: set[tuple[str, str]] = set()
         self.loggers: dict[str, logging.Logger] = {}  # job name -> ctx.logger (getLogger takes a lock)
@@ -101,6 +106,7 @@ class Runner:
         max_retries = _first(d.max_retries, handler.max_retries, self.policy.default_max_retries)
         timeout = _first(d.timeout, handler.timeout, self.policy.default_timeout)
         ctx = JobContext(d.id, d.name, d.queue, d.priority, d.attempt, max_retries, self._logger(d.name))
+        threaded = (handler.executor or self.policy.executor) == "threads"
         key = (d.queue, d.id)
         if key in self.cancelled:
             self.cancelled.discard(key)
@@ -111,7 +117,8 @@ class Runner:
         timer = gevent.Timeout(timeout)
         timer.start()
         try:
-            result = handler.func(payload, ctx)
+            call = self.threads.call if threaded else _direct
+            result = call(handler.func, payload, ctx, timeout)
             if ctx.cancelled:  # the handler noticed and stopped early: not a success
                 return Outcome(d.queue, d.id, d.token, "cancelled", "")
             return self._succeeded(d, result)
@@ -121,7 +128,8 @@ class Runner:
             error = f"JobTimeout: timed out after {timeout:g} s"
             return failure(d, max_retries, self.policy, error, reason="timeout")
         except Overrun:  # raised by the watchdog thread: the handler held the hub past its timeout
-            error = f"JobTimeout: timed out after {timeout:g} s (interrupted: it did not yield to gevent)"
+            how = "in its thread" if threaded else "it did not yield to gevent"
+            error = f"JobTimeout: timed out after {timeout:g} s (interrupted: {how})"
             return failure(d, max_retries, self.policy, error, reason="timeout")
         except JobCancelled:
             return Outcome(d.queue, d.id, d.token, "cancelled", "")
@@ -183,6 +191,11 @@ def failure(d: Attempt, max_retries: int, policy: RunPolicy, error: str, tb: str
     if delay is None:
         delay = backoff_delay(d.attempt, policy.backoff_base, policy.backoff_max, policy.jitter)
     return Outcome(d.queue, d.id, d.token, "retry", error, tb, round(delay * 1000), reason)
+
+
+def _direct(func: Any, payload: dict[str, Any], ctx: JobContext, timeout: float) -> Any:
+    """The gevent executor: the handler runs in the executor greenlet itself."""
+    return func(payload, ctx)
 
 
 def _dead(d: Delivery, error: str, reason: str) -> Outcome:

@@ -35,6 +35,7 @@ from ..jobs.plainredis import PlainRedis, plain_supported
 from ..jobs.pool import Pool, PoolSettings
 from ..jobs.runner import Runner, RunPolicy
 from ..jobs.slots import RunningJobs, SlotTable
+from ..jobs.threads import ThreadExecutor
 from ..jobs.watchdog import Watchdog, sampling_interval
 from ..observe.events import Events
 from ..timed.cron_loop import CronLoop
@@ -92,9 +93,11 @@ class WorkerProcess:
                                    w.watchdog_grace, plain, post if plain is not None else None)
         sampler = HubSampler(os_thread_id(), self.running)
         blocks = BlockWatch(w.block_warning_ms, self.running, self.metrics, post)
+        # One thread per executor greenlet: a threads-executor job never waits for a thread.
+        threads = ThreadExecutor(sum(p.concurrency for p in spec.pools), stop_wait=w.watchdog_grace)
         self.watchdog = Watchdog(self.running, w.watchdog_grace, sampler, blocks,
-                                 interval=sampling_interval(w.block_warning_ms), post=post)
-        runner = Runner(registry, RunPolicy.from_config(config), self.running)
+                                 interval=sampling_interval(w.block_warning_ms), post=post, threads=threads)
+        runner = Runner(registry, RunPolicy.from_config(config), self.running, threads)
         self.canceller = Canceller(self.broker, self.blocking, runner, self.book, self.identity.key,
                                    config.worker.cancel_grace_seconds, events)
         self.cron = CronLoop(self.broker, schedules, config.worker.cron_grace_seconds, events=events)
