@@ -129,6 +129,36 @@ def test_psycopg2_without_green_drivers_blocks_the_whole_process(django_server, 
     assert elapsed >= 8 * 0.2 * 0.95, f"8 blocking sleeps overlapped ({elapsed:.2f} s): nothing to fix?"
 
 
+@pytest.mark.parametrize("conn_max_age", ["0", "300"])
+def test_blocking_psycopg2_in_the_threads_executor_overlaps_and_leaves_the_hub_free(django_server, postgres,
+                                                                                    redis_url, conn_max_age):
+    from django.db import connections
+
+    connections.close_all()
+    django_server("--set", "worker.green_drivers=false", "--set", "worker.concurrency=10",
+                  env={"BANANAS_TEST_PG_DRIVER": "psycopg2", "BANANAS_TEST_CONN_MAX_AGE": conn_max_age})
+    with Client(redis_url) as client:
+        assert client.submit_and_wait("shop.driver", timeout=10) == "psycopg2"
+        for _ in range(2):  # the second round reuses the pool's threads (and, persistent, their connections)
+            sampler = Sampler(postgres, 1.0)
+            sampler.thread.start()
+            started = time.monotonic()
+            ids = client.submit_jobs([{"name": "shop.sleep_in_thread", "payload": {"seconds": 0.3}}] * 8)
+            time.sleep(0.1)
+            hub_started = time.monotonic()
+            assert client.submit_and_wait("shop.driver", timeout=10) == "psycopg2"  # on the hub, meanwhile
+            hub_elapsed = time.monotonic() - hub_started
+            assert [client.get_result(job_id, timeout=10) for job_id in ids] == ["postgresql"] * 8
+            elapsed = time.monotonic() - started
+            sampler.thread.join(3)
+            assert elapsed < 8 * 0.3 * 0.5, f"8 blocking sleeps in threads took {elapsed:.2f} s"
+            assert hub_elapsed < 0.25, f"a hub job waited {hub_elapsed:.2f} s behind the thread jobs"
+            assert 4 <= max(sampler.samples) <= 8 + 1, sampler.samples  # a thread each, and the hub job
+    # threads close theirs after each job even when persistent; the hub's job keeps its one then
+    left = 1 if conn_max_age == "300" else 0
+    wait_until(lambda: client_connections(postgres) <= left, 5, "the threads' connections to close")
+
+
 def test_orm_handler_from_an_apps_jobs_module_updates_the_row(django_server, site_env, redis_url):
     from tests.integration.with_django.site.shop.models import Order
 
