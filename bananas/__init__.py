@@ -15,6 +15,7 @@ from .errors import (
     JobFailed,
     JobNotFound,
     JobTimeout,
+    JobWasCancelled,
     NotReplicated,
     QueueFull,
     RedisAuthError,
@@ -48,6 +49,7 @@ __all__ = [
     "JobContext",
     "Retry",
     "Reject",
+    "JobCancelled",
     # errors
     "BananasError",
     "ConfigError",
@@ -59,7 +61,7 @@ __all__ = [
     "InvalidJob",
     "JobNotFound",
     "JobFailed",
-    "JobCancelled",
+    "JobWasCancelled",
     "JobTimeout",
     "ResultTimeout",
 ]

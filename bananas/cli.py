@@ -233,8 +233,11 @@ def cmd_workers(args: argparse.Namespace) -> int:
         return 0
     rows = [(w.get("host"), w.get("pid"), w.get("process"), w.get("mode"),
              " ".join(f"{p.get('id')}:{p.get('busy')}/{p.get('concurrency')}" for p in w.get("pools") or []),
+             " ".join(f"{p.get('id')}:{p.get('executors_alive', '?')}/{p.get('concurrency')}"
+                      for p in w.get("pools") or []),
              w.get("held"), w.get("ready"), w.get("heartbeat_age_s")) for w in workers]
-    print(table(("HOST", "PID", "PROCESS", "MODE", "POOLS (BUSY/SIZE)", "HELD", "READY", "BEAT S"), rows))
+    print(table(("HOST", "PID", "PROCESS", "MODE", "POOLS (BUSY/SIZE)", "EXECUTORS (ALIVE/SIZE)", "HELD", "READY",
+                 "BEAT S"), rows))
     return 0
 
 

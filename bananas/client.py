@@ -242,7 +242,7 @@ class Client:
         """Submit a job and block (without polling) until its result, RPC style.
 
         ``options`` are ``submit_job``'s. Raises JobFailed (JobTimeout when the handler ran out
-        of time), JobCancelled, or ResultTimeout after ``timeout`` seconds (the job itself keeps
+        of time), JobWasCancelled, or ResultTimeout after ``timeout`` seconds (the job itself keeps
         going).
         """
         name = self._job_name(name)
@@ -256,7 +256,7 @@ class Client:
         Without ``timeout`` the job must have ended already; with one, the call blocks in
         Redis (no polling) until the job ends or ``timeout`` seconds pass. Raises
         JobNotFound, JobFailed (dead; ``error`` and ``traceback``), JobTimeout (a JobFailed: dead
-        because its handler ran out of time), JobCancelled, ResultTimeout (the wait ran out).
+        because its handler ran out of time), JobWasCancelled, ResultTimeout (the wait ran out).
         """
         with translate_errors("get_result"):
             name = queue or self._queue_of(job_id)

@@ -92,7 +92,8 @@ class WorkerConfig:
         "drivers without green support, C extensions that release the GIL). A handler's "
         "@job(executor=...) overrides it.", env="WORKER_EXECUTOR", choices=EXECUTORS,
     )
-    prefetch: int = setting(32, "Jobs a pool takes per round trip (and may hold beyond its greenlets).", minimum=1)
+    prefetch: int = setting(32, "Jobs a pool takes per round trip, and at most holds beyond its greenlets "
+                            "(fewer when its jobs are long: about 50 ms of expected work).", minimum=1)
     lease_seconds: Seconds = setting(
         30.0, "A taken job returns to its lane if its worker stops renewing it for this long.", minimum=1.0
     )

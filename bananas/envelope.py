@@ -56,6 +56,11 @@ class NewJob:
     keep_payload: bool = False  # keep the payload after success, whatever the servers' retention
 
 
+DeliveryKey = tuple[str, str, str]
+"""``(queue, job id, token)``: how a worker process names one delivery. A job taken again after
+its lease was lost gets a new token, so its stale run and its live one never share a key."""
+
+
 @dataclass(slots=True)
 class Delivery:
     """One delivery of a job to a worker: the fencing token must come back with its outcome."""
@@ -72,6 +77,10 @@ class Delivery:
     enqueued_at: int
     problem: str = ""
     """Why the job hash could not be read (bad number, unknown priority); the runner dead-letters it."""
+
+    @property
+    def key(self) -> DeliveryKey:
+        return (self.queue, self.id, self.token)
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,13 @@ or mounted inside a Django or Flask site behind the site's own login.
 Nothing here imports the server; the dashboard runs wherever a :class:`~bananas.Client` does.
 """
 
-from .app import DashboardSettings, make_dashboard
+from .app import DashboardSettings, WsgiApp, make_dashboard
 from .events import StreamSettings
 
 __all__ = ["DashboardSettings", "StreamSettings", "dashboard_for_client", "make_dashboard"]
 
 
-def dashboard_for_client(client: object, *, host_login: bool = True) -> object:
+def dashboard_for_client(client: object, *, host_login: bool = True) -> WsgiApp:
     """A dashboard over ``client`` (a :class:`~bananas.Client`) for mounting inside a host site:
     the site signs people in and passes ``bananas.user`` and ``bananas.role`` in the environ
     (``bananas.contrib.django.mount`` and ``bananas.contrib.flask.dashboard`` do that)."""

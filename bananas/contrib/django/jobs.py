@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import functools
 import os
-import threading
 from typing import Any
 
 from django.core.cache import caches
@@ -37,6 +36,7 @@ from ...registry import HandlerSpec, JobContext
 
 _fork_hooks_installed = False
 _native_ident = monkey.get_original("_thread", "get_ident")
+_hub_thread: int | None = None
 
 
 def around_job(spec: HandlerSpec) -> HandlerSpec:
@@ -62,8 +62,12 @@ def around_job(spec: HandlerSpec) -> HandlerSpec:
 
 
 def in_a_thread() -> bool:
-    """True in a thread of the threads executor, False on the process's hub (its main thread)."""
-    return _native_ident() != threading.main_thread().ident
+    """True in a thread of the threads executor, False on the process's hub.
+
+    The hub's thread is the one that installed the hooks, or forked the worker process
+    (``threading.main_thread()`` cannot tell: after a fork under gevent it is a greenlet).
+    """
+    return _hub_thread is not None and _native_ident() != _hub_thread
 
 
 def close_caches() -> None:
@@ -74,7 +78,14 @@ def close_caches() -> None:
 
 def install_fork_hooks() -> None:
     """Close connections in the master before each fork and in each child after it (once)."""
-    global _fork_hooks_installed
+    global _fork_hooks_installed, _hub_thread
     if not _fork_hooks_installed:
-        os.register_at_fork(before=connections.close_all, after_in_child=connections.close_all)
+        _hub_thread = _native_ident()
+        os.register_at_fork(before=connections.close_all, after_in_child=_after_fork_in_child)
         _fork_hooks_installed = True
+
+
+def _after_fork_in_child() -> None:
+    global _hub_thread
+    _hub_thread = _native_ident()  # the forking thread runs the child's hub
+    connections.close_all()

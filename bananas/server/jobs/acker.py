@@ -74,13 +74,13 @@ class Acker:
         replies = self.broker.run_pipeline(build)
         for outcomes, reply in zip(by_queue.values(), replies):
             for outcome, ok in zip(outcomes, reply):
-                self.book.remove(outcome.queue, outcome.id)
+                self.book.remove(outcome.queue, outcome.id, outcome.token)
                 if ok:
                     self.settled += 1
                 else:
                     self.stale += 1
-                    log.warning("job %s: outcome refused, its lease was lost and it was re-delivered",
-                                outcome.id)
+                    log.warning("job %s: outcome of delivery %s refused, its lease was lost (the job "
+                                "went back to its lane)", outcome.id, outcome.token, extra={"job_id": outcome.id})
 
     def run(self) -> None:
         """Settle batches until closed; everything put before :meth:`close` is settled."""

@@ -15,7 +15,7 @@ import gevent
 import orjson
 
 from ...config import Config
-from ...envelope import Delivery, Limits, decode_payload
+from ...envelope import Delivery, DeliveryKey, Limits, decode_payload
 from ...errors import HandlerNotFound, InvalidJob, InvalidResult, JobCancelled, Reject, Retry
 from ...logs import job_logger
 from ...queue.broker import Outcome
@@ -81,10 +81,12 @@ class Running:
 class Runner:
     """Turns a :class:`Delivery` into an :class:`Outcome` by running its handler.
 
-    ``active`` maps ``(queue, id)`` to the handler calls in progress, so a cancellation can
-    reach them; ``cancelled`` holds jobs cancelled while buffered, which then never start.
-    ``tracker`` (the process's running-jobs table) lets the watchdog see each deadline;
-    ``threads`` runs the handlers of the threads executor (one thread by default).
+    ``active`` maps each delivery's key ``(queue, id, token)`` to its handler call in
+    progress, so a cancellation can reach it (a job delivered again while its stale run still
+    goes on has two entries, each removed by its own run); ``cancelled`` holds deliveries
+    cancelled while buffered, which then never start. ``tracker`` (the process's running-jobs
+    table) lets the watchdog see each deadline; ``threads`` runs the handlers of the threads
+    executor (one thread by default).
     """
 
     def __init__(self, registry: Registry, policy: RunPolicy, tracker: Tracker | None = None,
@@ -93,8 +95,8 @@ class Runner:
         self.policy = policy
         self.tracker = tracker
         self.threads = threads if threads is not None else ThreadExecutor(1)
-        self.active: dict[tuple[str, str], Running] = {}
-        self.cancelled: set[tuple[str, str]] = set()
+        self.active: dict[DeliveryKey, Running] = {}
+        self.cancelled: set[DeliveryKey] = set()
         self.loggers: dict[str, logging.Logger] = {}  # job name -> ctx.logger (getLogger takes a lock)
 
     def run(self, d: Delivery) -> Outcome:
@@ -107,7 +109,7 @@ class Runner:
         timeout = _first(d.timeout, handler.timeout, self.policy.default_timeout)
         ctx = JobContext(d.id, d.name, d.queue, d.priority, d.attempt, max_retries, self._logger(d.name))
         threaded = (handler.executor or self.policy.executor) == "threads"
-        key = (d.queue, d.id)
+        key = (d.queue, d.id, d.token)
         if key in self.cancelled:
             self.cancelled.discard(key)
             return Outcome(d.queue, d.id, d.token, "cancelled", "")
@@ -141,9 +143,16 @@ class Runner:
             return self._classify(d, max_retries, exc)
         finally:
             timer.close()
-            del self.active[key]
+            self.active.pop(key, None)
             if handle is not None and self.tracker is not None:
                 self.tracker.finish(handle)
+
+    def crashed(self, d: Delivery, exc: BaseException) -> Outcome:
+        """The outcome of a run that raised out of :meth:`run` (a bug in Bananas, or a signal that
+        landed outside the handler): a failed attempt with the traceback, so the job is retried
+        (or dead once its retries are spent), never lost. Call it inside the ``except``."""
+        max_retries = _first(d.max_retries, self.policy.default_max_retries)
+        return failure(d, max_retries, self.policy, f"worker error: {_describe(exc)}", traceback.format_exc())
 
     def _succeeded(self, d: Delivery, result: object) -> Outcome:
         """The outcome of a returned ``result``: stored as JSON, or dead as ``invalid_result``

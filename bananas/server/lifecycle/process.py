@@ -163,7 +163,7 @@ class WorkerProcess:
         by_queue: dict[str, list[tuple[str, str]]] = {}
         for d in deliveries:
             by_queue.setdefault(d.queue, []).append((d.id, d.token))
-            self.book.remove(d.queue, d.id)
+            self.book.remove(d.queue, d.id, d.token)
         for queue, pairs in by_queue.items():
             try:
                 self.broker.release(queue, pairs)

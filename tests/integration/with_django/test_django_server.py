@@ -139,7 +139,8 @@ def test_blocking_psycopg2_in_the_threads_executor_overlaps_and_leaves_the_hub_f
                   env={"BANANAS_TEST_PG_DRIVER": "psycopg2", "BANANAS_TEST_CONN_MAX_AGE": conn_max_age})
     with Client(redis_url) as client:
         assert client.submit_and_wait("shop.driver", timeout=10) == "psycopg2"
-        for _ in range(2):  # the second round reuses the pool's threads (and, persistent, their connections)
+        for _ in range(2):  # the second round reuses the pool's threads
+            before = client_connections(postgres)  # persistent: those the hub's jobs kept
             sampler = Sampler(postgres, 1.0)
             sampler.thread.start()
             started = time.monotonic()
@@ -153,10 +154,35 @@ def test_blocking_psycopg2_in_the_threads_executor_overlaps_and_leaves_the_hub_f
             sampler.thread.join(3)
             assert elapsed < 8 * 0.3 * 0.5, f"8 blocking sleeps in threads took {elapsed:.2f} s"
             assert hub_elapsed < 0.25, f"a hub job waited {hub_elapsed:.2f} s behind the thread jobs"
-            assert 4 <= max(sampler.samples) <= 8 + 1, sampler.samples  # a thread each, and the hub job
-    # threads close theirs after each job even when persistent; the hub's job keeps its one then
-    left = 1 if conn_max_age == "300" else 0
-    wait_until(lambda: client_connections(postgres) <= left, 5, "the threads' connections to close")
+            assert 4 <= max(sampler.samples) <= before + 8 + 1, sampler.samples  # a thread each, the hub job
+            # a thread job's connections are closed when it ends, even when persistent (unreachable after)
+            kept = before + 1
+            wait_until(lambda: client_connections(postgres) <= kept, 5, "the threads' connections to close")
+
+
+def test_a_blocking_psycopg2_in_the_threads_executor_overlaps_with_a_connection_per_thread(
+        django_server, postgres, redis_url):
+    from django.db import connections
+
+    connections.close_all()  # the test process's own connection must not count
+    server = django_server("--set", "worker.green_drivers=false", "--set", "worker.executor=threads",
+                           "--set", "worker.concurrency=20", env={"BANANAS_TEST_PG_DRIVER": "psycopg2"})
+    with Client(redis_url) as client:
+        assert client.submit_and_wait("shop.driver", timeout=10) == "psycopg2"
+        sampler = Sampler(postgres, 4.0)
+        sampler.thread.start()
+        started = time.monotonic()
+        ids = client.submit_jobs([{"name": "shop.sleep", "payload": {"seconds": 0.2}}] * 20)
+        for job_id in ids:
+            assert client.get_result(job_id, timeout=20) == "postgresql"
+        elapsed = time.monotonic() - started
+        sampler.thread.join(6)
+    # On the hub the same 20 queries take 20 x 0.2 s (the test above, with 8).
+    assert elapsed < 1.5, f"20 blocking pg_sleep(0.2) in threads took {elapsed:.2f} s"
+    assert max(sampler.samples) <= 20 + 1, sampler.samples  # one per thread (+ the sampler itself)
+    assert max(sampler.samples) >= 5, sampler.samples  # the queries really overlapped
+    assert sampler.samples[-1] <= 1, sampler.samples  # closed after each job, in its thread
+    assert "Cannot switch" not in server.log()
 
 
 def test_orm_handler_from_an_apps_jobs_module_updates_the_row(django_server, site_env, redis_url):
