@@ -158,7 +158,18 @@ def _actor() -> str:
 def _client(args: argparse.Namespace) -> Any:
     from .client import Client
 
-    return Client(args.url or default_url(), namespace=args.namespace)
+    return Client(args.url or default_url(), namespace=args.namespace, signing=_signing())
+
+
+def _signing() -> Any:
+    """Signing keys from ``BANANAS_SECURITY_SIGNING_*`` (or their ``_FILE``), when any is set:
+    jobs the CLI submits (and periodic jobs it runs now) are then signed like the servers'."""
+    if not any(name.startswith("BANANAS_SECURITY_SIGNING_") for name in os.environ):
+        return None
+    from .config import load_config
+    from .signing import Signing
+
+    return Signing.from_config(load_config(None, os.environ).security.signing)
 
 
 @contextlib.contextmanager

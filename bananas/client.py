@@ -20,6 +20,7 @@ from .queue.broker import Broker, Retention
 from .registry import Registry, handler_spec
 from .results import WAIT_CHUNK, ResultWaiter
 from .routing import Router
+from .signing import Signing
 
 if TYPE_CHECKING:
     from .config import Config
@@ -79,6 +80,9 @@ class Client:
     A submit that timed out is not retried: the caller's time budget is spent. With
     ``known_handlers`` (the job names the servers know) an unknown name is refused at the
     door with :class:`~bananas.HandlerNotFound`.
+
+    ``signing`` (a :class:`~bananas.signing.Signing` with ``sign_with``) signs every job this
+    client submits, so workers that require signatures run them (docs/SECURITY.md).
     """
 
     def __init__(
@@ -95,6 +99,7 @@ class Client:
         retention: Retention | None = None,
         known_handlers: Collection[str] | None = None,
         durability: Durability | None = None,
+        signing: Signing | None = None,
     ) -> None:
         settings = ConnectionSettings(url, socket_timeout, socket_timeout)
         if durability is not None and (url.partition("://")[0].endswith("+cluster")
@@ -111,6 +116,7 @@ class Client:
         self._known_queues: set[str] = set()
         self.known_handlers = frozenset(known_handlers) if known_handlers is not None else None
         self.durability = durability
+        self.signer = signing.signer(namespace) if signing is not None else None
 
     @classmethod
     def from_config(cls, path: str | Path | None = None, *, environ: Mapping[str, str] | None = None,
@@ -140,6 +146,8 @@ class Client:
         limits = Limits(config.limits.max_payload_bytes, config.limits.max_depth)
         retention = Retention(config.retention.succeeded_seconds, config.retention.dead_seconds,
                               config.retention.keep_payload)
+        if config.security.signing.keys:
+            kwargs.setdefault("signing", Signing.from_config(config.security.signing))
         if r.durability == "replicated":
             kwargs.setdefault("durability", Durability(r.durability_replicas, r.durability_timeout))
         return cls(url, namespace=r.namespace, socket_timeout=r.socket_timeout,
@@ -193,7 +201,8 @@ class Client:
         queue, lane = self.router.resolve(name, queue, priority)
         job = prepare(name, payload, limits=self.limits, priority=lane, queue=queue, delay=delay,
                       at=at, job_id=job_id, max_retries=max_retries, timeout=timeout,
-                      unique_for=unique_for, unique_key=unique_key, keep_payload=keep_payload)
+                      unique_for=unique_for, unique_key=unique_key, keep_payload=keep_payload,
+                      signer=self.signer)
         if job.queue in self._known_queues and self.durability is None:
             reply = self._send("submit", lambda: self.broker.submit(job))
         else:
@@ -338,15 +347,17 @@ class Client:
         return ["default", *sorted(self.broker.queue_names() - {"default"})]
 
     def _prepare_spec(self, index: int, spec: Mapping[str, Any]) -> NewJob:
-        unknown = set(spec) - SUBMIT_KEYS
-        if unknown or "name" not in spec:
+        if "name" not in spec or not SUBMIT_KEYS.issuperset(spec):
+            unknown = set(spec) - SUBMIT_KEYS
             raise InvalidJob(f"job spec #{index}: needs 'name'; unknown keys: {sorted(unknown)}")
-        args = dict(spec)
-        args.pop("name")
         name = self._job_name(spec["name"])
         self._check_handler(name)
-        args["queue"], args["priority"] = self.router.resolve(name, args.get("queue"), args.get("priority"))
-        return prepare(name, args.pop("payload", None), limits=self.limits, **args)
+        get = spec.get
+        queue, lane = self.router.resolve(name, get("queue"), get("priority"))
+        return prepare(name, get("payload"), limits=self.limits, priority=lane, queue=queue,
+                       delay=get("delay"), at=get("at"), job_id=get("job_id"), max_retries=get("max_retries"),
+                       timeout=get("timeout"), unique_for=get("unique_for"), unique_key=get("unique_key"),
+                       signer=self.signer)
 
     def _submit_batch(self, jobs: list[NewJob]) -> list[Any]:
         """Submit in one round trip; one ``[created, state, id]`` reply per job, in order.

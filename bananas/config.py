@@ -18,6 +18,7 @@ from .auth import parse_tokens, parse_users
 from .errors import ConfigError
 from .logs.config import LogConfig
 from .settings import Seconds, WholeSeconds, build, check_value, env_name, leaves, parse_text, setting
+from .signing import Signing
 
 MODES = ("thin", "thin_plus", "default", "scaled")
 EXECUTORS = ("gevent", "threads")
@@ -188,6 +189,29 @@ class HttpConfig:
     )
 
 
+@dataclass(frozen=True, repr=False)
+class SigningConfig:
+    keys: dict[str, Any] = setting(
+        {}, "Signed envelopes: key id → secret (at least 16 bytes), or {secret_file: path} or "
+        "{secret_env: NAME}. Every key is accepted by workers; clients sign with sign_with. "
+        "Environment: kid=secret,kid2=secret2. Empty: jobs are neither signed nor checked."
+    )
+    sign_with: str = setting("", "Key id that clients (and servers, for periodic and API jobs) sign new "
+                                 "jobs with; empty: they sign nothing.")
+    require: bool = setting(
+        False, "Workers dead-letter unsigned jobs (reason unsigned) instead of running them; jobs "
+        "with a bad signature or an unknown key id are refused whatever this says."
+    )
+
+    def __repr__(self) -> str:  # never the secrets
+        return f"SigningConfig(keys={sorted(self.keys)!r}, sign_with={self.sign_with!r}, require={self.require})"
+
+
+@dataclass(frozen=True)
+class SecurityConfig:
+    signing: SigningConfig = dataclasses.field(default_factory=SigningConfig)
+
+
 @dataclass(frozen=True)
 class DashboardConfig:
     users: list[dict[str, Any]] = setting(
@@ -220,6 +244,7 @@ class Config:
     limits: LimitsConfig = dataclasses.field(default_factory=LimitsConfig)
     logging: LogConfig = dataclasses.field(default_factory=LogConfig)
     http: HttpConfig = dataclasses.field(default_factory=HttpConfig)
+    security: SecurityConfig = dataclasses.field(default_factory=SecurityConfig)
     dashboard: DashboardConfig = dataclasses.field(default_factory=DashboardConfig)
     routes: dict[str, str] = setting(
         {}, "Job name or glob pattern → queue, first match in file order (e.g. image.*: gpu). "
@@ -263,7 +288,18 @@ def load_config(
         _put(tree, key, check_value(key, parse_text(key, text, tp), tp, field))
     config = build(Config, tree)
     validate(config)
-    return config
+    return _with_secrets(config, environ or {})
+
+
+def _with_secrets(config: Config, environ: Mapping[str, str]) -> Config:
+    """The config with each signing key's secret read (from its file or variable) and checked."""
+    section = config.security.signing
+    signing = Signing.from_config(section, environ)
+    if signing.require and signing.sign_with is None:
+        raise ConfigError("security.signing.sign_with: required with security.signing.require (the "
+                          "servers sign the periodic jobs they submit, or they would be refused)")
+    resolved = dataclasses.replace(section, keys=dict(signing.keys))
+    return dataclasses.replace(config, security=SecurityConfig(resolved))
 
 
 def _from_environment(environ: Mapping[str, str], name: str) -> str | None:
@@ -305,7 +341,7 @@ def _copy_tree(node: Any, where: str) -> dict[str, Any]:
     return out
 
 
-_FREE_MAPPINGS = frozenset({"routes", "payload"})
+_FREE_MAPPINGS = frozenset({"routes", "payload", "keys"})
 """Mappings whose keys are data, not setting names (copied as they are)."""
 
 

@@ -21,6 +21,7 @@ from ...logs import job_logger
 from ...queue.broker import Outcome
 from ...registry import HandlerSpec, JobContext, Registry
 from ...retry import backoff_delay
+from ...signing import Signing, Verifier
 from .interrupt import Overrun
 from .threads import ThreadExecutor
 
@@ -38,12 +39,14 @@ class RunPolicy:
     backoff_max: float
     jitter: bool
     executor: str = "gevent"  # where handlers without their own @job(executor=) run
+    verifier: Verifier | None = None  # signed envelopes: checked before anything else runs
 
     @classmethod
     def from_config(cls, config: Config) -> RunPolicy:
+        verifier = Signing.from_config(config.security.signing).verifier(config.redis.namespace)
         return cls(Limits(config.limits.max_payload_bytes, config.limits.max_depth, config.limits.max_result_bytes),
                    config.limits.job_timeout, config.retry.max_retries, config.retry.backoff_base,
-                   config.retry.backoff_max, config.retry.jitter, config.worker.executor)
+                   config.retry.backoff_max, config.retry.jitter, config.worker.executor, verifier)
 
 
 class Tracker(Protocol):
@@ -167,6 +170,10 @@ class Runner:
         """The handler and decoded payload, or the dead outcome of a job that cannot run."""
         if d.problem:
             return _dead(d, f"InvalidJob: {d.problem}", "invalid")
+        verifier = self.policy.verifier
+        if verifier is not None and (refused := verifier.check(
+                d.queue, d.id, d.name, d.priority, d.max_retries, d.timeout, d.payload, d.signature)):
+            return _dead(d, f"SignatureError: {refused.message}", refused.reason)
         try:
             return self.registry.get(d.name), decode_payload(d.payload, self.policy.limits)
         except HandlerNotFound as exc:

@@ -26,6 +26,7 @@ from ...envelope import Delivery
 from ...metrics import Metrics
 from ...queue.broker import Broker, Retention
 from ...registry import Registry
+from ...signing import Signing
 from ..jobs.acker import Acker
 from ..jobs.cancel import Canceller
 from ..jobs.hubwatch import BlockWatch, HubSampler
@@ -100,7 +101,9 @@ class WorkerProcess:
         runner = Runner(registry, RunPolicy.from_config(config), self.running, threads)
         self.canceller = Canceller(self.broker, self.blocking, runner, self.book, self.identity.key,
                                    config.worker.cancel_grace_seconds, events)
-        self.cron = CronLoop(self.broker, schedules, config.worker.cron_grace_seconds, events=events)
+        signer = Signing.from_config(config.security.signing).signer(r.namespace)
+        self.cron = CronLoop(self.broker, schedules, config.worker.cron_grace_seconds, events=events,
+                             signer=signer)
         pool_settings = PoolSettings(config.worker.prefetch, round(config.worker.lease_seconds * 1000),
                                      r.block_timeout, self.identity.key)
         self.pools = [Pool(p, list(config.worker.queues), self.broker, self.blocking, runner, self.acker,

@@ -54,9 +54,11 @@ def _operations(config: Config, url: str) -> Any:
     from ...envelope import Limits
     from ...ops import Operations
     from ...queue.broker import Retention
+    from ...signing import Signing
 
     r = config.redis
     client = Client(url, namespace=r.namespace, socket_timeout=r.socket_timeout, routes=config.routes,
                     limits=Limits(config.limits.max_payload_bytes, config.limits.max_depth),
-                    retention=Retention(config.retention.succeeded_seconds, config.retention.dead_seconds))
+                    retention=Retention(config.retention.succeeded_seconds, config.retention.dead_seconds),
+                    signing=Signing.from_config(config.security.signing))
     return Operations(client)
