@@ -156,8 +156,8 @@ def test_blocking_psycopg2_in_the_threads_executor_overlaps_and_leaves_the_hub_f
             assert hub_elapsed < 0.25, f"a hub job waited {hub_elapsed:.2f} s behind the thread jobs"
             assert 4 <= max(sampler.samples) <= before + 8 + 1, sampler.samples  # a thread each, the hub job
             # a thread job's connections are closed when it ends, even when persistent (unreachable after)
-            kept = before + 1
-            wait_until(lambda: client_connections(postgres) <= kept, 5, "the threads' connections to close")
+            wait_until(lambda kept=before + 1: client_connections(postgres) <= kept, 5,
+                       "the threads' connections to close")
 
 
 def test_a_blocking_psycopg2_in_the_threads_executor_overlaps_with_a_connection_per_thread(
