@@ -19,8 +19,15 @@ from bananas.registry import Registry, handler_spec
 from bananas.server.jobs.interrupt import Overrun
 from bananas.server.jobs.runner import Runner, RunPolicy
 from bananas.server.jobs.slots import RunningJobs
-from bananas.server.jobs.threads import (DONE, ThreadCall, ThreadCancelled, ThreadExecutor, _free_green_lock,
-                                        forwarded, real_logging_locks)
+from bananas.server.jobs.threads import (
+    DONE,
+    ThreadCall,
+    ThreadCancelled,
+    ThreadExecutor,
+    _free_green_lock,
+    forwarded,
+    real_logging_locks,
+)
 from bananas.server.jobs.watchdog import Watchdog
 
 _color: contextvars.ContextVar[str] = contextvars.ContextVar("color", default="none")
