@@ -278,6 +278,24 @@ def test_the_runner_fails_a_thread_job_past_its_timeout_with_reason_timeout():
     assert "interrupted: in its thread" in outcome.data
 
 
+def test_retry_and_reject_raised_in_a_thread_are_classified_as_on_the_hub():
+    from bananas import Reject, Retry
+
+    @job("retry_thread", executor="threads")
+    def retry_thread(payload, ctx):
+        raise Retry(delay=3)
+
+    @job("reject_thread", executor="threads")
+    def reject_thread(payload, ctx):
+        raise Reject("no")
+
+    runner = Runner(Registry([handler_spec(retry_thread), handler_spec(reject_thread)]),
+                    RunPolicy(Limits(), 5.0, 2, 1.0, 10.0, False))
+    retried = run(runner, "retry_thread")
+    assert (retried.kind, retried.delay_ms) == ("retry", 3000)
+    assert (run(runner, "reject_thread").kind, run(runner, "reject_thread").reason) == ("dead", "rejected")
+
+
 def test_an_unknown_executor_is_refused_with_the_choices():
     with pytest.raises(ConfigError, match="executor must be one of gevent, threads"):
         job("x", executor="processes")

@@ -12,10 +12,13 @@
    its owner's `owned` set.
 3. A lane with work but no wake marker gets one, unless the queue is paused (see below).
 4. Dead-set entries older than the dead retention are dropped (their hashes have expired).
+History: the lost jobs that had started count as recovered (or dead, or cancelled) in the
+queue's history rings (KEYS 14, 15; see `history_add` in _lib.lua); promoting costs none.
 KEYS: 1 delayed, 2 inflight, 3 dead, 4 stats, then pairs (lane, lane wake) for
-      high, normal, low, scheduled, then 13 paused flag (optional)
+      high, normal, low, scheduled, then 13 paused flag, 14 hour history, 15 day history
 ARGV: 1 job key prefix, 2 batch size, 3 dead retention s, 4 max recoveries,
-      5 done list prefix, 6 owned key prefix
+      5 done list prefix, 6 owned key prefix, 7-10 history bucket widths and slots (hour ms,
+      day ms, hour slots, day slots)
 Returns {promoted, recovered, poisoned, now, next ETA or -1, next lease deadline or -1} ]]
 local now = now_ms()
 local batch = tonumber(ARGV[2])
@@ -42,7 +45,7 @@ for _, id in ipairs(due) do
   end
 end
 
-local recovered, poisoned, cancelled = 0, 0, 0
+local recovered, poisoned, cancelled, charged = 0, 0, 0, 0
 local lost = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, batch)
 for _, id in ipairs(lost) do
   redis.call('ZREM', KEYS[2], id)
@@ -73,17 +76,23 @@ for _, id in ipairs(lost) do
       redis.call('HSET', key, 'state', 'queued', 'enqueued_at', now)
       push_front(f[2], id)
       recovered = recovered + 1
+      charged = charged + 1
     end
   end
 end
 if recovered > 0 then redis.call('HINCRBY', KEYS[4], 'recovered', recovered) end
 if poisoned > 0 then redis.call('HINCRBY', KEYS[4], 'dead', poisoned) end
 if cancelled > 0 then redis.call('HINCRBY', KEYS[4], 'cancelled', cancelled) end
+if charged + poisoned + cancelled > 0 then
+  local tally = history_tally()
+  tally.recovered, tally.dead, tally.cancelled = charged, poisoned, cancelled
+  history_add(KEYS[14], KEYS[15], 7, now, tally)
+end
 
 -- Re-arm: a lane holding work without a wake marker (one lost with a fetcher that died or was
 -- stopped while holding it) wakes a fetcher here, so idle fetchers never poll the lanes. A
 -- paused queue is left asleep (resuming pushes the markers).
-if not (KEYS[13] and redis.call('EXISTS', KEYS[13]) == 1) then
+if redis.call('EXISTS', KEYS[13]) == 0 then
   for k = 5, 11, 2 do
     if redis.call('LLEN', KEYS[k]) > 0 then woken[k] = true end
   end

@@ -15,7 +15,8 @@ thread's next bytecode:
   at the deadline from its own OS thread, so a hub held by another job delays nothing);
 * ``JobCancelled`` thrown by the canceller → :class:`ThreadCancelled` (a ``JobCancelled``);
 * ``GreenletExit`` when a drain's grace period ends → ``GreenletExit``; the greenlet then waits
-  ``stop_wait`` seconds at most for the thread before it gives the job back.
+  ``stop_wait`` seconds (``worker.watchdog_grace``, at most :data:`STOP_WAIT_MAX`) for the
+  thread before the job is given back.
 
 An exception reaches only the call it was meant for, never the next job of that thread:
 :class:`ThreadCall` raises one only while its handler runs (under a real lock), and the
@@ -40,6 +41,8 @@ from .interrupt import Overrun, clear_interrupt, interrupt, os_thread_id
 WAITING, RUNNING, DONE = "waiting", "running", "done"
 LOCK_SECONDS = 1.0
 """Longest wait for a call's lock (held for a few bytecodes by its thread); then no interrupt."""
+STOP_WAIT_MAX = 2.0
+"""Longest wait of a drain for a thread it interrupted: well inside the master's stop margin."""
 LEAVE_TRIES = 8
 """Attempts of the thread's end-of-call step when late interrupts keep landing in it."""
 
@@ -162,7 +165,7 @@ class ThreadExecutor:
 
     def __init__(self, size: int, stop_wait: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.size = max(size, 1)
-        self.stop_wait = stop_wait
+        self.stop_wait = min(stop_wait, STOP_WAIT_MAX)
         self.clock = clock
         self.pool: ThreadPool | None = None
         self.calls: set[ThreadCall] = set()
