@@ -88,6 +88,15 @@ def test_a_thread_job_that_ignores_cancel_is_stopped_by_it(server_factory, clien
     assert server.worker_pids() == [pid]
 
 
+def test_eight_thread_jobs_taking_the_logging_lock_at_once_all_finish(server_factory, client):
+    # Under gevent logging's lock is a greenlet lock, which hangs when two OS threads contend
+    # for it; the executor makes it a real lock before the first thread job runs.
+    server = server_factory({"worker": {"concurrency": 8}})
+    ids = client.submit_jobs([{"name": "thread_loggers", "payload": {"count": 3000}} for _ in range(8)])
+    server.wait_for(lambda: finished(client, ids), 30, "the eight jobs")
+    assert [client.get_job(i).result for i in ids] == [3000] * 8, [client.get_job(i).error for i in ids]
+
+
 def test_worker_executor_threads_runs_every_handler_in_a_thread_with_its_job_context(server_factory, client):
     server = server_factory(env={"WORKER_EXECUTOR": "threads", "LOG_FORMAT": "json"})
     job_id, other = client.submit_job("where_am_i"), client.submit_job("quick")

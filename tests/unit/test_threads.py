@@ -19,7 +19,15 @@ from bananas.registry import Registry, handler_spec
 from bananas.server.jobs.interrupt import Overrun
 from bananas.server.jobs.runner import Runner, RunPolicy
 from bananas.server.jobs.slots import RunningJobs
-from bananas.server.jobs.threads import DONE, ThreadCall, ThreadCancelled, ThreadExecutor, forwarded
+from bananas.server.jobs.threads import (
+    DONE,
+    ThreadCall,
+    ThreadCancelled,
+    ThreadExecutor,
+    _free_green_lock,
+    forwarded,
+    real_logging_locks,
+)
 from bananas.server.jobs.watchdog import Watchdog
 
 _color: contextvars.ContextVar[str] = contextvars.ContextVar("color", default="none")
@@ -294,6 +302,16 @@ def test_retry_and_reject_raised_in_a_thread_are_classified_as_on_the_hub():
     retried = run(runner, "retry_thread")
     assert (retried.kind, retried.delay_ms) == ("retry", 3000)
     assert (run(runner, "reject_thread").kind, run(runner, "reject_thread").reason) == ("dead", "rejected")
+
+
+def test_only_free_locks_of_patched_threading_are_replaced_and_only_under_gevent():
+    python_lock = threading._PyRLock()  # what threading.RLock() builds once gevent patched it
+    assert _free_green_lock(python_lock)
+    python_lock.acquire()
+    assert not _free_green_lock(python_lock), "a held lock is left to its holder"
+    python_lock.release()
+    assert not _free_green_lock(threading.RLock()) and not _free_green_lock(None)
+    assert real_logging_locks() == 0, "threading is not patched in this process: nothing to do"
 
 
 def test_an_unknown_executor_is_refused_with_the_choices():

@@ -18,6 +18,13 @@ thread's next bytecode:
   ``stop_wait`` seconds (``worker.watchdog_grace``, at most :data:`STOP_WAIT_MAX`) for the
   thread before the job is given back.
 
+Under ``patch_all()`` every ``threading`` lock is a gevent lock, and a gevent lock contended by
+two OS threads hung here (gevent 26.9): ``logging.getLogger`` from eight job threads at once
+never returned. So when a process runs its first thread job, the ``logging`` module's lock and
+the locks of the handlers installed by then become real thread locks
+(:func:`real_logging_locks`): logging never yields while it holds them, so greenlets lose
+nothing. Locks of the handler's own code are its business (docs/HANDLERS.md).
+
 An exception reaches only the call it was meant for, never the next job of that thread:
 :class:`ThreadCall` raises one only while its handler runs (under a real lock), and the
 thread withdraws any still pending when the handler ends. A C call that never returns cannot
@@ -27,6 +34,7 @@ be interrupted; the watchdog ends the process past timeout + grace, as for the h
 from __future__ import annotations
 
 import contextvars
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -47,6 +55,33 @@ LEAVE_TRIES = 8
 """Attempts of the thread's end-of-call step when late interrupts keep landing in it."""
 
 _allocate_lock = monkey.get_original("_thread", "allocate_lock")  # a real lock, not a greenlet one
+_RealRLock = monkey.get_original("_thread", "RLock")
+
+
+def real_logging_locks() -> int:
+    """Give ``logging`` and its installed handlers real thread locks; returns how many changed.
+
+    Does nothing unless gevent patched ``threading``. A lock held at the time is left alone
+    (its holder will release it).
+    """
+    if not monkey.is_module_patched("threading"):
+        return 0
+    changed = 0
+    if _free_green_lock(logging._lock):  # type: ignore[attr-defined]
+        logging._lock = _RealRLock()  # type: ignore[attr-defined]
+        changed += 1
+    loggers = [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
+    for logger in loggers:
+        for handler in getattr(logger, "handlers", ()):
+            if _free_green_lock(handler.lock):
+                handler.lock = _RealRLock()
+                changed += 1
+    return changed
+
+
+def _free_green_lock(lock: Any) -> bool:
+    """A lock made by patched ``threading`` that nobody holds."""
+    return lock is not None and not isinstance(lock, _RealRLock) and getattr(lock, "_count", 1) == 0
 
 
 class ThreadCancelled(JobCancelled):
@@ -173,6 +208,7 @@ class ThreadExecutor:
     def call(self, func: Callable[..., Any], payload: Any, ctx: Any, timeout: float) -> Any:
         """In an executor greenlet: ``func(payload, ctx)`` in a thread; its result, or its exception."""
         if self.pool is None:
+            real_logging_locks()
             self.pool = ThreadPool(self.size)
         call = ThreadCall(func, (payload, ctx), contextvars.copy_context(), self.clock() + timeout,
                           getattr(ctx, "job_id", ""), getattr(ctx, "queue", ""), timeout)

@@ -62,3 +62,17 @@ def where_am_i(payload, ctx):
 def quick(payload, ctx):
     """A cooperative no-op: returns when it ran."""
     return {"ran": time.time(), **_where()}
+
+
+@job("thread_loggers", executor="threads", timeout=20, max_retries=0)
+def thread_loggers(payload, ctx):
+    """Creates payload["count"] loggers and asks each its level: logging's lock, taken at once
+    by every thread that runs this."""
+    import logging
+
+    for i in range(int(payload["count"])):
+        logger = logging.getLogger(f"threadjobs.{ctx.job_id}.{i}")
+        logger.isEnabledFor(logging.INFO)
+        logger.debug("not shown")
+    ctx.logger.info("made %d loggers", int(payload["count"]))
+    return int(payload["count"])
