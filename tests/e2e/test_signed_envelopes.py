@@ -102,7 +102,7 @@ def test_a_worker_requiring_signatures_runs_signed_jobs_and_dead_letters_forged_
         unsigned = plain.submit_job("record", {"key": ran})
         unknown = stranger.submit_job("record", {"key": ran})
         forge(r, "forged-unsigned")
-        forge(r, "forged-garbage-sig", "v1:new:1700000000000:" + "A" * 43)
+        forge(r, "forged-garbage-sig", "v1:new:1700000000000:" + "A" * 22)
         expected = {tampered: "bad_signature", retimed: "bad_signature", unsigned: "unsigned",
                     unknown: "unknown_key", "forged-unsigned": "unsigned", "forged-copied-sig": "bad_signature",
                     "forged-garbage-sig": "bad_signature"}
