@@ -81,7 +81,8 @@ def test_a_malformed_signature_is_refused_without_raising(sig):
 
 def test_a_signature_with_a_short_key_id_fits_a_redis_listpack_value():
     # 64 bytes is Redis' hash-max-listpack-value: past it a small job's hash takes 3x the memory
-    sig = Signer("web2026", OLD, "bananas", clock=lambda: 1_796_000_000.0).sign("q", "j", "n", "normal", None, None, "{}")
+    signer = Signer("web2026", OLD, "bananas", clock=lambda: 1_796_000_000.0)
+    sig = signer.sign("q", "j", "n", "normal", None, None, "{}")
     assert len(sig) == 40 + len("web2026") <= 64
 
 
