@@ -347,15 +347,17 @@ class Client:
         return ["default", *sorted(self.broker.queue_names() - {"default"})]
 
     def _prepare_spec(self, index: int, spec: Mapping[str, Any]) -> NewJob:
-        unknown = set(spec) - SUBMIT_KEYS
-        if unknown or "name" not in spec:
+        if "name" not in spec or not SUBMIT_KEYS.issuperset(spec):
+            unknown = set(spec) - SUBMIT_KEYS
             raise InvalidJob(f"job spec #{index}: needs 'name'; unknown keys: {sorted(unknown)}")
-        args = dict(spec)
-        args.pop("name")
         name = self._job_name(spec["name"])
         self._check_handler(name)
-        args["queue"], args["priority"] = self.router.resolve(name, args.get("queue"), args.get("priority"))
-        return prepare(name, args.pop("payload", None), limits=self.limits, signer=self.signer, **args)
+        get = spec.get
+        queue, lane = self.router.resolve(name, get("queue"), get("priority"))
+        return prepare(name, get("payload"), limits=self.limits, priority=lane, queue=queue,
+                       delay=get("delay"), at=get("at"), job_id=get("job_id"), max_retries=get("max_retries"),
+                       timeout=get("timeout"), unique_for=get("unique_for"), unique_key=get("unique_key"),
+                       signer=self.signer)
 
     def _submit_batch(self, jobs: list[NewJob]) -> list[Any]:
         """Submit in one round trip; one ``[created, state, id]`` reply per job, in order.

@@ -39,9 +39,10 @@ class Limits:
     max_result_bytes: int = 1024 * 1024
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class NewJob:
-    """A validated job ready to be written by the submit script."""
+    """A validated job ready to be written by the submit script (made by :func:`prepare`;
+    not frozen, because a frozen dataclass costs a bulk submit ~0.6 µs more per job)."""
 
     id: str
     name: str
@@ -144,12 +145,20 @@ def new_job_id() -> str:
     return os.urandom(16).hex()
 
 
+_GOOD_NAMES: set[str] = set()  # names that passed: a process submits under few (bounded below)
+_MEMO_KINDS = frozenset({"job name", "queue"})  # not ids or unique keys: each is new
+
+
 def check_name(kind: str, value: object) -> str:
     """A job, queue or handler name: non-empty text without braces (they would break hash tags)."""
+    if type(value) is str and value in _GOOD_NAMES:
+        return value
     if not isinstance(value, str) or not value or len(value) > MAX_NAME_LENGTH:
         raise InvalidJob(f"{kind} must be a non-empty string of at most {MAX_NAME_LENGTH} characters")
     if _BAD_NAME_CHAR.search(value):
         raise InvalidJob(f"{kind} {value!r} must not contain braces or white space")
+    if kind in _MEMO_KINDS and len(_GOOD_NAMES) < 10_000:
+        _GOOD_NAMES.add(value)
     return value
 
 
@@ -162,7 +171,7 @@ def encode_payload(payload: Mapping[str, Any] | None, limits: Limits) -> str:
     """
     if payload is None:
         return "{}"
-    if not isinstance(payload, Mapping):
+    if type(payload) is not dict and not isinstance(payload, Mapping):  # (dict first: the ABC check is slow)
         raise InvalidJob(f"payload must be a JSON object (a dict), not {type(payload).__name__}")
     check_value(payload, limits.max_depth)
     try:
@@ -209,11 +218,20 @@ def _refuse_big_ints(text: str) -> None:
     json.loads(text, parse_int=parse_int)
 
 
+_FLAT_TYPES = frozenset({str, int, bool, type(None)})  # exact types: a subclass takes the full walk
+
+
 def check_value(value: object, max_depth: int) -> None:
     """Refuse nesting deeper than ``max_depth`` and anything that is not plain JSON.
 
     Iterative, so a 100,000-deep payload is refused without hitting the recursion limit.
     """
+    if type(value) is dict and max_depth >= 1:  # the usual payload: one flat object, one pass
+        for key, item in value.items():
+            if type(key) is not str or type(item) not in _FLAT_TYPES:
+                break
+        else:
+            return
     stack: list[tuple[object, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import InvalidJob, JobNotFound
 from ..ops import DeadSelector
-from .markup import esc
+from .markup import esc, seg
 from .pages import BadInput, Ctx, NotFound, Screen
 
 MAX_IDS = 10_000
@@ -45,7 +45,7 @@ def cancel(ctx: Ctx, form: Form, job_id: str) -> str:
         state = ctx.ops.cancel(job_id, actor(ctx), _one(form, "queue") or None)
     except JobNotFound as exc:
         raise NotFound(str(exc)) from exc
-    return ctx.frame.link(f"jobs/{job_id}", queue=_one(form, "queue"), done=f"cancel asked; state now {state}")
+    return ctx.frame.link(f"jobs/{seg(job_id)}", queue=_one(form, "queue"), done=f"cancel asked; state now {state}")
 
 
 def run_schedule(ctx: Ctx, form: Form, name: str) -> str:
@@ -87,7 +87,7 @@ def dead_action(ctx: Ctx, form: Form) -> str | Screen:
     if result.missing:
         done += f"; {len(result.missing)} no longer dead"
     if len(ids) == 1 and not everything and verb == "retry" and result.done:
-        return ctx.frame.link(f"jobs/{ids[0]}", done=done)
+        return ctx.frame.link(f"jobs/{seg(ids[0])}", done=done)
     return ctx.frame.link("dead", **back, done=done)
 
 
@@ -96,7 +96,8 @@ def _confirm(ctx: Ctx, form: Form, verb: str, count: int, everything: bool, back
         if everything else "the selected dead job" + ("s" if count != 1 else "")
     fields = "".join(f'<input type=hidden name="{esc(k)}" value="{esc(v)}">'
                      for k, values in form.items() if k not in ("csrf", "confirm") for v in values)
-    what = "send back to work" if verb == "retry" else "delete for good"
+    them = "it" if count == 1 else "them"
+    what = f"send {them} back to work" if verb == "retry" else f"delete {them} for good"
     body = (f"<p class=confirm>{esc(verb.capitalize())} {esc(count)} job{'s' if count != 1 else ''}: "
             f"{esc(scope)}. This will {esc(what)}.</p>"
             f'<form method=post action="{esc(ctx.frame.link("dead/action"))}">'

@@ -21,6 +21,7 @@ import orjson
 import redis
 
 from ..errors import BananasError
+from .markup import AGE
 from .security import Refused
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,8 @@ class StreamSettings:
     interval: float = 1.0
     keepalive: float = 5.0
     lifetime: float = 300.0
+    refresh_ages: float = 30.0
+    """A region whose only change is its ages ("12 s ago") is sent again after this long."""
 
 
 class Streams:
@@ -59,7 +62,7 @@ class Streams:
                 sleep: Callable[[float], None]) -> Iterator[bytes]:
         s = self.settings
         yield b"retry: 2000\n\n"
-        sent: dict[str, str] = {}
+        sent: dict[str, tuple[str, float]] = {}  # region → (HTML without ages, when sent)
         started = last_write = time.monotonic()
         while time.monotonic() - started < s.lifetime:
             if not signed_in():
@@ -73,10 +76,12 @@ class Streams:
                 yield b'event: trouble\ndata: {"message": "cannot read Redis; retrying"}\n\n'
                 last_write = time.monotonic()
             for name, html in regions.items():
-                if sent.get(name) != html:
-                    sent[name] = html
+                now, stable = time.monotonic(), AGE.sub("", html)
+                before = sent.get(name)
+                if before is None or before[0] != stable or now - before[1] >= s.refresh_ages:
+                    sent[name] = (stable, now)
                     yield b"event: region\ndata: " + orjson.dumps({"id": name, "html": html}) + b"\n\n"
-                    last_write = time.monotonic()
+                    last_write = now
             if time.monotonic() - last_write >= s.keepalive:
                 yield b": keepalive\n\n"
                 last_write = time.monotonic()

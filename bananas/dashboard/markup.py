@@ -7,12 +7,13 @@ Every value reaches the page through :func:`esc`; the page carries no inline scr
 from __future__ import annotations
 
 import html
+import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 NAV = (("", "Overview"), ("queues", "Queues"), ("jobs", "Jobs"), ("dead", "Dead"), ("retrying", "Retrying"),
        ("scheduled", "Scheduled"), ("workers", "Workers"), ("schedules", "Schedules"), ("audit", "Audit log"))
@@ -21,6 +22,11 @@ NAV = (("", "Overview"), ("queues", "Queues"), ("jobs", "Jobs"), ("dead", "Dead"
 def esc(value: Any) -> str:
     """``value`` as HTML text (None as an empty string)."""
     return "" if value is None else html.escape(str(value), quote=True)
+
+
+def seg(value: Any) -> str:
+    """``value`` as one path segment of a link (the WSGI server decodes it back)."""
+    return quote(str(value), safe="")
 
 
 @dataclass(frozen=True)
@@ -105,7 +111,12 @@ def when(value: datetime | str | int | float | None) -> str:
     else:
         moment = datetime.fromtimestamp(value / 1000, tz=timezone.utc)
     stamp = moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-    return f'<time title="{esc(stamp)} UTC">{esc(stamp)}</time> <span class=muted>{esc(ago(moment.timestamp()))}</span>'
+    age = esc(ago(moment.timestamp()))
+    return f'<time title="{esc(stamp)} UTC">{esc(stamp)}</time> <span class="muted age">{age}</span>'
+
+
+AGE = re.compile(r'<span class="muted age">[^<]*</span>')
+"""An age as :func:`when` writes it: the event stream ignores it when comparing regions."""
 
 
 def ago(epoch_s: float, now: float | None = None) -> str:

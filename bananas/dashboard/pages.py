@@ -19,7 +19,7 @@ from ..ops import Operations
 from ..ops.views import iso_ms
 from ..queue.search import STATES, JobRow
 from . import charts
-from .markup import Frame, esc, flash, live, post_button, pre, state_badge, table, when
+from .markup import Frame, esc, flash, live, post_button, pre, seg, state_badge, table, when
 
 PAGE_SIZE = 50
 
@@ -93,7 +93,7 @@ def _queue_table(ctx: Ctx, rows: list[Any], *, actions: bool) -> str:
         state = '<span class="state paused">paused</span>' if o.paused else '<span class="state running">running</span>'
         act = ""
         if actions:
-            act = post_button(ctx.frame, f"queues/{o.queue}/{'resume' if o.paused else 'pause'}",
+            act = post_button(ctx.frame, f"queues/{seg(o.queue)}/{'resume' if o.paused else 'pause'}",
                               "Resume" if o.paused else "Pause")
         age = "—" if o.oldest_age_s is None else f"{o.oldest_age_s:.1f} s"
         cells = [f'<a href="{esc(ctx.frame.link("jobs", queue=o.queue, state="queued"))}">{esc(o.queue)}</a>',
@@ -114,7 +114,7 @@ def jobs(ctx: Ctx) -> Screen:
             info = ctx.ops.job(job_id, q.get("queue") or None)
         except JobNotFound:
             return Screen("Jobs", "jobs").add(_search_form(ctx, "jobs")).add(flash(f"no job {job_id}", error=True))
-        raise Redirect(ctx.frame.link(f"jobs/{info.id}", queue=info.queue))
+        raise Redirect(ctx.frame.link(f"jobs/{seg(info.id)}", queue=info.queue))
     state = q.get("state") or "queued"
     s = Screen("Jobs", "jobs").add(_search_form(ctx, "jobs"))
     return s.region("results", _results(ctx, state))
@@ -167,7 +167,7 @@ def _results(ctx: Ctx, state: str) -> str:
 
 
 def _job_cells(ctx: Ctx, r: JobRow) -> list[str]:
-    link = ctx.frame.link(f"jobs/{r.id}", queue=r.queue)
+    link = ctx.frame.link(f"jobs/{seg(r.id)}", queue=r.queue)
     error = r.error or r.reason
     return [f'<a href="{esc(link)}" class=mono>{esc(r.id)}</a>', esc(r.name), esc(r.queue), state_badge(r.state),
             esc(r.priority), esc(r.attempts), when(r.created_at), when(r.finished_at or r.run_at),
@@ -201,7 +201,7 @@ def _job_detail(ctx: Ctx, info: Any) -> str:
                    + post_button(ctx.frame, "dead/action", "Purge", hidden={**hidden, "action": "purge"},
                                  cls="danger"))
     elif info.state in ("queued", "scheduled", "retrying", "active"):
-        actions = post_button(ctx.frame, f"jobs/{info.id}/cancel", "Cancel", hidden={"queue": info.queue},
+        actions = post_button(ctx.frame, f"jobs/{seg(info.id)}/cancel", "Cancel", hidden={"queue": info.queue},
                               cls="danger")
     return (f"<div class=actions>{actions}</div><dl class=facts>{facts}</dl>"
             f"<h2>Timeline</h2>{timeline}<h2>Payload</h2>{pre(_json(info.payload))}"
@@ -281,7 +281,7 @@ def schedules(ctx: Ctx) -> Screen:
     rows = []
     for sch in ctx.ops.schedules():
         rule = sch.get("cron") or (f"every {sch.get('every')} s" if sch.get("every") else "")
-        run = post_button(ctx.frame, f"schedules/{sch['name']}/run", "Run now")
+        run = post_button(ctx.frame, f"schedules/{seg(sch['name'])}/run", "Run now")
         rows.append([esc(sch["name"]), esc(sch.get("job")), esc(sch.get("queue", "default")), esc(rule),
                      when(iso_ms(sch.get("last_fire"))), when(iso_ms(sch.get("next_fire"))), run])
     s = Screen("Schedules", "schedules").add(flash(ctx.query.get("done")))

@@ -269,10 +269,13 @@ def read_events(port, jar, page, until, timeout=15.0):
     text, deadline = "", time.monotonic() + timeout
     try:
         while not until(text) and time.monotonic() < deadline:
+            conn.sock.settimeout(max(0.1, deadline - time.monotonic()))
             line = resp.readline()
             if not line:
                 break
             text += line.decode()
+    except TimeoutError:
+        pass  # the time given is up: what came so far is the answer
     finally:
         conn.close()
     return text
@@ -292,15 +295,36 @@ def test_the_event_stream_sends_a_region_again_when_it_changes(olga, port, bclie
         bclient.resume("dash")
 
 
-def test_a_stream_ends_when_the_user_signs_out(port):
+def test_the_stream_does_not_resend_a_region_whose_only_change_is_its_ages(olga, port, bclient, site):
+    job_id = bclient.submit_job("add", {"a": 1, "b": 2}, queue="dash")
+    site[2].wait_for(lambda: bclient.get_job(job_id, "dash").state == "succeeded", 15, "the job")
+    text = read_events(port, olga.jar, f"/dashboard/jobs/{job_id}", lambda t: False, timeout=3.5)
+    assert text.count("event: region") == 1 and "s ago" in text
+
+
+def test_an_open_stream_ends_when_its_user_signs_out(port):
     b = Browserless(port)
     b.login("olga")
     token = b.get("/dashboard/queues").csrf()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", "/dashboard/events?page=/dashboard/queues",
+                 headers={"Cookie": "; ".join(f"{k}={v}" for k, v in b.jar.items())})
+    resp = conn.getresponse()
+    text = ""
+    while '"id":"queues"' not in text:
+        text += resp.readline().decode()
     jar = dict(b.jar)
     assert b.post("/dashboard/logout", {"csrf": token}).status == 303
+    started = time.monotonic()
+    while "event: signed-out" not in text and time.monotonic() - started < 5:
+        line = resp.readline().decode()
+        if not line:
+            break
+        text += line
+    conn.close()
+    assert "event: signed-out" in text and time.monotonic() - started < 3
     assert b.get("/dashboard/queues").status == 303  # back to the login
-    reply = Browserless(port, jar=jar).get("/dashboard/events?page=/dashboard/queues")
-    assert reply.status == 401
+    assert Browserless(port, jar=jar).get("/dashboard/events?page=/dashboard/queues").status == 401
 
 
 def test_the_event_stream_refuses_pages_outside_the_dashboard(olga):
@@ -371,3 +395,11 @@ def test_the_overview_charts_the_queues_history(olga, bclient, site):
         total = int(re.search(r"Succeeded per [^(]+\(total (\d+)\)", page).group(1))
         assert total >= 1
     assert "Latency p95" in page
+
+
+def test_a_queue_whose_name_needs_quoting_is_paused_through_its_link(olga, bclient):
+    bclient.submit_job("add", {"a": 1, "b": 1}, queue="night#1?")
+    page = olga.get("/dashboard/queues")
+    assert 'action="/dashboard/queues/night%231%3F/pause"' in page.text
+    assert olga.post("/dashboard/queues/night%231%3F/pause", {"csrf": page.csrf()}).status == 303
+    assert bclient.resume("night#1?") is True

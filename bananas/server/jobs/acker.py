@@ -71,7 +71,8 @@ class Acker:
             for outcomes in by_queue.values():
                 self.broker.settle(outcomes, pipe)
 
-        replies = self.broker.run_pipeline(build)
+        # one queue (the usual case): one script call, without a pipeline around it
+        replies = [self.broker.settle(batch)] if len(by_queue) == 1 else self.broker.run_pipeline(build)
         for outcomes, reply in zip(by_queue.values(), replies):
             for outcome, ok in zip(outcomes, reply):
                 self.book.remove(outcome.queue, outcome.id, outcome.token)
