@@ -16,7 +16,7 @@ from redis.commands.core import Script
 
 from ..envelope import Delivery, NewJob
 from ..keys import LANES, PRIORITIES, GlobalKeys, QueueKeys
-from .handoff import DELIVERY_FIELDS, decode_item
+from .handoff import DEQUEUED_FIELDS, decode_item
 from .history import HistoryShape
 from .stream import run_streamed
 from .wire import call as wire_call
@@ -272,7 +272,7 @@ class Broker:
         handed = int(reply[0])
         out = [_delivery(queue, f) for f in map(decode_item, reply[1:1 + handed]) if f is not None]
         flat = reply[1 + handed:-1]
-        out += [_delivery(queue, flat[i:i + DELIVERY_FIELDS]) for i in range(0, len(flat), DELIVERY_FIELDS)]
+        out += [_delivery(queue, flat[i:i + DEQUEUED_FIELDS]) for i in range(0, len(flat), DEQUEUED_FIELDS)]
         return Taken(out, bool(int(reply[-1])))
 
     def wait_for_work(self, blocking: redis.Redis, queue: str, lanes: Sequence[str],
@@ -495,7 +495,7 @@ def _delivery(queue: str, f: list[Any]) -> Delivery:
         if (max_retries is not None and max_retries < 0) or (timeout is not None and not 0 < timeout < 1e9):
             raise ValueError("max_retries or timeout out of range")
         return Delivery(queue, f[0], str(f[1]), int(f[2]), f[3], f[4], f[5], max_retries, timeout,
-                        int(f[8] or 0), signature=f[9])
+                        int(f[8] or 0), signature=f[9], recoveries=int(f[10]) if len(f) > 10 else 0)
     except (TypeError, ValueError) as exc:
         return Delivery(queue, f[0], str(f[1]), int(f[2]), str(f[3]), str(f[4]), str(f[5]), 0, None, 0,
                         problem=f"the job hash holds an unreadable field: {exc}")
