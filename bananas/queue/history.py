@@ -34,7 +34,7 @@ HOUR_SLOTS, DAY_SLOTS = 60, 96
 BYTES_PER_QUEUE = (HOUR_SLOTS + DAY_SLOTS) * SLOT_BYTES
 """The history string's size; Redis adds its key and allocator overhead (docs/PERFORMANCE.md)."""
 MEMORY_BOUND_BYTES = 84_000
-"""What both rings of a queue cost at most, as ``MEMORY USAGE`` counts them (82,064 bytes
+"""What a queue's history costs at most, as ``MEMORY USAGE`` counts it (81,992 bytes
 measured on Redis 7.0 with jemalloc; ``bench/history_memory.py``)."""
 _HEAD = 9  # fields before the histograms in a bucket read by history.lua
 
