@@ -191,8 +191,8 @@ def cmd_submit(args: argparse.Namespace) -> int:
         raise UsageError("--count must be at least 1")
     spec = {"name": args.name, "payload": payload, "queue": args.queue, "priority": args.priority,
             "delay": args.delay}
-    with _client(args) as client:
-        for job_id in client.submit_jobs([spec] * args.count):
+    with _ops(args) as ops:
+        for job_id in ops.submit_copies(spec, args.count, args.actor):
             print(job_id)
     return 0
 

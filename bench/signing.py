@@ -1,16 +1,17 @@
 """What signed envelopes cost: submit and worker microseconds per job, with and without signing.
 
-Starts a private redis-server and measures, in alternating rounds (unsigned, signed,
-unsigned, ...) so that load drifting on the machine hits both alike:
+Starts a private redis-server and measures in short alternating chunks (unsigned, signed,
+signed, unsigned, ...) so that load drifting on this shared machine hits both alike:
 
-- submit: ``Client.submit_job`` one job per call, and ``Client.submit_jobs`` in batches;
+- submit: ``Client.submit_job`` one job per call, and ``Client.submit_jobs`` in batches
+  (chunks of 100 calls, or one batch);
 - worker: ``Runner.run`` of a delivery (noop handler, decode included), with and without the
   signature check, for payloads of about 100 B, 10 KB and 1 MB;
 - the refusal of a forged MAC whose first or last character is wrong (constant-time compare).
 
-Prints the median of each over the rounds.
+Prints the median of each over the chunks, and the median of the paired differences.
 
-    .venv/bin/python bench/signing.py [--rounds 7] [--jobs 2000]
+    .venv/bin/python bench/signing.py [--rounds 7]
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -43,36 +45,57 @@ def per_job_us(seconds: float, jobs: int) -> float:
     return seconds / jobs * 1e6
 
 
-def submit_round(url: str, signing: Signing | None, jobs: int, batch: int) -> tuple[float, float]:
+def paired(plain: Callable[[], float], signed: Callable[[], float], chunks: int) -> tuple[list[float], list[float]]:
+    """µs per job of each side, chunk after chunk, alternating (which side goes first
+    alternates too), so both meet the same load: this machine is shared."""
+    a: list[float] = []
+    b: list[float] = []
+    for i in range(chunks):
+        if i % 2:
+            b.append(signed())
+            a.append(plain())
+        else:
+            a.append(plain())
+            b.append(signed())
+    return a, b
+
+
+def submit_one(client: Client, jobs: int) -> Callable[[], float]:
     payload = PAYLOADS["100 B"]
-    with Client(url, signing=signing) as client:
-        client.submit_job("warm", payload)
+
+    def chunk() -> float:
         started = time.perf_counter()
         for _ in range(jobs):
             client.submit_job("bench", payload)
-        single = per_job_us(time.perf_counter() - started, jobs)
-        specs = [{"name": "bench", "payload": payload}] * batch
+        return per_job_us(time.perf_counter() - started, jobs)
+    return chunk
+
+
+def submit_many(client: Client, batch: int) -> Callable[[], float]:
+    specs = [{"name": "bench", "payload": PAYLOADS["100 B"]}] * batch
+
+    def chunk() -> float:
         started = time.perf_counter()
-        for _ in range(jobs // batch):
-            client.submit_jobs(specs)
-        many = per_job_us(time.perf_counter() - started, jobs // batch * batch)
-        client.redis.flushall()
-    return single, many
+        client.submit_jobs(specs)
+        return per_job_us(time.perf_counter() - started, batch)
+    return chunk
 
 
-def worker_round(verifier: Verifier | None, label: str, jobs: int) -> float:
+def run_jobs(verifier: Verifier | None, label: str, jobs: int) -> Callable[[], float]:
     registry = Registry()
     registry.add(HandlerSpec("bench", lambda payload, ctx: None))
     runner = Runner(registry, RunPolicy(Limits(2 * 1024 * 1024), 60.0, 3, 1.0, 60.0, False, verifier=verifier))
     payload = orjson.dumps(PAYLOADS[label]).decode()
     sig = Signer("k1", SECRET, "bananas").sign("default", "j1", "bench", "normal", None, None, payload)
     d = Delivery("default", "j1", "1", 1, "bench", payload, "normal", None, None, 0, signature=sig)
-    n = max(20, jobs if label != "1 MB" else jobs // 100)
-    started = time.perf_counter()
-    for _ in range(n):
-        outcome = runner.run(d)
-    assert outcome.kind == "ok", outcome
-    return per_job_us(time.perf_counter() - started, n)
+    assert runner.run(d).kind == "ok"
+
+    def chunk() -> float:
+        started = time.perf_counter()
+        for _ in range(jobs):
+            runner.run(d)
+        return per_job_us(time.perf_counter() - started, jobs)
+    return chunk
 
 
 def refusal_us(verifier: Verifier, where: int, count: int) -> float:
@@ -88,45 +111,64 @@ def refusal_us(verifier: Verifier, where: int, count: int) -> float:
     return per_job_us(time.perf_counter() - started, count)
 
 
+def pending_hash_bytes(url: str) -> list[tuple[str, str, int, int]]:
+    """MEMORY USAGE of a waiting job's hash, unsigned and signed (key id ``web2026``), for a
+    12-byte and a 70-byte payload: (payload, encoding unsigned/signed, bytes unsigned, signed)."""
+    rows = []
+    with Client(url) as plain, Client(url, signing=Signing({"web2026": SECRET}, sign_with="web2026")) as signed:
+        for payload in ({"to": "ana"}, PAYLOADS["100 B"]):
+            sizes, encodings = [], []
+            for client in (plain, signed):
+                key = client.broker.keys("default").job(client.submit_job("send_email", payload))
+                sizes.append(int(client.redis.memory_usage(key) or 0))
+                encodings.append(str(client.redis.object("encoding", key)))
+            label = f"{len(orjson.dumps(payload))} B payload"
+            rows.append((label, "/".join(encodings), sizes[0], sizes[1]))
+        plain.redis.flushall()
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--jobs", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=7, help="tens of chunk pairs per row")
     parser.add_argument("--batch", type=int, default=500)
     args = parser.parse_args()
     signing = Signing({"k1": SECRET}, sign_with="k1", require=True)
     verifier = signing.verifier("bananas")
     assert verifier is not None
-    rows: dict[tuple[str, str], list[float]] = {}
-
-    def add(what: str, mode: str, value: float) -> None:
-        rows.setdefault((what, mode), []).append(value)
-
+    rows: dict[str, tuple[list[float], list[float]]] = {}
+    chunks = args.rounds * 10
     with tempfile.TemporaryDirectory() as tmp:
         redis_proc = RedisProcess(Path(tmp), aof=False).start()
         try:
-            for _ in range(args.rounds):
-                for mode, sign in (("unsigned", None), ("signed", signing)):
-                    single, many = submit_round(redis_proc.url, sign, args.jobs, args.batch)
-                    add("submit_job, 1 job a call (100 B payload)", mode, single)
-                    add(f"submit_jobs, {args.batch} a call (100 B payload)", mode, many)
-                    for label in PAYLOADS:
-                        add(f"worker Runner.run, {label} payload", mode,
-                            worker_round(verifier if sign else None, label, args.jobs * 5))
-                add("refuse a forged MAC: first character wrong", "signed", refusal_us(verifier, 0, 20_000))
-                add("refuse a forged MAC: last character wrong", "signed", refusal_us(verifier, 42, 20_000))
+            with Client(redis_proc.url) as plain, Client(redis_proc.url, signing=signing) as signed:
+                plain.submit_job("warm", {})
+                signed.submit_job("warm", {})
+                rows["submit_job, 1 job a call (100 B payload)"] = paired(
+                    submit_one(plain, 100), submit_one(signed, 100), chunks)
+                rows[f"submit_jobs, {args.batch} a call (100 B payload)"] = paired(
+                    submit_many(plain, args.batch), submit_many(signed, args.batch), chunks)
+                plain.redis.flushall()
+            memory = pending_hash_bytes(redis_proc.url)
+            for label, jobs in (("100 B", 500), ("10 KB", 20), ("1 MB", 2)):
+                rows[f"worker Runner.run, {label} payload"] = paired(
+                    run_jobs(None, label, jobs), run_jobs(verifier, label, jobs), chunks)
+            first = [refusal_us(verifier, 0, 2000) for _ in range(chunks)]
+            last = [refusal_us(verifier, 21, 2000) for _ in range(chunks)]
+            rows["refuse a forged MAC: 1st / last character wrong"] = (first, last)
         finally:
             redis_proc.stop()
 
-    print(f"rounds: {args.rounds} (alternating), jobs per round: {args.jobs}; median µs per job")
+    print(f"{chunks} alternating chunks per row; median µs per job (the last row: first vs last character)")
     print(f"{'what':<48} {'unsigned':>10} {'signed':>10} {'added':>10}")
-    for what in dict.fromkeys(w for w, _ in rows):
-        plain, signed = rows.get((what, "unsigned")), rows.get((what, "signed"))
-        a = statistics.median(plain) if plain else None
-        b = statistics.median(signed) if signed else None
-        cells = [f"{a:10.2f}" if a is not None else f"{'-':>10}", f"{b:10.2f}" if b is not None else f"{'-':>10}",
-                 f"{b - a:+10.2f}" if a is not None and b is not None else f"{'-':>10}"]
-        print(f"{what:<48} {' '.join(cells)}")
+    for what, (a, b) in rows.items():
+        ma, mb = statistics.median(a), statistics.median(b)
+        diff = statistics.median([y - x for x, y in zip(a, b)])
+        print(f"{what:<48} {ma:10.2f} {mb:10.2f} {diff:+10.2f}")
+    print("\nRedis memory of a waiting job's hash (MEMORY USAGE, bytes; signed with key id web2026)")
+    print(f"{'payload':<24} {'encoding':<22} {'unsigned':>10} {'signed':>10} {'added':>10}")
+    for label, encodings, a_bytes, b_bytes in memory:
+        print(f"{label:<24} {encodings:<22} {a_bytes:10d} {b_bytes:10d} {b_bytes - a_bytes:+10d}")
 
 
 if __name__ == "__main__":

@@ -153,3 +153,39 @@ def test_a_viewer_sees_the_pages_without_buttons(page, site):
     assert page.locator("button:has-text('Pause')").count() == 0
     page.goto(base + "/dead")
     assert page.locator("button:has-text('Retry')").count() == 0
+
+
+@pytest.fixture(scope="module")
+def one_stream_site(tmp_path_factory):
+    """A server that serves one live stream at a time."""
+    from tests.support.redis_proc import RedisProcess
+
+    proc = RedisProcess(tmp_path_factory.mktemp("browser1-redis"), aof=False).start()
+    server, port = start_dashboard_server(tmp_path_factory.mktemp("browser1"), proc.url, max_streams=1)
+    yield port
+    server.kill_all()
+    proc.stop()
+
+
+def test_a_page_refused_a_stream_connects_once_a_slot_is_free(browser, one_stream_site):
+    import http.client
+
+    from tests.support.dashboard_site import Browserless
+
+    port = one_stream_site
+    holder = Browserless(port)
+    holder.login("olga")
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", "/dashboard/events?page=/dashboard/queues",
+                 headers={"Cookie": "; ".join(f"{k}={v}" for k, v in holder.jar.items())})
+    assert conn.getresponse().status == 200  # the only slot is taken
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        sign_in(page, f"http://127.0.0.1:{port}/dashboard")
+        page.wait_for_selector("#live-status:has-text('reconnecting')")  # 503: EventSource gave up
+        conn.close()
+        page.wait_for_selector("#live-status:has-text('live')", timeout=40_000)
+    finally:
+        context.close()

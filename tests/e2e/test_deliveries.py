@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from bananas.queue.broker import Broker, Retention
+from tests.chaos.proxy import ChaosProxy
 
 BANANAS = str(Path(sys.executable).with_name("bananas"))
 INFLIGHT = "{bananas:default}:inflight"
@@ -20,7 +21,7 @@ def started(r) -> list[str]:
 
 
 def lapse_lease(r, job_id: str, attempt_before: int, client) -> None:
-    """Let the job's lease lapse, as it would if its heartbeat could not reach Redis for a lease:
+    """Let the job's lease lapse, as it does when its heartbeat cannot reach Redis for a lease:
     its deadline goes into the past, then the scheduler's recovery step runs. The heartbeat may
     renew it in between (every lease / 3), so try again until the job left its delivery."""
     broker = Broker(r, "bananas", Retention(60, 120))
@@ -40,20 +41,26 @@ def workers_json(redis_url: str) -> list[dict]:
     return json.loads(out.stdout)
 
 
-def test_a_job_delivered_again_beside_its_stale_run_keeps_its_lease_and_every_executor(
-        server_factory, client, r, redis_url):
-    server = server_factory({"worker": {"concurrency": 2, "lease_seconds": 2, "max_recoveries": 5}})
+def workers_table(redis_url: str) -> str:
+    return subprocess.run([BANANAS, "--url", redis_url, "workers"], capture_output=True, text=True, timeout=30,
+                          check=True).stdout
+
+
+def redelivered_beside_its_stale_run(server, client, r, redis_url: str, lose_lease) -> None:
+    """A ``held`` job runs; ``lose_lease(job_id)`` makes its lease lapse and the job go back to
+    the front of its lane; the same process takes it again while the first run goes on. Then
+    both runs end, the stale settle is refused, the live lease stays renewed, no executor is lost."""
     (pid,) = server.worker_pids()
     job_id = client.submit_job("held", {})
     server.wait_for(lambda: started(r) == [f"{job_id}:1:{pid}"], 10, "the first run to start")
     time.sleep(0.6)  # the heartbeat marks it started (it ran: its recovery is charged)
-    lapse_lease(r, job_id, 1, client)
-    server.wait_for(lambda: len(started(r)) == 2, 10, "the job to be delivered again to the same process")
+    lose_lease(job_id)
+    server.wait_for(lambda: len(started(r)) == 2, 20, "the job to be delivered again to the same process")
     assert started(r) == [f"{job_id}:1:{pid}", f"{job_id}:2:{pid}"], "both runs in one process at once"
 
     r.set("live:go:1", 1)  # the stale run ends while the live one goes on
     server.wait_for(lambda: r.lrange("live:ended", 0, -1) == [f"{job_id}:1"], 10, "the stale run to end")
-    server.wait_for(lambda: "refused" in server.log(), 10, "the stale settle to be refused")
+    server.wait_for(lambda: f"job {job_id}: outcome of delivery" in server.log(), 10, "the stale settle refused")
     first_deadline = r.zscore(INFLIGHT, job_id)
     deadlines = []
     for _ in range(8):  # two leases: a lease no longer renewed would lapse and the job run a third time
@@ -75,6 +82,39 @@ def test_a_job_delivered_again_beside_its_stale_run_keeps_its_lease_and_every_ex
     server.wait_for(lambda: all(client.get_job(i).state == "succeeded" for i in more), 10, "later jobs")
     (status,) = workers_json(redis_url)
     assert status["pools"][0]["executors_alive"] == 2 and server.worker_pids() == [pid]
+    table = workers_table(redis_url)
+    assert "EXECUTORS (ALIVE/SIZE)" in table and "thin-1:2/2" in table, table
+
+
+def test_a_job_delivered_again_beside_its_stale_run_keeps_its_lease_and_every_executor(
+        server_factory, client, r, redis_url):
+    server = server_factory({"worker": {"concurrency": 2, "lease_seconds": 2, "max_recoveries": 5}})
+    redelivered_beside_its_stale_run(server, client, r, redis_url, lambda job_id: lapse_lease(r, job_id, 1, client))
+
+
+def test_a_heartbeat_cut_off_past_the_lease_brings_the_job_back_beside_its_stale_run(
+        server_factory, client, r, redis_url):
+    """The same, the lease lost for real: every connection of the server goes through a proxy
+    that holds all traffic for longer than the lease (a partition), while another server's
+    scheduler (here: the test, on a direct connection) recovers the lapsed lease."""
+    port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
+    with ChaosProxy(port) as proxy:
+        config = {"worker": {"concurrency": 2, "lease_seconds": 2, "max_recoveries": 5}}
+        server = server_factory(config, env={"BANANAS_TEST_REDIS_URL": redis_url}, url=proxy.url)
+        broker = Broker(r, "bananas", Retention(60, 120))
+
+        def partition(job_id: str) -> None:
+            proxy.blackhole()
+            try:
+                deadline = time.monotonic() + 15
+                while client.get_job(job_id).state == "active" and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                    broker.promote("default")  # recovers the job once its lease has run out
+                assert client.get_job(job_id).state == "queued", "the lease lapsed during the partition"
+            finally:
+                proxy.heal()
+
+        redelivered_beside_its_stale_run(server, client, r, redis_url, partition)
 
 
 def test_a_busy_thin_server_starts_buffered_lanes_strictly_by_priority(server_factory, client, r):

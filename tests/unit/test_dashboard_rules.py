@@ -107,3 +107,21 @@ def test_chart_scales_round_up_and_values_are_escaped():
     svg = chart("a <b>", 0, 60_000, [("ok", [1.0, None, 2.0, 3.0])])
     assert "a &lt;b&gt;" in svg and svg.count("<polyline") == 1 and svg.count("<circle") == 1
     assert esc('"<x>&') == "&quot;&lt;x&gt;&amp;" and esc(None) == ""
+
+
+def test_the_server_serves_the_dashboard_only_when_a_user_is_configured():
+    from bananas.server.observe.faces import mounts
+
+    assert "/dashboard" not in mounts(load_config(tree={}), "redis://127.0.0.1:1/0")
+    config = load_config(tree={"dashboard": {"users": [{"name": "x", "secret_hash": STORED}]}})
+    app = mounts(config, "redis://127.0.0.1:1/0")["/dashboard"]
+    seen = {}
+
+    def start_response(status, headers):
+        seen["status"], seen["headers"] = status, dict(headers)
+
+    body = b"".join(app({"PATH_INFO": "/dashboard/static/app.css", "REQUEST_METHOD": "GET"}, start_response))
+    assert seen["status"] == "200 OK" and b"font" in body  # below the prefix, no Redis needed for a file
+    b"".join(app({"PATH_INFO": "/dashboard/queues", "REQUEST_METHOD": "GET", "QUERY_STRING": "a=1"}, start_response))
+    assert seen["status"].startswith("303")
+    assert seen["headers"]["Location"] == "/dashboard/login?next=%2Fdashboard%2Fqueues%3Fa%3D1"

@@ -19,7 +19,15 @@ from bananas.registry import Registry, handler_spec
 from bananas.server.jobs.interrupt import Overrun
 from bananas.server.jobs.runner import Runner, RunPolicy
 from bananas.server.jobs.slots import RunningJobs
-from bananas.server.jobs.threads import DONE, ThreadCall, ThreadCancelled, ThreadExecutor, forwarded
+from bananas.server.jobs.threads import (
+    DONE,
+    ThreadCall,
+    ThreadCancelled,
+    ThreadExecutor,
+    _free_green_lock,
+    forwarded,
+    real_logging_locks,
+)
 from bananas.server.jobs.watchdog import Watchdog
 
 _color: contextvars.ContextVar[str] = contextvars.ContextVar("color", default="none")
@@ -198,6 +206,31 @@ def test_a_timer_in_the_greenlet_stops_the_handler_in_its_thread():
     assert time.monotonic() - began < 1.0
 
 
+def test_a_handler_waiting_in_its_threads_own_hub_is_stopped_there_and_the_thread_serves_on():
+    # gevent.sleep in a pool thread waits in that thread's own hub (as a patched call does):
+    # the interrupt is thrown into the handler's greenlet by that hub.
+    threads = ThreadExecutor(1)
+
+    def timed():
+        with gevent.Timeout(0.2):
+            return threads.call(lambda p, c: gevent.sleep(30), {}, None, 0.2)
+
+    began = time.monotonic()
+    with pytest.raises(Overrun):
+        gevent.spawn(timed).get(timeout=5)
+    assert time.monotonic() - began < 1.0
+
+    def cancelled():
+        waiting = gevent.spawn(threads.call, lambda p, c: gevent.sleep(30), {}, None, 60.0)
+        gevent.sleep(0.1)
+        waiting.kill(JobCancelled("j"), block=False)  # thrown from the hub, as the canceller does
+        return waiting
+
+    with pytest.raises(JobCancelled):
+        gevent.spawn(cancelled).get(timeout=5).get(timeout=5)
+    assert gevent.spawn(threads.call, lambda p, c: (gevent.sleep(0.01), "ok")[1], {}, None, 5.0).get(timeout=5) == "ok"
+
+
 def test_killing_the_greenlet_stops_the_thread_and_waits_for_it_only_briefly():
     threads = ThreadExecutor(1, stop_wait=0.5)
     ended = []
@@ -294,6 +327,16 @@ def test_retry_and_reject_raised_in_a_thread_are_classified_as_on_the_hub():
     retried = run(runner, "retry_thread")
     assert (retried.kind, retried.delay_ms) == ("retry", 3000)
     assert (run(runner, "reject_thread").kind, run(runner, "reject_thread").reason) == ("dead", "rejected")
+
+
+def test_only_free_locks_of_patched_threading_are_replaced_and_only_under_gevent():
+    python_lock = threading._PyRLock()  # what threading.RLock() builds once gevent patched it
+    assert _free_green_lock(python_lock)
+    python_lock.acquire()
+    assert not _free_green_lock(python_lock), "a held lock is left to its holder"
+    python_lock.release()
+    assert not _free_green_lock(threading.RLock()) and not _free_green_lock(None)
+    assert real_logging_locks() == 0, "threading is not patched in this process: nothing to do"
 
 
 def test_an_unknown_executor_is_refused_with_the_choices():

@@ -6,6 +6,8 @@
   var eventsUrl = body.getAttribute("data-events");
   var page = body.getAttribute("data-page");
   var source = null;
+  var retryTimer = null;
+  var backoff = 2000;
 
   function setStatus(text, bad) {
     var el = document.getElementById("live-status");
@@ -22,7 +24,7 @@
   function open() {
     if (!eventsUrl || source) return;
     source = new EventSource(eventsUrl + "?page=" + encodeURIComponent(page));
-    source.addEventListener("open", function () { setStatus("live", false); });
+    source.addEventListener("open", function () { backoff = 2000; setStatus("live", false); });
     source.addEventListener("region", function (e) {
       var msg = JSON.parse(e.data);
       var nodes = document.querySelectorAll("[data-live]");
@@ -32,10 +34,31 @@
     });
     source.addEventListener("trouble", function (e) { setStatus(JSON.parse(e.data).message, true); });
     source.addEventListener("signed-out", function () { close(); window.location.reload(); });
-    source.addEventListener("error", function () { setStatus("reconnecting…", true); });
+    source.addEventListener("error", function () {
+      setStatus("reconnecting…", true);
+      // EventSource retries by itself after a dropped stream, but gives up on an answer
+      // other than 200 (503: all streams busy; 401: signed out while hidden).
+      if (source && source.readyState === EventSource.CLOSED) { source = null; later(); }
+    });
+  }
+
+  function later() {
+    if (retryTimer) return;
+    retryTimer = window.setTimeout(function () {
+      retryTimer = null;
+      // Still signed in? A page that redirects means no: reload, which shows the sign-in.
+      fetch(window.location.href, {method: "HEAD", redirect: "manual", credentials: "same-origin"})
+        .then(function (r) {
+          if (r.type === "opaqueredirect" || r.status === 401) window.location.reload();
+          else if (document.visibilityState !== "hidden") open();
+        })
+        .catch(function () { later(); });
+    }, backoff);
+    backoff = Math.min(backoff * 2, 60000);
   }
 
   function close() {
+    if (retryTimer) { window.clearTimeout(retryTimer); retryTimer = null; }
     if (source) { source.close(); source = null; }
     setStatus("paused", false);
   }

@@ -8,8 +8,11 @@ green support or a C extension that releases the GIL blocks only its own thread.
 
 The job's ``contextvars`` (the logging fields of its ``job_scope``, the pool's worker
 fields) are copied into the thread. Whatever would interrupt the handler in a greenlet is
-forwarded into its thread as an asynchronous exception (:mod:`.interrupt`), raised at the
-thread's next bytecode:
+forwarded into its thread: as an asynchronous exception (:mod:`.interrupt`), raised at the
+thread's next bytecode, while the handler runs Python or sits in a C call; thrown into the
+handler's greenlet by the thread's own gevent hub while it waits in a patched call (a
+patched ``sleep``, a socket made in the thread), where an asynchronous exception would land
+in that hub instead:
 
 * the runner's ``gevent.Timeout`` → :class:`~.interrupt.Overrun` (the watchdog also raises it
   at the deadline from its own OS thread, so a hub held by another job delays nothing);
@@ -17,6 +20,13 @@ thread's next bytecode:
 * ``GreenletExit`` when a drain's grace period ends → ``GreenletExit``; the greenlet then waits
   ``stop_wait`` seconds (``worker.watchdog_grace``, at most :data:`STOP_WAIT_MAX`) for the
   thread before the job is given back.
+
+Under ``patch_all()`` every ``threading`` lock is a gevent lock, and a gevent lock contended by
+two OS threads hung here (gevent 26.9): ``logging.getLogger`` from eight job threads at once
+never returned. So when a process runs its first thread job, the ``logging`` module's lock and
+the locks of the handlers installed by then become real thread locks
+(:func:`real_logging_locks`): logging never yields while it holds them, so greenlets lose
+nothing. Locks of the handler's own code are its business (docs/HANDLERS.md).
 
 An exception reaches only the call it was meant for, never the next job of that thread:
 :class:`ThreadCall` raises one only while its handler runs (under a real lock), and the
@@ -27,12 +37,13 @@ be interrupted; the watchdog ends the process past timeout + grace, as for the h
 from __future__ import annotations
 
 import contextvars
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
 import gevent
-from gevent import monkey
+from gevent import getcurrent, monkey
 from gevent.threadpool import ThreadPool
 
 from ...errors import JobCancelled
@@ -47,6 +58,33 @@ LEAVE_TRIES = 8
 """Attempts of the thread's end-of-call step when late interrupts keep landing in it."""
 
 _allocate_lock = monkey.get_original("_thread", "allocate_lock")  # a real lock, not a greenlet one
+_RealRLock = monkey.get_original("_thread", "RLock")
+
+
+def real_logging_locks() -> int:
+    """Give ``logging`` and its installed handlers real thread locks; returns how many changed.
+
+    Does nothing unless gevent patched ``threading``. A lock held at the time is left alone
+    (its holder will release it).
+    """
+    if not monkey.is_module_patched("threading"):
+        return 0
+    changed = 0
+    if _free_green_lock(logging._lock):  # type: ignore[attr-defined]
+        logging._lock = _RealRLock()  # type: ignore[attr-defined]
+        changed += 1
+    loggers = [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
+    for logger in loggers:
+        for handler in getattr(logger, "handlers", ()):
+            if _free_green_lock(handler.lock):
+                handler.lock = _RealRLock()
+                changed += 1
+    return changed
+
+
+def _free_green_lock(lock: Any) -> bool:
+    """A lock made by patched ``threading`` that nobody holds."""
+    return lock is not None and not isinstance(lock, _RealRLock) and getattr(lock, "_count", 1) == 0
 
 
 class ThreadCancelled(JobCancelled):
@@ -91,6 +129,8 @@ class ThreadCall:
         self.timeout = timeout
         self.state = WAITING
         self.thread = 0
+        self.greenlet: Any = None  # the greenlet that runs the handler in its thread
+        self.hub: Any = None  # that thread's gevent hub
         self.early: type[BaseException] | None = None  # asked for before the thread started
         self.overran = False
         self._lock = _allocate_lock()
@@ -107,8 +147,11 @@ class ThreadCall:
             return False, exc
 
     def _enter(self) -> None:
+        hub = gevent.get_hub()  # the thread's own (made once per pool thread): where patched calls wait
         with self._lock:
             self.thread = os_thread_id()
+            self.greenlet = getcurrent()
+            self.hub = hub
             self.state = RUNNING
             early = self.early
         if early is not None:
@@ -151,9 +194,19 @@ class ThreadCall:
         if self.state == WAITING:
             self.early = exc_type
             return True
-        if self.state == RUNNING:
-            return interrupt(self.thread, exc_type)
-        return False
+        if self.state != RUNNING:
+            return False
+        if self.greenlet.gr_frame is not None:  # suspended: waiting in its thread's hub
+            self.hub.loop.run_callback_threadsafe(self._throw, exc_type)
+            return True
+        return interrupt(self.thread, exc_type)
+
+    def _throw(self, exc_type: type[BaseException]) -> None:
+        """In the handler's thread, on its hub: throw ``exc_type`` into the waiting handler."""
+        with self._lock:
+            waiting = self.state == RUNNING and self.greenlet.gr_frame is not None
+        if waiting:
+            self.greenlet.throw(exc_type)
 
 
 class ThreadExecutor:
@@ -173,6 +226,7 @@ class ThreadExecutor:
     def call(self, func: Callable[..., Any], payload: Any, ctx: Any, timeout: float) -> Any:
         """In an executor greenlet: ``func(payload, ctx)`` in a thread; its result, or its exception."""
         if self.pool is None:
+            real_logging_locks()
             self.pool = ThreadPool(self.size)
         call = ThreadCall(func, (payload, ctx), contextvars.copy_context(), self.clock() + timeout,
                           getattr(ctx, "job_id", ""), getattr(ctx, "queue", ""), timeout)

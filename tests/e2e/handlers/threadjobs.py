@@ -62,3 +62,35 @@ def where_am_i(payload, ctx):
 def quick(payload, ctx):
     """A cooperative no-op: returns when it ran."""
     return {"ran": time.time(), **_where()}
+
+
+@job("thread_loggers", executor="threads", timeout=20, max_retries=0)
+def thread_loggers(payload, ctx):
+    """Creates payload["count"] loggers and asks each its level: logging's lock, taken at once
+    by every thread that runs this."""
+    import logging
+
+    for i in range(int(payload["count"])):
+        logger = logging.getLogger(f"threadjobs.{ctx.job_id}.{i}")
+        logger.isEnabledFor(logging.INFO)
+        logger.debug("not shown")
+    ctx.logger.info("made %d loggers", int(payload["count"]))
+    return int(payload["count"])
+
+
+@job("thread_green_wait", executor="threads", max_retries=0)
+def thread_green_wait(payload, ctx):
+    """Waits in patched ``time.sleep`` calls (in its thread's own gevent hub) for payload["seconds"].
+
+    With payload["mark"], writes the pid to that file as it starts and the time it stopped to
+    ``<mark>.end``.
+    """
+    _mark(payload)
+    try:
+        end = time.monotonic() + float(payload["seconds"])
+        while time.monotonic() < end:
+            time.sleep(0.5)
+        return "ran to its end"
+    finally:
+        if payload.get("mark"):
+            Path(payload["mark"] + ".end").write_text(repr(time.time()))

@@ -38,6 +38,8 @@ def test_commit_submits_once_with_the_id_returned_up_front(site_env, Order, r, r
         order.save()
         assert r.keys("{bananas:default}:job:*") == []  # nothing before the commit
     assert r.lrange("{bananas:default}:lane:high", 0, -1) == [job_id]
+    assert r.keys("{bananas:default}:job:*") == [f"{{bananas:default}}:job:{job_id}"]  # one job, this id
+    assert r.hget("{bananas:default}:stats", "submitted") == "1"  # submitted exactly once
     with Client(redis_url) as client:
         info = client.get_job(job_id)
     assert (info.name, info.payload, info.priority) == ("shop.ship", {"order": order.pk}, "high")
