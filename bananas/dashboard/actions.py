@@ -96,7 +96,8 @@ def _confirm(ctx: Ctx, form: Form, verb: str, count: int, everything: bool, back
         if everything else "the selected dead job" + ("s" if count != 1 else "")
     fields = "".join(f'<input type=hidden name="{esc(k)}" value="{esc(v)}">'
                      for k, values in form.items() if k not in ("csrf", "confirm") for v in values)
-    what = "send back to work" if verb == "retry" else "delete for good"
+    them = "it" if count == 1 else "them"
+    what = f"send {them} back to work" if verb == "retry" else f"delete {them} for good"
     body = (f"<p class=confirm>{esc(verb.capitalize())} {esc(count)} job{'s' if count != 1 else ''}: "
             f"{esc(scope)}. This will {esc(what)}.</p>"
             f'<form method=post action="{esc(ctx.frame.link("dead/action"))}">'
