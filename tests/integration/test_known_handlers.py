@@ -22,7 +22,8 @@ def test_known_handlers_refuse_an_unknown_name_at_submit_and_send_nothing(redis_
     with Client(redis_url, known_handlers=known) as client:
         assert client.get_job(client.submit_job("echo", {"n": 1})).name == "echo"
         before = r.dbsize()
-        for call in (lambda: client.submit_job("ehco", {}), lambda: client.submit_jobs([{"name": "echo"}, {"name": "x"}]),
+        for call in (lambda: client.submit_job("ehco", {}),
+                     lambda: client.submit_jobs([{"name": "echo"}, {"name": "x"}]),
                      lambda: client.submit_and_wait("ehco", {}, timeout=1)):
             with pytest.raises(HandlerNotFound, match="no handler named 'ehco'|no handler named 'x'"):
                 call()
