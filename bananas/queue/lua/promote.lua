@@ -12,11 +12,15 @@
    its owner's `owned` set.
 3. A lane with work but no wake marker gets one, unless the queue is paused (see below).
 4. Dead-set entries older than the dead retention are dropped (their hashes have expired).
+5. With ARGV 7, the scheduler's plan: when it will run next (the next ETA, the next lease
+   deadline, or now + ARGV 7 ms, whichever is first; now when a batch was full) is written
+   beside the scheduler's wake marker, so a new lease wakes it only if it is due before that.
 KEYS: 1 delayed, 2 inflight, 3 dead, 4 stats, then pairs (lane, lane wake) for
-      high, normal, low, scheduled, then 13 paused flag (optional)
+      high, normal, low, scheduled, then 13 paused flag, 14 scheduler wake (both optional)
 ARGV: 1 job key prefix, 2 batch size, 3 dead retention s, 4 max recoveries,
-      5 done list prefix, 6 owned key prefix
-Returns {promoted, recovered, poisoned, now, next ETA or -1, next lease deadline or -1} ]]
+      5 done list prefix, 6 owned key prefix, 7 longest sleep ms (optional)
+Returns {promoted, recovered, poisoned, now, next ETA or -1, next lease deadline or -1,
+plan or -1} ]]
 local now = now_ms()
 local batch = tonumber(ARGV[2])
 local lanes = {high = 5, normal = 7, low = 9, scheduled = 11}
@@ -96,4 +100,15 @@ index_trim(KEYS[3], 'dead', now - tonumber(ARGV[3]) * 1000)
 
 local next_eta = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 local next_lease = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-return {promoted, recovered, poisoned, now, tonumber(next_eta[2] or -1), tonumber(next_lease[2] or -1)}
+local plan = -1
+if ARGV[7] and KEYS[14] then
+  plan = now + tonumber(ARGV[7])
+  local eta, lease = tonumber(next_eta[2]), tonumber(next_lease[2])
+  if eta and eta < plan then plan = eta end
+  if lease and lease < plan then plan = lease end
+  if plan < now then plan = now end
+  if promoted == batch or recovered + poisoned == batch then plan = now end
+  -- outlives the plan a little: a scheduler that stopped leaves the old rule in charge
+  redis.call('SET', scheduler_plan_key(KEYS[14]), plan, 'PX', plan - now + 2000)
+end
+return {promoted, recovered, poisoned, now, tonumber(next_eta[2] or -1), tonumber(next_lease[2] or -1), plan}

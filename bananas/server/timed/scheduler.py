@@ -47,13 +47,15 @@ class Scheduler:
     def tick(self) -> tuple[PromoteResult, float]:
         """One step; returns what it did and how long to sleep before the next."""
         started = self.events.clock()
-        r = self.broker.promote(self.queue, self.batch, self.max_recoveries)
+        r = self.broker.promote(self.queue, self.batch, self.max_recoveries, round(self.interval * 1000))
         self.events.scheduler_tick(self.queue, r, self.events.clock() - started)
         if r.recovered or r.poisoned:
             log.warning("queue %s: %d jobs recovered from lost workers, %d dead as poison",
                         self.queue, r.recovered, r.poisoned)
         if r.promoted == self.batch or r.recovered + r.poisoned == self.batch:
             return r, 0.0  # more may be due right now
+        if r.plan_ms is not None:  # the plan new leases are checked against: keep to it
+            return r, max((r.plan_ms - r.now_ms) / 1000, MIN_SLEEP)
         sleep = self.interval
         for due in (r.next_eta_ms, r.next_lease_ms):
             if due is not None:
