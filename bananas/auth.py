@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from .errors import ConfigError
 
-__all__ = ["StoredSecret", "hash_secret", "parse_stored", "verify_secret"]
+__all__ = ["StoredSecret", "User", "hash_secret", "parse_stored", "parse_users", "verify_secret"]
 
 SCHEME = "scrypt"
 DEFAULT_N, DEFAULT_R, DEFAULT_P = 2**14, 8, 1
@@ -135,4 +135,44 @@ def parse_tokens(entries: object, key: str = "http.tokens") -> tuple[Token, ...]
             raise ConfigError(f"{where}.scopes: a non-empty list of {', '.join(SCOPES)}")
         secret = parse_stored(entry.get("secret_hash", ""), f"{where}.secret_hash")
         out.append(Token(name, secret, frozenset(scopes)))
+    return tuple(out)
+
+
+ROLES = ("viewer", "operator")
+
+
+@dataclass(frozen=True)
+class User:
+    """One dashboard user of the config (``dashboard.users``): name, stored secret, role."""
+
+    name: str
+    secret: StoredSecret
+    role: str
+
+    @property
+    def can_operate(self) -> bool:
+        return self.role == "operator"
+
+
+def parse_users(entries: object, key: str = "dashboard.users") -> tuple[User, ...]:
+    """Read ``dashboard.users`` entries ``{name, secret_hash, role}``; raises ConfigError naming the entry."""
+    if not isinstance(entries, list):
+        raise ConfigError(f"{key}: expected a list of {{name, secret_hash, role}}")
+    out: list[User] = []
+    for i, entry in enumerate(entries):
+        where = f"{key}[{i}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where}: expected a mapping with name, secret_hash, role")
+        unknown = sorted(set(entry) - {"name", "secret_hash", "role"})
+        if unknown:
+            raise ConfigError(f"{where}: unknown key {unknown[0]} (known: name, secret_hash, role)")
+        name, role = entry.get("name"), entry.get("role", "viewer")
+        if not isinstance(name, str) or not name.strip() or len(name) > 100:
+            raise ConfigError(f"{where}.name: a name of 1-100 characters is required")
+        if name in {u.name for u in out}:
+            raise ConfigError(f"{where}.name: {name!r} is used twice")
+        if role not in ROLES:
+            raise ConfigError(f"{where}.role: one of {', '.join(ROLES)}")
+        secret = parse_stored(entry.get("secret_hash", ""), f"{where}.secret_hash")
+        out.append(User(name, secret, role))
     return tuple(out)

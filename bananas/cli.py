@@ -158,7 +158,18 @@ def _actor() -> str:
 def _client(args: argparse.Namespace) -> Any:
     from .client import Client
 
-    return Client(args.url or default_url(), namespace=args.namespace)
+    return Client(args.url or default_url(), namespace=args.namespace, signing=_signing())
+
+
+def _signing() -> Any:
+    """Signing keys from ``BANANAS_SECURITY_SIGNING_*`` (or their ``_FILE``), when any is set:
+    jobs the CLI submits (and periodic jobs it runs now) are then signed like the servers'."""
+    if not any(name.startswith("BANANAS_SECURITY_SIGNING_") for name in os.environ):
+        return None
+    from .config import load_config
+    from .signing import Signing
+
+    return Signing.from_config(load_config(None, os.environ).security.signing)
 
 
 @contextlib.contextmanager
@@ -180,8 +191,8 @@ def cmd_submit(args: argparse.Namespace) -> int:
         raise UsageError("--count must be at least 1")
     spec = {"name": args.name, "payload": payload, "queue": args.queue, "priority": args.priority,
             "delay": args.delay}
-    with _client(args) as client:
-        for job_id in client.submit_jobs([spec] * args.count):
+    with _ops(args) as ops:
+        for job_id in ops.submit_copies(spec, args.count, args.actor):
             print(job_id)
     return 0
 
@@ -194,8 +205,8 @@ def cmd_job(args: argparse.Namespace) -> int:
     if args.json:
         print_json(view)
         return 0
-    pairs = [(k, orjson.dumps(v).decode() if isinstance(v, (dict, list)) else v)
-             for k, v in view.items() if k != "traceback"]
+    pairs = [(k, (orjson.dumps(v).decode() if v else None) if isinstance(v, (dict, list, tuple)) else v)
+             for k, v in view.items() if k != "traceback"]  # an empty list shows as "-", like None
     print(fields(pairs))
     if view.get("traceback"):
         print("\n" + str(view["traceback"]).rstrip())
@@ -233,8 +244,11 @@ def cmd_workers(args: argparse.Namespace) -> int:
         return 0
     rows = [(w.get("host"), w.get("pid"), w.get("process"), w.get("mode"),
              " ".join(f"{p.get('id')}:{p.get('busy')}/{p.get('concurrency')}" for p in w.get("pools") or []),
+             " ".join(f"{p.get('id')}:{p.get('executors_alive', '?')}/{p.get('concurrency')}"
+                      for p in w.get("pools") or []),
              w.get("held"), w.get("ready"), w.get("heartbeat_age_s")) for w in workers]
-    print(table(("HOST", "PID", "PROCESS", "MODE", "POOLS (BUSY/SIZE)", "HELD", "READY", "BEAT S"), rows))
+    print(table(("HOST", "PID", "PROCESS", "MODE", "POOLS (BUSY/SIZE)", "EXECUTORS (ALIVE/SIZE)", "HELD", "READY",
+                 "BEAT S"), rows))
     return 0
 
 

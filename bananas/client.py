@@ -8,7 +8,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
 
@@ -20,6 +20,10 @@ from .queue.broker import Broker, Retention
 from .registry import Registry, handler_spec
 from .results import WAIT_CHUNK, ResultWaiter
 from .routing import Router
+from .signing import Signing
+
+if TYPE_CHECKING:
+    from .config import Config
 
 SUBMIT_KEYS = frozenset(
     {"name", "payload", "priority", "queue", "delay", "at", "job_id", "max_retries", "timeout",
@@ -78,6 +82,9 @@ class Client:
     :class:`~bananas.registry.Registry` such as ``load_registry(...)``) an unknown name is
     refused at the door with :class:`~bananas.HandlerNotFound`, and nothing is sent.
     ``handlers`` given anything but a Registry is a :class:`~bananas.ConfigError`.
+
+    ``signing`` (a :class:`~bananas.signing.Signing` with ``sign_with``) signs every job this
+    client submits, so workers that require signatures run them (docs/SECURITY.md).
     """
 
     def __init__(
@@ -94,6 +101,7 @@ class Client:
         retention: Retention | None = None,
         known_handlers: Collection[str] | None = None,
         durability: Durability | None = None,
+        signing: Signing | None = None,
     ) -> None:
         if handlers is not None and not isinstance(handlers, Registry):
             raise ConfigError(f"handlers= takes a Registry (its @job queue and priority defaults route jobs), not "
@@ -116,6 +124,7 @@ class Client:
         self._known_queues: set[str] = set()
         self.known_handlers = frozenset(known_handlers) if known_handlers is not None else None
         self.durability = durability
+        self.signer = signing.signer(namespace) if signing is not None else None
 
     @classmethod
     def from_config(cls, path: str | Path | None = None, *, environ: Mapping[str, str] | None = None,
@@ -129,17 +138,28 @@ class Client:
         from .registry import load_registry
 
         config = load_config(path, os.environ if environ is None else environ)
-        r = config.redis
-        if not r.url:
-            raise ConfigError("redis.url: a client needs the URL of the servers' Redis")
         handlers = load_registry(config.handlers.paths, config.handlers.modules) if load_handlers else None
+        return cls.for_config(config, handlers=handlers, **kwargs)
+
+    @classmethod
+    def for_config(cls, config: Config, *, url: str | None = None, **kwargs: Any) -> Client:
+        """A client set up like the servers of a loaded ``config`` (URL, namespace, limits,
+        routes, retention, durability); ``url`` replaces ``redis.url``. Raises ConfigError
+        when neither gives a URL. The Django and Flask integrations make their client here.
+        """
+        r = config.redis
+        url = url or r.url
+        if not url:
+            raise ConfigError("redis.url: a client needs the URL of the servers' Redis")
         limits = Limits(config.limits.max_payload_bytes, config.limits.max_depth)
         retention = Retention(config.retention.succeeded_seconds, config.retention.dead_seconds,
                               config.retention.keep_payload)
+        if config.security.signing.keys:
+            kwargs.setdefault("signing", Signing.from_config(config.security.signing))
         if r.durability == "replicated":
             kwargs.setdefault("durability", Durability(r.durability_replicas, r.durability_timeout))
-        return cls(r.url, namespace=r.namespace, socket_timeout=r.socket_timeout,
-                   limits=limits, routes=config.routes, handlers=handlers, retention=retention, **kwargs)
+        return cls(url, namespace=r.namespace, socket_timeout=r.socket_timeout,
+                   limits=limits, routes=config.routes, retention=retention, **kwargs)
 
     def close(self) -> None:
         """Release the connection pools."""
@@ -189,7 +209,8 @@ class Client:
         queue, lane = self.router.resolve(name, queue, priority)
         job = prepare(name, payload, limits=self.limits, priority=lane, queue=queue, delay=delay,
                       at=at, job_id=job_id, max_retries=max_retries, timeout=timeout,
-                      unique_for=unique_for, unique_key=unique_key, keep_payload=keep_payload)
+                      unique_for=unique_for, unique_key=unique_key, keep_payload=keep_payload,
+                      signer=self.signer)
         if job.queue in self._known_queues and self.durability is None:
             reply = self._send("submit", lambda: self.broker.submit(job))
         else:
@@ -238,7 +259,7 @@ class Client:
         """Submit a job and block (without polling) until its result, RPC style.
 
         ``options`` are ``submit_job``'s. Raises JobFailed (JobTimeout when the handler ran out
-        of time), JobCancelled, or ResultTimeout after ``timeout`` seconds (the job itself keeps
+        of time), JobWasCancelled, or ResultTimeout after ``timeout`` seconds (the job itself keeps
         going).
         """
         name = self._job_name(name)
@@ -252,7 +273,7 @@ class Client:
         Without ``timeout`` the job must have ended already; with one, the call blocks in
         Redis (no polling) until the job ends or ``timeout`` seconds pass. Raises
         JobNotFound, JobFailed (dead; ``error`` and ``traceback``), JobTimeout (a JobFailed: dead
-        because its handler ran out of time), JobCancelled, ResultTimeout (the wait ran out).
+        because its handler ran out of time), JobWasCancelled, ResultTimeout (the wait ran out).
         """
         with translate_errors("get_result"):
             name = queue or self._queue_of(job_id)
@@ -334,15 +355,17 @@ class Client:
         return ["default", *sorted(self.broker.queue_names() - {"default"})]
 
     def _prepare_spec(self, index: int, spec: Mapping[str, Any]) -> NewJob:
-        unknown = set(spec) - SUBMIT_KEYS
-        if unknown or "name" not in spec:
+        if "name" not in spec or not SUBMIT_KEYS.issuperset(spec):
+            unknown = set(spec) - SUBMIT_KEYS
             raise InvalidJob(f"job spec #{index}: needs 'name'; unknown keys: {sorted(unknown)}")
-        args = dict(spec)
-        args.pop("name")
         name = self._job_name(spec["name"])
         self._check_handler(name)
-        args["queue"], args["priority"] = self.router.resolve(name, args.get("queue"), args.get("priority"))
-        return prepare(name, args.pop("payload", None), limits=self.limits, **args)
+        get = spec.get
+        queue, lane = self.router.resolve(name, get("queue"), get("priority"))
+        return prepare(name, get("payload"), limits=self.limits, priority=lane, queue=queue,
+                       delay=get("delay"), at=get("at"), job_id=get("job_id"), max_retries=get("max_retries"),
+                       timeout=get("timeout"), unique_for=get("unique_for"), unique_key=get("unique_key"),
+                       signer=self.signer)
 
     def _submit_batch(self, jobs: list[NewJob]) -> list[Any]:
         """Submit in one round trip; one ``[created, state, id]`` reply per job, in order.

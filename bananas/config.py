@@ -14,12 +14,15 @@ from typing import Any
 
 import yaml
 
-from .auth import parse_tokens
+from .auth import parse_tokens, parse_users
 from .errors import ConfigError
 from .logs.config import LogConfig
 from .settings import Seconds, WholeSeconds, build, check_value, env_name, leaves, parse_text, setting
+from .signing import Signing
 
 MODES = ("thin", "thin_plus", "default", "scaled")
+EXECUTORS = ("gevent", "threads")
+"""Where handlers run: greenlets on the process's hub, or real OS threads (server/jobs/threads.py)."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,14 @@ class WorkerConfig:
     scheduled_count: int = setting(
         1, "Processes for the scheduled tier in scaled mode.", env="WORKER_SCHEDULED_COUNT", minimum=0
     )
-    prefetch: int = setting(32, "Jobs a pool takes per round trip (and may hold beyond its greenlets).", minimum=1)
+    executor: str = setting(
+        "gevent", "Where every pool runs its handlers: gevent (greenlets on the process's hub) or "
+        "threads (real OS threads, one per executor, for code that cannot yield to gevent: C "
+        "drivers without green support, C extensions that release the GIL). A handler's "
+        "@job(executor=...) overrides it.", env="WORKER_EXECUTOR", choices=EXECUTORS,
+    )
+    prefetch: int = setting(32, "Jobs a pool takes per round trip, and at most holds beyond its greenlets "
+                            "(fewer when its jobs are long: about 50 ms of expected work).", minimum=1)
     lease_seconds: Seconds = setting(
         30.0, "A taken job returns to its lane if its worker stops renewing it for this long.", minimum=1.0
     )
@@ -179,6 +189,50 @@ class HttpConfig:
     )
 
 
+@dataclass(frozen=True, repr=False)
+class SigningConfig:
+    keys: dict[str, Any] = setting(
+        {}, "Signed envelopes: key id → secret (at least 16 bytes), or {secret_file: path} or "
+        "{secret_env: NAME}. Every key is accepted by workers; clients sign with sign_with. "
+        "Environment: kid=secret,kid2=secret2. Empty: jobs are neither signed nor checked."
+    )
+    sign_with: str = setting("", "Key id that clients (and servers, for periodic and API jobs) sign new "
+                                 "jobs with; empty: they sign nothing.")
+    require: bool = setting(
+        False, "Workers dead-letter unsigned jobs (reason unsigned) instead of running them; jobs "
+        "with a bad signature or an unknown key id are refused whatever this says."
+    )
+
+    def __repr__(self) -> str:  # never the secrets
+        return f"SigningConfig(keys={sorted(self.keys)!r}, sign_with={self.sign_with!r}, require={self.require})"
+
+
+@dataclass(frozen=True)
+class SecurityConfig:
+    signing: SigningConfig = dataclasses.field(default_factory=SigningConfig)
+
+
+@dataclass(frozen=True)
+class DashboardConfig:
+    users: list[dict[str, Any]] = setting(
+        [], "Dashboard users for /dashboard/ on the HTTP listener: entries {name, secret_hash, role} with "
+        "secret_hash from `bananas hash-secret` and role viewer (reads) or operator (also changes "
+        "state). Empty: the dashboard is off."
+    )
+    session_seconds: WholeSeconds = setting(
+        28800, "How long a dashboard login lasts; then the user signs in again.", minimum=60
+    )
+    login_attempts: int = setting(
+        5, "Failed dashboard logins allowed per user name and per address within login_window; "
+        "more are answered 429 with Retry-After.", minimum=1
+    )
+    login_window: WholeSeconds = setting(300, "The window of login_attempts, in seconds.", minimum=1)
+    max_streams: int = setting(
+        32, "Live-update streams (/dashboard/events) served at once; more are answered 503 and the "
+        "browser retries.", minimum=1
+    )
+
+
 @dataclass(frozen=True)
 class Config:
     redis: RedisConfig = dataclasses.field(default_factory=RedisConfig)
@@ -190,6 +244,8 @@ class Config:
     limits: LimitsConfig = dataclasses.field(default_factory=LimitsConfig)
     logging: LogConfig = dataclasses.field(default_factory=LogConfig)
     http: HttpConfig = dataclasses.field(default_factory=HttpConfig)
+    security: SecurityConfig = dataclasses.field(default_factory=SecurityConfig)
+    dashboard: DashboardConfig = dataclasses.field(default_factory=DashboardConfig)
     routes: dict[str, str] = setting(
         {}, "Job name or glob pattern → queue, first match in file order (e.g. image.*: gpu). "
         "A per-call queue= overrides it."
@@ -232,7 +288,18 @@ def load_config(
         _put(tree, key, check_value(key, parse_text(key, text, tp), tp, field))
     config = build(Config, tree)
     validate(config)
-    return config
+    return _with_secrets(config, environ or {})
+
+
+def _with_secrets(config: Config, environ: Mapping[str, str]) -> Config:
+    """The config with each signing key's secret read (from its file or variable) and checked."""
+    section = config.security.signing
+    signing = Signing.from_config(section, environ)
+    if signing.require and signing.sign_with is None:
+        raise ConfigError("security.signing.sign_with: required with security.signing.require (the "
+                          "servers sign the periodic jobs they submit, or they would be refused)")
+    resolved = dataclasses.replace(section, keys=dict(signing.keys))
+    return dataclasses.replace(config, security=SecurityConfig(resolved))
 
 
 def _from_environment(environ: Mapping[str, str], name: str) -> str | None:
@@ -259,6 +326,7 @@ def validate(config: Config) -> None:
         if w.high_count + w.normal_count + w.low_count + w.scheduled_count == 0:
             raise ConfigError("worker.*_count: scaled mode needs at least one process")
     parse_tokens(config.http.tokens)
+    parse_users(config.dashboard.users)
 
 
 def _copy_tree(node: Any, where: str) -> dict[str, Any]:
@@ -273,7 +341,7 @@ def _copy_tree(node: Any, where: str) -> dict[str, Any]:
     return out
 
 
-_FREE_MAPPINGS = frozenset({"routes", "payload"})
+_FREE_MAPPINGS = frozenset({"routes", "payload", "keys"})
 """Mappings whose keys are data, not setting names (copied as they are)."""
 
 

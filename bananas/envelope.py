@@ -20,6 +20,7 @@ import orjson
 
 from .errors import InvalidJob
 from .lanes import PRIORITIES
+from .signing import Signer
 
 BIG_INT = re.compile(r"\d{20}")
 """20 digits in a row: maybe an integer beyond 64 bits, which orjson would turn into a float."""
@@ -38,9 +39,10 @@ class Limits:
     max_result_bytes: int = 1024 * 1024
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class NewJob:
-    """A validated job ready to be written by the submit script."""
+    """A validated job ready to be written by the submit script (made by :func:`prepare`;
+    not frozen, because a frozen dataclass costs a bulk submit ~0.6 µs more per job)."""
 
     id: str
     name: str
@@ -54,6 +56,12 @@ class NewJob:
     unique_key: str | None = None
     unique_for: int | None = None
     keep_payload: bool = False  # keep the payload after success, whatever the servers' retention
+    signature: str = ""  # the signed envelope's ``sig`` (bananas/signing.py); "" unsigned
+
+
+DeliveryKey = tuple[str, str, str]
+"""``(queue, job id, token)``: how a worker process names one delivery. A job taken again after
+its lease was lost gets a new token, so its stale run and its live one never share a key."""
 
 
 @dataclass(slots=True)
@@ -72,6 +80,12 @@ class Delivery:
     enqueued_at: int
     problem: str = ""
     """Why the job hash could not be read (bad number, unknown priority); the runner dead-letters it."""
+    signature: str = ""
+    """The job's ``sig`` field ("" when unsigned), checked by the runner when it holds keys."""
+
+    @property
+    def key(self) -> DeliveryKey:
+        return (self.queue, self.id, self.token)
 
 
 @dataclass(frozen=True)
@@ -131,12 +145,20 @@ def new_job_id() -> str:
     return os.urandom(16).hex()
 
 
+_GOOD_NAMES: set[str] = set()  # names that passed: a process submits under few (bounded below)
+_MEMO_KINDS = frozenset({"job name", "queue"})  # not ids or unique keys: each is new
+
+
 def check_name(kind: str, value: object) -> str:
     """A job, queue or handler name: non-empty text without braces (they would break hash tags)."""
+    if type(value) is str and value in _GOOD_NAMES:
+        return value
     if not isinstance(value, str) or not value or len(value) > MAX_NAME_LENGTH:
         raise InvalidJob(f"{kind} must be a non-empty string of at most {MAX_NAME_LENGTH} characters")
     if _BAD_NAME_CHAR.search(value):
         raise InvalidJob(f"{kind} {value!r} must not contain braces or white space")
+    if kind in _MEMO_KINDS and len(_GOOD_NAMES) < 10_000:
+        _GOOD_NAMES.add(value)
     return value
 
 
@@ -149,7 +171,7 @@ def encode_payload(payload: Mapping[str, Any] | None, limits: Limits) -> str:
     """
     if payload is None:
         return "{}"
-    if not isinstance(payload, Mapping):
+    if type(payload) is not dict and not isinstance(payload, Mapping):  # (dict first: the ABC check is slow)
         raise InvalidJob(f"payload must be a JSON object (a dict), not {type(payload).__name__}")
     check_value(payload, limits.max_depth)
     try:
@@ -196,11 +218,20 @@ def _refuse_big_ints(text: str) -> None:
     json.loads(text, parse_int=parse_int)
 
 
+_FLAT_TYPES = frozenset({str, int, bool, type(None)})  # exact types: a subclass takes the full walk
+
+
 def check_value(value: object, max_depth: int) -> None:
     """Refuse nesting deeper than ``max_depth`` and anything that is not plain JSON.
 
     Iterative, so a 100,000-deep payload is refused without hitting the recursion limit.
     """
+    if type(value) is dict and max_depth >= 1:  # the usual payload: one flat object, one pass
+        for key, item in value.items():
+            if type(key) is not str or type(item) not in _FLAT_TYPES:
+                break
+        else:
+            return
     stack: list[tuple[object, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
@@ -238,6 +269,7 @@ def prepare(
     unique_for: float | None = None,
     unique_key: str | None = None,
     keep_payload: bool = False,
+    signer: Signer | None = None,
 ) -> NewJob:
     """Validate one submission and turn it into a :class:`NewJob`; raises InvalidJob.
 
@@ -245,6 +277,7 @@ def prepare(
     pending or running, submitting returns that job's id instead. The key is ``unique_key``,
     or by default a digest of the name and the payload. ``keep_payload`` keeps the payload in
     the job hash after success (by default only the result stays, see ``retention``).
+    With ``signer`` the job carries its signature (:mod:`bananas.signing`).
     """
     if priority not in PRIORITIES:
         raise InvalidJob(f"priority must be one of {', '.join(PRIORITIES)}, not {priority!r}")
@@ -263,11 +296,13 @@ def prepare(
     encoded = encode_payload(payload, limits)
     if unique_for is not None and unique_key is None:
         unique_key = hashlib.sha1(f"{name}\0{canonical(payload)}".encode()).hexdigest()
+    job_id = check_name("job id", job_id) if job_id is not None else new_job_id()
+    name, queue = check_name("job name", name), check_name("queue", queue)
     return NewJob(
-        id=check_name("job id", job_id) if job_id is not None else new_job_id(),
-        name=check_name("job name", name),
+        id=job_id,
+        name=name,
         payload=encoded,
-        queue=check_name("queue", queue),
+        queue=queue,
         priority=priority,
         max_retries=max_retries,
         timeout=timeout,
@@ -276,6 +311,7 @@ def prepare(
         unique_key=check_name("unique_key", unique_key) if unique_key is not None else None,
         unique_for=None if unique_for is None else int(unique_for),
         keep_payload=bool(keep_payload),
+        signature=signer.sign(queue, job_id, name, priority, max_retries, timeout, encoded) if signer else "",
     )
 
 

@@ -1,4 +1,12 @@
-"""The one exception tree of Bananas, plus the control-flow signals handlers raise."""
+"""The one exception tree of Bananas, plus the control-flow signals handlers raise.
+
+``BananasError`` (an ``Exception``) is the root of every error Bananas raises on purpose:
+callers catch it. ``Retry`` and ``Reject`` are signals a handler raises to its runner.
+``JobCancelled`` is a signal the server raises *into* a handler whose job was cancelled; it
+derives from ``BaseException`` (like ``KeyboardInterrupt``, and like the handler timeout), so
+a handler's ``except Exception:`` cannot swallow it. A client waiting for the result of a
+cancelled job gets ``JobWasCancelled``, a ``BananasError``, instead.
+"""
 
 from __future__ import annotations
 
@@ -64,8 +72,8 @@ class JobFailed(BananasError):
         self.traceback = traceback
 
 
-class JobCancelled(BananasError):
-    """The job was cancelled (``Client.cancel``) before it could finish."""
+class JobWasCancelled(BananasError):
+    """A wait for a job's result found it cancelled (``Client.cancel``) before it finished."""
 
     def __init__(self, job_id: str) -> None:
         super().__init__(f"job {job_id} was cancelled")
@@ -113,3 +121,17 @@ class Reject(Exception):
     def __init__(self, reason: str = "rejected by handler") -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class JobCancelled(BaseException):
+    """Raised inside a running handler whose job was cancelled, once the grace period is over.
+
+    A ``BaseException``: ``except Exception:`` does not catch it, so a handler that swallows
+    every error in a loop still stops. A handler may raise it itself (``raise
+    JobCancelled(ctx.job_id)``) to stop early once it sees ``ctx.cancelled``; the job then ends
+    ``cancelled``. Clean up with ``finally:`` (or catch it, clean up and re-raise).
+    """
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"job {job_id} was cancelled")
+        self.job_id = job_id

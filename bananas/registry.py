@@ -17,6 +17,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeVar
 
+from .config import EXECUTORS
 from .errors import ConfigError, HandlerNotFound
 from .lanes import PRIORITIES
 
@@ -34,6 +35,7 @@ class HandlerSpec:
     timeout: float | None = None
     queue: str | None = None
     priority: str | None = None
+    executor: str | None = None  # gevent or threads; None: the server's worker.executor
 
 
 @dataclass
@@ -55,17 +57,23 @@ class JobContext:
 
 
 def job(name: str | None = None, *, max_retries: int | None = None, timeout: float | None = None,
-        queue: str | None = None, priority: str | None = None) -> Callable[[F], F]:
+        queue: str | None = None, priority: str | None = None,
+        executor: str | None = None) -> Callable[[F], F]:
     """Mark ``def handler(payload: dict, ctx: JobContext)`` as the handler of jobs ``name``.
 
-    ``name`` defaults to the function's name. The other arguments are defaults for jobs
-    whose submitter did not set them.
+    ``name`` defaults to the function's name. ``max_retries``, ``timeout``, ``queue`` and
+    ``priority`` are defaults for jobs whose submitter did not set them. ``executor`` says
+    where the handler runs: ``"gevent"`` (a greenlet) or ``"threads"`` (a real OS thread, for
+    code that cannot yield to gevent); by default the server's ``worker.executor``. Raises
+    ConfigError for an unknown priority or executor.
     """
     if priority is not None and priority not in PRIORITIES:
         raise ConfigError(f"@job: priority must be one of {', '.join(PRIORITIES)}")
+    if executor is not None and executor not in EXECUTORS:
+        raise ConfigError(f"@job: executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
 
     def mark(func: F) -> F:
-        spec = HandlerSpec(name or func.__name__, func, max_retries, timeout, queue, priority)
+        spec = HandlerSpec(name or func.__name__, func, max_retries, timeout, queue, priority, executor)
         setattr(func, MARK, spec)
         return func
 

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 import redis
 
-from .errors import JobCancelled, JobFailed, JobNotFound, JobTimeout, ResultTimeout
+from .errors import JobFailed, JobNotFound, JobTimeout, JobWasCancelled, ResultTimeout
 from .queue.broker import Broker
 
 WAIT_CHUNK = 5.0
@@ -31,12 +31,12 @@ MIN_BLOCK = 0.01
 
 def outcome(job_id: str, reply: list[str]) -> Any:
     """The result of an ended job from ``wait.lua``'s reply; raises its error (JobFailed, or
-    JobTimeout when its handler ran out of time; JobCancelled)."""
+    JobTimeout when its handler ran out of time; JobWasCancelled)."""
     state, result, error, tb, reason = (*reply, "")[:5]
     if state == "succeeded":
         return orjson.loads(result) if result else None
     if state == "cancelled":
-        raise JobCancelled(job_id)
+        raise JobWasCancelled(job_id)
     if reason == "timeout":
         raise JobTimeout(job_id, error, tb)
     raise JobFailed(job_id, error, tb)
@@ -54,7 +54,7 @@ class ResultWaiter:
         """The job's result, waiting up to ``timeout`` seconds (None or 0: do not wait).
 
         Raises JobNotFound, JobFailed (dead), JobTimeout (dead: its handler ran out of time),
-        JobCancelled, or ResultTimeout when the job has not ended in time.
+        JobWasCancelled, or ResultTimeout when the job has not ended in time.
         """
         deadline = time.monotonic() + (timeout or 0.0)
         reply = self.broker.watch(queue, job_id)

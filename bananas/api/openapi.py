@@ -75,11 +75,11 @@ def _schemas() -> dict[str, Any]:
                     "properties": {k: {"type": "integer" if k == "count" else "number"} for k in (
                         "count", "mean_ms", "p50_ms", "p95_ms", "p99_ms", "max_ms")}},
         "HistoryPoint": {"type": "object", "required": [
-            "start", "start_ms", "seconds", "succeeded", "retried", "dead", "cancelled", "failed",
+            "start", "start_ms", "seconds", "succeeded", "retried", "dead", "cancelled", "recovered", "failed",
             "succeeded_per_s", "failed_per_s", "wait", "run"],
             "properties": {"start": TIME, "start_ms": {"type": "integer"}, "seconds": {"type": "number"},
                            **{k: {"type": "integer"} for k in ("succeeded", "retried", "dead", "cancelled",
-                                                               "failed")},
+                                                               "recovered", "failed")},
                            "succeeded_per_s": {"type": "number"}, "failed_per_s": {"type": "number"},
                            "wait": _ref("Latency"), "run": _ref("Latency")}},
         "History": {"type": "object", "required": ["queue", "span", "bucket_s", "points", "total"],

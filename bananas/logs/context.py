@@ -58,19 +58,24 @@ def component_scope(component: str) -> Iterator[None]:
         _component.reset(token)
 
 
-@contextmanager
-def job_scope(
-    job_id: str, job_name: str | None = None, priority: str | None = None
-) -> Iterator[None]:
+class job_scope:
     """Records logged inside the block carry ``job_id``, ``job_name`` and ``priority``.
 
     The component is ``worker`` inside the block unless the caller set another one.
+    ``with job_scope(job_id, job_name, priority): ...``; a class rather than a
+    ``@contextmanager`` generator, because it wraps every job (a third of the cost).
     """
-    job_token = _job.set(JobFields(job_id, job_name, priority))
-    comp_token = _component.set(_component.get() or "worker")
-    try:
-        yield
-    finally:
+
+    __slots__ = ("_fields", "_tokens")
+
+    def __init__(self, job_id: str, job_name: str | None = None, priority: str | None = None) -> None:
+        self._fields = JobFields(job_id, job_name, priority)
+
+    def __enter__(self) -> None:
+        self._tokens = (_job.set(self._fields), _component.set(_component.get() or "worker"))
+
+    def __exit__(self, *exc: object) -> None:
+        job_token, comp_token = self._tokens
         _component.reset(comp_token)
         _job.reset(job_token)
 

@@ -37,6 +37,10 @@ FAMILIES = _families(
     Family("bananas_jobs_total", COUNTER,
            "Job attempts that ended, by outcome (succeeded, retrying, dead, cancelled).",
            ("queue", "priority", "status")),
+    Family("bananas_jobs_refused_total", COUNTER,
+           "Jobs dead-lettered unrun because their signature failed the check (reason unsigned, "
+           "bad_signature or unknown_key): someone wrote jobs into Redis without the key.",
+           ("queue", "reason")),
     Family("bananas_jobs_dequeued_total", COUNTER, "Deliveries taken from Redis by the fetchers.",
            ("queue", "priority")),
     Family("bananas_job_duration_seconds", HISTOGRAM, "Handler run time of one attempt.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from ..queue.dead import BulkResult, DeadJobs
 from ..queue.history import SPANS, History, Point
 from ..queue.overview import Overviews, QueueOverview
 from ..queue.search import Filters, JobSearch, Page
+
+log = logging.getLogger(__name__)
 
 MAX_BULK = 1_000_000
 """Most dead jobs one bulk action selects by filter (a larger set: run it again)."""
@@ -145,19 +148,27 @@ class Operations:
         if payload is not None and not isinstance(payload, dict):
             raise InvalidJob("payload must be a JSON object")
         job_id = self.client.submit_job(spec["name"], payload, **args)
-        self.audit.record(actor, "submit", job_id, {"name": spec["name"], "queue": spec.get("queue")})
+        self._audit(actor, "submit", job_id, {"name": spec["name"], "queue": spec.get("queue")})
         return job_id
+
+    def submit_copies(self, spec: Mapping[str, Any], count: int, actor: str) -> list[str]:
+        """Submit ``count`` jobs of one ``submit_job``-style spec in one round trip (the CLI's
+        ``submit --count``); one audit record for the lot (the first 20 ids)."""
+        ids = self.client.submit_jobs([spec] * count)
+        self._audit(actor, "submit", ids[0] if count == 1 else str(spec.get("name")),
+                    {"name": spec.get("name"), "queue": spec.get("queue"), "count": count, "ids": ids[:20]})
+        return ids
 
     def cancel(self, job_id: str, actor: str, queue: str | None = None) -> str:
         """Cancel a job; returns its state afterwards; raises JobNotFound."""
         state = self.client.cancel(job_id, queue)
-        self.audit.record(actor, "cancel", job_id, {"state": state})
+        self._audit(actor, "cancel", job_id, {"state": state})
         return state
 
     def set_paused(self, queue: str, paused: bool, actor: str) -> bool:
         """Pause or resume ``queue``; True when that changed something."""
         changed = self.client.pause(queue) if paused else self.client.resume(queue)
-        self.audit.record(actor, "pause" if paused else "resume", queue, {"changed": changed})
+        self._audit(actor, "pause" if paused else "resume", queue, {"changed": changed})
         return changed
 
     def run_schedule(self, name: str, actor: str) -> str:
@@ -170,7 +181,7 @@ class Operations:
                                         queue=schedule.get("queue", "default"),
                                         priority=schedule.get("priority", "normal"),
                                         job_id=f"cron:{name}:manual:{int(time.time() * 1000)}")
-        self.audit.record(actor, "schedule.run", name, {"job_id": job_id})
+        self._audit(actor, "schedule.run", name, {"job_id": job_id})
         return job_id
 
     def select_dead(self, selector: DeadSelector) -> Selection:
@@ -199,6 +210,14 @@ class Operations:
         """Delete selected dead jobs for good."""
         return self._bulk("dead.purge", self.dead.purge, selected, actor)
 
+    def _audit(self, actor: str, action: str, target: str, detail: Mapping[str, Any]) -> None:
+        """One audit record in Redis (``bananas audit``, ``GET /api/v1/audit``) and one INFO log
+        record naming who did it (``component: audit``), so the trail also reaches the logs."""
+        rec = self.audit.record(actor, action, target, detail)
+        log.info("audit: %s %s by %s", action, target, actor, extra={
+            "component": "audit", "event": "audit", "actor": actor, "action": action, "target": target,
+            "detail": dict(detail), "audit_at": rec.at})
+
     def _bulk(self, action: str, run: Any, selected: Selection, actor: str) -> BulkResult:
         done: list[str] = []
         missing: list[str] = list(selected.missing)
@@ -207,7 +226,7 @@ class Operations:
             done += result.done
             missing += result.missing
             if result.done:
-                self.audit.record(actor, action, queue, {"count": len(result.done), "ids": result.done[:20]})
+                self._audit(actor, action, queue, {"count": len(result.done), "ids": result.done[:20]})
         return BulkResult(done, missing)
 
     def _locate_dead(self, queues: Sequence[str], ids: Sequence[str]) -> Selection:

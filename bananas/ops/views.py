@@ -70,7 +70,8 @@ def latency_view(latency: Latency | None) -> dict[str, Any] | None:
 def point_view(p: Point) -> dict[str, Any]:
     return {"start": iso_ms(p.start_ms), "start_ms": p.start_ms, "seconds": p.seconds,
             "succeeded": p.succeeded, "retried": p.retried, "dead": p.dead, "cancelled": p.cancelled,
-            "failed": p.failed, "succeeded_per_s": p.succeeded_per_s, "failed_per_s": p.failed_per_s,
+            "recovered": p.recovered, "failed": p.failed, "succeeded_per_s": p.succeeded_per_s,
+            "failed_per_s": p.failed_per_s,
             "wait": latency_view(p.wait), "run": latency_view(p.run)}
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-DELIVERY_FIELDS = 9
+DELIVERY_FIELDS = 10
 
 
 def waiter_id(lease_ms: int, lanes: Sequence[str], owner: str, pool: str) -> str:
@@ -24,10 +24,10 @@ def waiter_id(lease_ms: int, lanes: Sequence[str], owner: str, pool: str) -> str
 
 
 def decode_item(item: str) -> list[str] | None:
-    """A mailbox item as the 9 fields of a dequeue reply (payload 5th), or None for anything
-    else (the stop marker a stopping pool pushes to wake its fetcher)."""
+    """A mailbox item as the 10 fields of a dequeue reply (payload 5th, signature last), or None
+    for anything else (the stop marker a stopping pool pushes to wake its fetcher)."""
     parts = item.split("\n", DELIVERY_FIELDS - 1)
     if len(parts) != DELIVERY_FIELDS:
         return None
-    job_id, token, attempts, name, priority, max_retries, timeout, enqueued_at, payload = parts
-    return [job_id, token, attempts, name, payload, priority, max_retries, timeout, enqueued_at]
+    job_id, token, attempts, name, priority, max_retries, timeout, enqueued_at, sig, payload = parts
+    return [job_id, token, attempts, name, payload, priority, max_retries, timeout, enqueued_at, sig]

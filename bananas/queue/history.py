@@ -7,7 +7,7 @@ hash tag (:meth:`~bananas.keys.QueueKeys.history`), so a queue's history costs
 :data:`BYTES_PER_QUEUE` bytes of data whatever its load; bucket times are Redis ``TIME``.
 Nothing is written while nothing finishes, so an idle queue costs no command.
 
-Each bucket holds counts (succeeded, retried, dead, cancelled) and, for every attempt a worker
+Each bucket holds counts (succeeded, retried, dead, cancelled, recovered) and, for every attempt a worker
 finished, two latency histograms in half-octave bins: the wait (ready to handler start) and
 the run time; :class:`Latency` derives mean and percentiles from them.
 """
@@ -24,9 +24,9 @@ import redis
 from ..keys import QueueKeys
 
 SPANS = ("hour", "day")
-SLOT_BYTES = 508
+SLOT_BYTES = 504
 """Bytes of one bucket (``HISTORY_SLOT`` in ``_lib.lua``)."""
-BINS = 58
+BINS = 57
 """Bins of each latency histogram (``HISTORY_BINS``)."""
 BASE_MS = 0.25
 """Upper edge of bin 0 (``HISTORY_BASE_MS``); bin b >= 1 starts at BASE_MS * 2 ** ((b - 1) / 2)."""
@@ -36,7 +36,7 @@ BYTES_PER_QUEUE = (HOUR_SLOTS + DAY_SLOTS) * SLOT_BYTES
 MEMORY_BOUND_BYTES = 84_000
 """What both rings of a queue cost at most, as ``MEMORY USAGE`` counts them (82,064 bytes
 measured on Redis 7.0 with jemalloc; ``bench/history_memory.py``)."""
-_HEAD = 8  # fields before the histograms in a bucket read by history.lua
+_HEAD = 9  # fields before the histograms in a bucket read by history.lua
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,8 @@ class HistoryShape:
             return self.day_bucket_ms, DAY_SLOTS
         raise ValueError(f"unknown history span {span!r} (known: {', '.join(SPANS)})")
 
-    def settle_args(self) -> list[int]:
-        """ARGV 7-10 of ``settle.lua``."""
+    def script_args(self) -> list[int]:
+        """The history ARGV of the scripts that write it (``history_add`` in ``_lib.lua``)."""
         if not self.enabled:
             return [0, 0, HOUR_SLOTS, DAY_SLOTS]
         return [self.hour_bucket_ms, self.day_bucket_ms, HOUR_SLOTS, DAY_SLOTS]
@@ -123,6 +123,7 @@ class Point:
     retried: int = 0
     dead: int = 0
     cancelled: int = 0
+    recovered: int = 0  # lost with their worker (lease ran out, or the process died), run again
     wait_max_ms: int = 0
     run_max_ms: int = 0
     wait_sum_us: int = 0
@@ -158,6 +159,7 @@ def merge(points: Sequence[Point]) -> Point:
         return Point(0, 1.0)
     return Point(points[0].start_ms, sum(p.seconds for p in points), sum(p.succeeded for p in points),
                  sum(p.retried for p in points), sum(p.dead for p in points), sum(p.cancelled for p in points),
+                 sum(p.recovered for p in points),
                  max(p.wait_max_ms for p in points), max(p.run_max_ms for p in points),
                  sum(p.wait_sum_us for p in points), sum(p.run_sum_us for p in points),
                  tuple(map(sum, zip(*(p.wait_bins for p in points)))),
@@ -198,8 +200,8 @@ def _points(reply: Sequence[Any], width: int, slots: int) -> list[Point]:
     for i in range(1, len(reply) - step + 1, step):
         v = [int(x) for x in reply[i:i + step]]
         bucket = v[0]
-        ok, retried, dead, cancelled, wait_max, run_max, wait_sum, run_sum = v[1:1 + _HEAD]
-        stored[bucket] = Point(bucket * width, seconds, ok, retried, dead, cancelled, wait_max, run_max,
-                               wait_sum, run_sum, tuple(v[1 + _HEAD:1 + _HEAD + BINS]),
+        ok, retried, dead, cancelled, recovered, wait_max, run_max, wait_sum, run_sum = v[1:1 + _HEAD]
+        stored[bucket] = Point(bucket * width, seconds, ok, retried, dead, cancelled, recovered, wait_max,
+                               run_max, wait_sum, run_sum, tuple(v[1 + _HEAD:1 + _HEAD + BINS]),
                                tuple(v[1 + _HEAD + BINS:]))
     return [stored.get(b) or Point(b * width, seconds) for b in range(current - slots + 1, current + 1)]

@@ -10,6 +10,8 @@ from typing import Any
 
 import redis
 
+from .wire import pack
+
 
 class Stream:
     """Takes commands like a pipeline (``execute_command``, ``sadd``), but writes each one to
@@ -20,7 +22,7 @@ class Stream:
         self.sent = 0
 
     def execute_command(self, *args: Any) -> None:
-        self.conn.send_packed_command(self.conn.pack_command(*args), check_health=False)
+        self.conn.send_packed_command(pack(self.conn, args), check_health=False)
         self.sent += 1
 
     def sadd(self, name: str, *values: Any) -> None:

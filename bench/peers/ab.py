@@ -55,10 +55,12 @@ def row(rev: str, doc: dict[str, Any]) -> str:
     """One line: jobs/s, enqueue/s, p50/p99 of Bananas (and of each other peer), load at start."""
     cells = [rev.ljust(10), f"load {doc['machine']['loadavg_at_start'][0]:.2f}"]
     for name, res in doc["peers"].items():
-        tp, lat = res.get("throughput", {}), res.get("latency", {})
+        tp, lat, bulk = res.get("throughput", {}), res.get("latency", {}), res.get("bulk", {})
         ms = lat.get("latency_ms")
         parts = [f"{tp['jobs_per_s']:,.0f} jobs/s" if "jobs_per_s" in tp else "",
+                 f"{tp['worker_cpu_us_per_job']:,.1f} us/job" if "worker_cpu_us_per_job" in tp else "",
                  f"{tp['enqueue_per_s']:,.0f} enq/s" if "enqueue_per_s" in tp else "",
+                 f"{bulk['bulk_per_s']:,.0f} bulk/s" if "bulk_per_s" in bulk else "",
                  f"p50 {ms['p50']:.2f} p99 {ms['p99']:.2f} ms" if ms else ""]
         cells.append(f"{name}: " + ", ".join(p for p in parts if p))
     return " | ".join(cells)
@@ -70,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--jobs", type=int, default=0)
-    parser.add_argument("--scenarios", default="throughput,latency")
+    parser.add_argument("--scenarios", default="throughput,latency,bulk")
     parser.add_argument("--with", dest="with_peers", default="", help="other peers to run each time, e.g. bullmq")
     args = parser.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="bananas-ab-"))

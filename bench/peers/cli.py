@@ -22,7 +22,7 @@ def parse_args(argv: list[str] | None, names: list[str]) -> argparse.Namespace:
     """Flags; `--only` takes a comma-separated subset of the peer names."""
     parser = argparse.ArgumentParser(prog="python3 -m bench.peers", description=__doc__)
     parser.add_argument("--only", default="", help=f"comma-separated subset of: {','.join(names)}")
-    parser.add_argument("--scenarios", default="throughput,latency", help="comma-separated subset")
+    parser.add_argument("--scenarios", default="throughput,latency,bulk", help="comma-separated subset")
     parser.add_argument("--quick", action="store_true", help="a fifth of the jobs, 3 s of latency pacing")
     parser.add_argument("--jobs", type=int, default=0, help="scenario-1 jobs, every peer")
     parser.add_argument("--rate", type=float, default=200.0, help="scenario-2 submits per second")
@@ -122,7 +122,8 @@ def _print(document: dict[str, Any]) -> None:
     print(report.latency_table(results))
     ratios = report.ratios_table(results)
     if ratios:
-        print("\nBananas ÷ peer (jobs/s, enqueue/s: above 1 is faster; latency: below 1 is sooner)")
+        print("\nBananas ÷ peer (jobs/s, enqueue/s, bulk/s: above 1 is faster; CPU/job, latency: below 1 is"
+              " cheaper, sooner)")
         print(ratios)
     errors = report.errors_block(results)
     if errors:

@@ -75,6 +75,33 @@ class Processes:
             self.stop(child)
 
 
+def group_members(pgid: int) -> list[int]:
+    """Live processes of process group `pgid` (a worker and the children it forked)."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[2]) == pgid:  # fields after the command: state, ppid, pgrp, ...
+            members.append(int(entry.name))
+    return members
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of `pids` so far (from /proc/<pid>/stat; gone processes count 0)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime (stat fields 14 and 15)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 class RedisServer:
     """A private redis-server on 127.0.0.1: no persistence, owned by a `Processes`."""
 

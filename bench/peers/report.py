@@ -46,18 +46,20 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
 
 
 def throughput_table(results: dict[str, dict[str, Any]]) -> str:
-    """Scenario 1 + enqueue rate, one row per peer."""
+    """Scenario 1 + enqueue rate (+ scenario 3's bulk rate), one row per peer."""
     rows = []
     for res in results.values():
         tp = res.get("throughput")
+        bulk = res.get("bulk", {}).get("bulk_per_s", math.nan)
         if tp is None:
             continue
         if "error" in tp:
-            rows.append([res["title"], "error", "-", "-", "-"])
+            rows.append([res["title"], "error", "-", "-", _fmt(bulk), "-", "-"])
             continue
-        rows.append([res["title"], _fmt(tp["jobs_per_s"]), _fmt(tp["enqueue_per_s"]), _fmt(tp["jobs"]),
-                     _fmt(tp["drain_s_incl_startup"], 1)])
-    return _table(["peer", "jobs/s (10-90%)", "enqueue/s (1 by 1)", "jobs", "drain s"], rows)
+        rows.append([res["title"], _fmt(tp["jobs_per_s"]), _fmt(tp.get("worker_cpu_us_per_job", math.nan), 1),
+                     _fmt(tp["enqueue_per_s"]), _fmt(bulk), _fmt(tp["jobs"]), _fmt(tp["drain_s_incl_startup"], 1)])
+    return _table(["peer", "jobs/s (10-90%)", "worker CPU us/job", "enqueue/s (1 by 1)", "bulk/s",
+                   "jobs", "drain s"], rows)
 
 
 def latency_table(results: dict[str, dict[str, Any]]) -> str:
@@ -80,7 +82,7 @@ def errors_block(results: dict[str, dict[str, Any]]) -> str:
     """Failed scenarios and workers that logged tracebacks (details in the JSON and the logs)."""
     lines = []
     for res in results.values():
-        for scenario in ("throughput", "latency"):
+        for scenario in ("throughput", "latency", "bulk"):
             outcome = res.get(scenario, {})
             if "error" in outcome:
                 lines.append(f"{res['title']} / {scenario}: {outcome['error']}")
@@ -100,7 +102,7 @@ def commands_block(results: dict[str, dict[str, Any]]) -> str:
     """The exact command lines each scenario ran."""
     lines = []
     for res in results.values():
-        for scenario in ("throughput", "latency"):
+        for scenario in ("throughput", "latency", "bulk"):
             for role, line in res.get(scenario, {}).get("commands", {}).items():
                 lines.append(f"[{res['title']} / {scenario} / {role}] {line}")
     return "\n".join(lines)
@@ -115,8 +117,9 @@ def write_json(results_dir: Path, document: dict[str, Any]) -> Path:
 
 
 def ratios_table(results: dict[str, dict[str, Any]], reference: str = "bananas") -> str:
-    """`reference` ÷ each other peer: throughput and enqueue (above 1: the reference is faster),
-    p50 and p99 latency (below 1: the reference starts jobs sooner). Empty without the reference."""
+    """`reference` ÷ each other peer: throughput, enqueue and bulk (above 1: the reference is
+    faster), worker CPU per job, p50 and p99 latency (below 1: the reference is cheaper, starts
+    jobs sooner). Empty without the reference."""
     ref = results.get(reference)
     if ref is None:
         return ""
@@ -127,7 +130,8 @@ def ratios_table(results: dict[str, dict[str, Any]], reference: str = "bananas")
             value = value.get(key, {}) if isinstance(value, dict) else {}
         return float(value) if isinstance(value, (int, float)) and value else math.nan
 
-    columns = [("throughput", "jobs_per_s"), ("throughput", "enqueue_per_s"),
+    columns = [("throughput", "jobs_per_s"), ("throughput", "worker_cpu_us_per_job"),
+               ("throughput", "enqueue_per_s"), ("bulk", "bulk_per_s"),
                ("latency", "latency_ms", "p50"), ("latency", "latency_ms", "p99")]
     rows = []
     for name, res in results.items():
@@ -135,4 +139,5 @@ def ratios_table(results: dict[str, dict[str, Any]], reference: str = "bananas")
             continue
         cells = [figure(ref, *c) / figure(res, *c) for c in columns]
         rows.append([res["title"], *(_fmt(x, 2) for x in cells)])
-    return _table(["peer", "jobs/s ratio", "enqueue/s ratio", "p50 ratio", "p99 ratio"], rows)
+    return _table(["peer", "jobs/s ratio", "CPU/job ratio", "enqueue/s ratio", "bulk/s ratio",
+                   "p50 ratio", "p99 ratio"], rows)

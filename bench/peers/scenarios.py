@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
+import math
 import shlex
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from . import stats
 from .adapters.base import Command, Peer, RunContext, environ
-from .procs import Processes, RedisServer
+from .procs import Processes, RedisServer, cpu_seconds, group_members
 
 QUEUE = "bench"
 WARMUP_JOBS = 20
+BULK_JOBS = 100_000  # scenario-3 jobs for a full run (a fifth with --quick)
+BULK_BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -72,12 +76,15 @@ class Run:
         log = self.procs.log_dir / f"{self.peer.name}-{self.scenario}-worker.log"
         return log.read_text(errors="replace").count("Traceback") if log.exists() else 0
 
-    def wait_done(self, target: int, worker: Any, timeout: float) -> int:
+    def wait_done(self, target: int, worker: Any, timeout: float,
+                  on_poll: Callable[[int], None] | None = None) -> int:
         """Poll the counter every 20 ms until it reaches `target`; bounded by time and worker life."""
         deadline = time.monotonic() + timeout
         count = 0
         while time.monotonic() < deadline:
             count = self.redis.client.get_int("bench:done")
+            if on_poll is not None:
+                on_poll(count)
             if count >= target:
                 return count
             if worker.poll() is not None:
@@ -95,13 +102,55 @@ def throughput(peer: Peer, procs: Processes, settings: Settings) -> dict[str, An
         pushed = run.produce(["preload", str(total)], timeout=settings.drain_timeout)
         worker = run.start_worker(marks=(lo, hi))
         started = time.monotonic()
-        run.wait_done(total, worker, settings.drain_timeout)
+        cpu = WorkerCpu(worker.pid)
+        run.wait_done(total, worker, settings.drain_timeout, on_poll=cpu.poll)
         drain_s = time.monotonic() - started
         t_lo, t_hi = (run.redis.client.get_int(f"bench:mark:{n}") for n in (lo, hi))
         return {"jobs": total, "window": [lo, hi],
                 "jobs_per_s": stats.window_rate(lo, hi, t_lo, t_hi),
+                "worker_cpu_us_per_job": cpu.per_job_us(lo, hi),
                 "enqueue_per_s": pushed["sent"] / pushed["seconds"],
                 "drain_s_incl_startup": drain_s, "worker_tracebacks": run.worker_tracebacks(),
+                "commands": run.commands}
+    finally:
+        procs.stop_all()
+
+
+class WorkerCpu:
+    """CPU time of a worker's process group, read at each poll of the done counter, so the CPU
+    per job can be taken over the same steady-state window as the rate (start-up excluded)."""
+
+    def __init__(self, pgid: int) -> None:
+        self.pgid = pgid
+        self.pids: list[int] = []
+        self.samples: list[tuple[int, float]] = []
+
+    def poll(self, count: int) -> None:
+        if not count:
+            return  # still starting: its children may not exist yet
+        if not self.pids:
+            self.pids = group_members(self.pgid)
+        self.samples.append((count, cpu_seconds(self.pids)))
+
+    def per_job_us(self, lo: int, hi: int) -> float:
+        """Microseconds of worker CPU per job between the first poll at or past `lo` and the
+        last poll at or before `hi`; NaN when the window held fewer than two polls."""
+        inside = [s for s in self.samples if lo <= s[0] <= hi]
+        if len(inside) < 2 or inside[-1][0] == inside[0][0]:
+            return math.nan
+        (c1, t1), (c2, t2) = inside[0], inside[-1]
+        return (t2 - t1) / (c2 - c1) * 1e6
+
+
+def bulk(peer: Peer, procs: Processes, settings: Settings) -> dict[str, Any]:
+    """Scenario 3: submit N jobs in batches of BULK_BATCH with the peer's bulk call (no worker)."""
+    if not peer.bulk:
+        return {"skipped": f"{peer.title} has no bulk submit in this harness"}
+    total = settings.jobs_override or max(10_000, int(BULK_JOBS * settings.jobs_scale))
+    run = Run(peer, procs, "bulk", settings)
+    try:
+        pushed = run.produce(["bulk", str(total), str(BULK_BATCH)], timeout=settings.drain_timeout)
+        return {"jobs": pushed["sent"], "batch": BULK_BATCH, "bulk_per_s": pushed["sent"] / pushed["seconds"],
                 "commands": run.commands}
     finally:
         procs.stop_all()
@@ -127,4 +176,4 @@ def latency(peer: Peer, procs: Processes, settings: Settings) -> dict[str, Any]:
         procs.stop_all()
 
 
-SCENARIOS = {"throughput": throughput, "latency": latency}
+SCENARIOS = {"throughput": throughput, "latency": latency, "bulk": bulk}

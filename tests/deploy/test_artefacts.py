@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import yaml
@@ -124,3 +125,67 @@ def test_alert_rules_name_only_real_metric_families():
     names = {n for rule in rules for n in re.findall(r"bananas_[a-z_]+", rule["expr"])}
     assert len(rules) >= 5 and names <= set(FAMILIES), sorted(names - set(FAMILIES))
     assert all(rule["labels"]["severity"] in ("critical", "warning", "info") for rule in rules)
+
+
+HELM_CHART = DEPLOY / "helm" / "bananas"
+KEDA_KINDS = {"ScaledObject", "TriggerAuthentication"}
+
+
+def helm_template(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([bin_path("helm"), "template", "bananas", str(HELM_CHART), *args],
+                          capture_output=True, text=True, env={"HOME": tempfile.gettempdir(), "PATH": "/usr/bin:/bin"})
+
+
+def rendered(*args: str) -> list[dict]:
+    result = helm_template(*args)
+    assert result.returncode == 0, result.stderr
+    return [d for d in yaml.safe_load_all(result.stdout) if d]
+
+
+def comparable(doc: dict) -> dict:
+    """A manifest with what the chart adds on purpose taken out (the config checksum that rolls
+    the pods when the config changes) and the ConfigMap's config.yaml parsed."""
+    doc = json.loads(json.dumps(doc))
+    if doc["kind"] == "Deployment":
+        doc["spec"]["template"]["metadata"]["annotations"].pop("checksum/config", None)
+    if doc["kind"] == "ConfigMap":
+        doc["data"]["config.yaml"] = yaml.safe_load(doc["data"]["config.yaml"])
+    return doc
+
+
+def test_the_helm_chart_renders_the_same_objects_as_the_plain_manifests():
+    static = {(d["kind"], d["metadata"]["name"]): comparable(d)
+              for p in sorted(K8S.glob("*.yaml")) for d in documents(p)}
+    charted = {(d["kind"], d["metadata"]["name"]): comparable(d) for d in rendered()}
+    assert charted.keys() == static.keys()
+    for key, doc in static.items():
+        assert charted[key] == doc, key
+
+
+def test_the_rendered_chart_validates_against_the_schemas(tmp_path):
+    for name, args in (("defaults", ()), ("signed", ("--set", "signing.enabled=true", "--set", "signing.signWith=k1",
+                                                      "--set", "signing.require=true", "--set", "keda.enabled=false",
+                                                      "--set", "redis.createSecret=false"))):
+        docs = [d for d in rendered(*args) if d["kind"] not in KEDA_KINDS]
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(yaml.safe_dump_all(docs))
+        result = subprocess.run([bin_path("kubernetes-validate"), "--strict", "--quiet", str(path)],
+                                capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_chart_mounts_signing_keys_from_a_secret_and_refuses_a_grace_period_that_would_cut_the_drain(tmp_path):
+    docs = rendered("--set", "signing.enabled=true", "--set", "signing.signWith=k1", "--set", "signing.require=true",
+                    "--set", "redis.createSecret=false", "--set", "keda.enabled=false")
+    assert {d["kind"] for d in docs} == {"ConfigMap", "Deployment", "Service", "PodDisruptionBudget"}
+    pod = next(d for d in docs if d["kind"] == "Deployment")["spec"]["template"]["spec"]
+    env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
+    assert env["BANANAS_SECURITY_SIGNING_KEYS_FILE"] == "/etc/bananas/signing/keys"
+    assert (env["BANANAS_SECURITY_SIGNING_SIGN_WITH"], env["BANANAS_SECURITY_SIGNING_REQUIRE"]) == ("k1", "true")
+    (tmp_path / "keys").write_text("k1=a-secret-of-the-cluster-0123\n")  # what the Secret's `keys` holds
+    environ = {**env, "BANANAS_SECURITY_SIGNING_KEYS_FILE": str(tmp_path / "keys")}
+    signing = load_config(environ=environ).security.signing
+    assert (sorted(signing.keys), signing.sign_with, signing.require) == (["k1"], "k1", True)
+    assert {"name": "signing", "secret": {"secretName": "bananas-signing", "defaultMode": 0o400}} in pod["volumes"]
+    cut = helm_template("--set", "terminationGracePeriodSeconds=30")
+    assert cut.returncode != 0 and "must be above config.worker.grace_seconds" in cut.stderr

@@ -59,7 +59,7 @@ def served(tmp_path_factory):
     server.start()
     api = Api(port)
     wait_for_api(api)
-    yield api, proc
+    yield api, proc, server
     server.kill_all()
     proc.stop()
 
@@ -177,6 +177,33 @@ def test_pause_resume_cancel_and_run_schedule(api, client, r, q):
     status, body, _ = api.call("POST", f"/schedules/{q}/run", token="operator")
     assert status == 201 and client.get_job(body["job_id"]).payload == {"k": 1}
     assert api.call("POST", "/schedules/none/run", token="operator")[0] == 404
+
+
+def test_every_state_change_is_audited_and_logged_naming_the_token(api, served, client, broker, r, q):
+    server = served[2]
+    r.hset("bananas:cron", q, json.dumps({"name": q, "job": "echo", "queue": q, "priority": "normal",
+                                          "payload": {}, "every_s": 3600}))
+    submitted = api.call("POST", "/jobs", token="submitter", body={"name": "echo", "queue": q})[1]["id"]
+    api.call("POST", f"/jobs/{submitted}/cancel?queue={q}", token="operator")
+    api.call("POST", f"/queues/{q}/pause", token="operator")
+    api.call("POST", f"/queues/{q}/resume", token="operator")
+    revived, purged = dead_jobs(client, broker, ["a", "b"], q)
+    api.call("POST", "/dead/retry", token="operator", body={"ids": [revived]})
+    api.call("POST", "/dead/purge", token="operator", body={"ids": [purged]})
+    api.call("POST", f"/schedules/{q}/run", token="operator")
+    expected = [("api:submitter", "submit", submitted), ("api:operator", "cancel", submitted),
+                ("api:operator", "pause", q), ("api:operator", "resume", q), ("api:operator", "dead.retry", q),
+                ("api:operator", "dead.purge", q), ("api:operator", "schedule.run", q)]
+    records = api.call("GET", "/audit?limit=200")[1]["records"]
+    mine = [(a["actor"], a["action"], a["target"]) for a in reversed(records) if a["target"] in (q, submitted)]
+    assert mine == expected
+    def audit_lines():
+        return [line for line in server.log().splitlines() if " audit: " in line and (q in line or submitted in line)]
+    server.wait_for(lambda: len(audit_lines()) == len(expected), 10, "an audit log record per action")
+    lines = audit_lines()
+    assert [line.split(" audit: ", 1)[1].split(" log_source=")[0] for line in lines] == [
+        f"{action} {target} by {actor}" for actor, action, target in expected]
+    assert all("event=audit" in line and f"actor={actor}" in line for line, (actor, _, _) in zip(lines, expected))
 
 
 def test_no_token_or_a_wrong_token_is_401(api):

@@ -39,7 +39,9 @@ def test_an_idle_server_is_handed_single_submits_and_deregisters_when_it_stops(s
             assert reply[1] == "active", "handed straight to the idle fetcher"
             server.wait_for(lambda n=n: r.llen("test:ran") == n + 1, 10, "the job to run")
             server.wait_for(lambda: r.zcard(WAITERS) == 1, 10, "the fetcher to register again")
-        assert all(r.hget(f"{{bananas:default}}:job:{i}", "state") == "succeeded" for i in r.lrange("test:ran", 0, -1))
+        # the handler records before its outcome is settled: wait for the settles, do not race them
+        server.wait_for(lambda: all(r.hget(f"{{bananas:default}}:job:{i}", "state") == "succeeded"
+                                    for i in r.lrange("test:ran", 0, -1)), 10, "the three to be settled")
     assert server.stop() == 0
     assert not r.keys("*waiters*") and not r.keys("*mailbox*")
     assert r.zcard("{bananas:default}:inflight") == 0

@@ -3,6 +3,7 @@
 import json
 import os
 import pty
+import re
 import select
 import subprocess
 import sys
@@ -106,7 +107,9 @@ def test_jobs_searches_dead_jobs_by_name_and_pages_with_the_cursor(redis_url, cl
 
 def test_job_shows_fields_then_json(redis_url, client):
     job_id = client.submit_job("hello", {"n": 1})
-    assert "state" in ok(redis_url, "job", job_id) and job_id in ok(redis_url, "job", job_id)
+    shown = ok(redis_url, "job", job_id)
+    assert "state" in shown and job_id in shown and '{"n":1}' in shown
+    assert re.search(r"^workers +-$", shown, re.M), shown  # no attempt recorded: "-", not "()"
     assert json.loads(ok(redis_url, "job", job_id, "--json"))["payload"] == {"n": 1}
 
 

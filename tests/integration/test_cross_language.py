@@ -358,3 +358,45 @@ def test_typescript_follows_a_sentinel_failover(node: str, tmp_path) -> None:
         [after] = ts(node, "submit", setup.url, json.dumps([{"name": "noop", "payload": {"n": 2}}]))
         assert setup.master.client(decode_responses=True).llen("{bananas:default}:lane:normal") == 2
         assert client.get_job(before).payload == {"n": 1} and client.get_job(after).payload == {"n": 2}
+
+
+SIGNING_CASES = [
+    ["bananas", "default", "0193a4b2c3d4e5f6", "send_email", "normal", None, None, 1_700_000_000_000, "k1", "{}"],
+    ["ns:ü", "mail", "order-42", "report", "high", 3, 2, 1, "key.2026-06", json.dumps(PAYLOAD, ensure_ascii=False)],
+    ["bananas", "q", "j", "n", "low", 0, 1.5, 1_700_000_000_123, "k_1", '{"s":"\\ud83c\\udf4c 🍌"}'],
+    ["bananas", "q", "j", "n", "low", None, 0.1, 42, "k", '{"big": 1e300, "tiny": 5e-324}'],
+]
+
+
+def test_python_and_typescript_sign_the_same_bytes(node: str) -> None:
+    from bananas.signing import canonical
+
+    ts_bytes = ts(node, "canonical", stdin=json.dumps(SIGNING_CASES))
+    import base64
+
+    assert [base64.b64decode(b) for b in ts_bytes] == [canonical(*case) for case in SIGNING_CASES]
+
+
+def test_jobs_signed_by_typescript_run_on_a_python_worker_that_requires_signatures(
+        node: str, redis_url: str, server_factory: Any, r: redis.Redis) -> None:
+    secret = "shared-secret-0123456789abcdef"
+    server = server_factory({"security": {"signing": {"keys": {"web": secret}, "sign_with": "web",
+                                                      "require": True}}})
+    signing = json.dumps({"keys": {"web": secret}, "signWith": "web"})
+    specs = [{"name": "record", "payload": {"key": "test:ran", "n": i, "text": "ü🍌"}, "priority": p,
+              "maxRetries": 2, "timeout": 5} for i, p in enumerate(["high", "normal", "low"])]
+    good = ts(node, "submit-signed", redis_url, json.dumps(specs), signing)
+    server.wait_for(lambda: r.llen("test:ran") == 3, 10, "the TypeScript-signed jobs to run")
+    assert sorted(r.lrange("test:ran", 0, -1)) == sorted(good)
+    # signed with a key the worker does not hold, or changed after signing: dead, unrun
+    other = json.dumps({"keys": {"laptop": "another-secret-0123456789"}, "signWith": "laptop"})
+    (unknown,) = ts(node, "submit-signed", redis_url, json.dumps(specs[:1]), other)
+    ts(node, "pause", redis_url, "default")
+    (tampered,) = ts(node, "submit-signed", redis_url, json.dumps(specs[:1]), signing)
+    r.hset(f"{{bananas:default}}:job:{tampered}", "priority", "low")  # it was signed high
+    ts(node, "resume", redis_url, "default")
+    dead = "{bananas:default}:dead"
+    server.wait_for(lambda: r.zcard(dead) == 2, 10, "both refused jobs in the dead set")
+    reasons = {job_id: r.hget(f"{{bananas:default}}:job:{job_id}", "reason") for job_id in (unknown, tampered)}
+    assert reasons == {unknown: "unknown_key", tampered: "bad_signature"}
+    assert r.llen("test:ran") == 3

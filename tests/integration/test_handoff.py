@@ -194,7 +194,7 @@ def test_interrupt_wakes_the_fetcher_and_a_stop_marker_is_no_delivery(broker, r)
 
 
 def test_mailbox_items_round_trip_names_payloads_and_defaults():
-    item = "\n".join(["id1", "3", "2", "send", "high", "", "1.5", "1700", '{"a":"x\\ny"}'])
-    assert decode_item(item) == ["id1", "3", "2", "send", '{"a":"x\\ny"}', "high", "", "1.5", "1700"]
+    item = "\n".join(["id1", "3", "2", "send", "high", "", "1.5", "1700", "v1:k:1:mac", '{"a":"x\\ny"}'])
+    assert decode_item(item) == ["id1", "3", "2", "send", '{"a":"x\\ny"}', "high", "", "1.5", "1700", "v1:k:1:mac"]
     assert decode_item("") is None
     assert waiter_id(30_000, ["high", "normal"], "h:1:p", "a|b") == "30000|high,normal|h:1:p|a_b"

@@ -160,3 +160,21 @@ def test_an_unknown_span_is_refused(r):
         read_history(r, "bananas", "default", "week")
     with pytest.raises(ValueError, match="at least 10 ms"):
         HistoryShape(hour_bucket_ms=1)
+
+
+def test_jobs_lost_with_their_worker_count_as_recovered_and_poison_as_dead(client, broker, r):
+    client.submit_jobs([{"name": "j"} for _ in range(3)])
+    running, _buffered, lapsed = broker.dequeue("default", ALL, 3, 30_000, "h:1:p")
+    broker.extend("default", [(lapsed.id, lapsed.token)], 30_000, running=1)  # its handler started
+    r.zadd(broker.keys("default").inflight, {lapsed.id: 0})  # and its lease ran out
+    assert broker.promote("default").recovered == 1
+    result = broker.recover_owner("default", "h:1:p", [running.id])
+    assert (result.recovered, result.returned) == (1, 1)
+    p = merge(read_history(r, "bananas", "default", "hour"))
+    assert (p.recovered, p.dead, p.succeeded) == (2, 0, 0), "the buffered job never ran: not counted"
+    client.submit_job("poison", queue="p")
+    for n in range(2):
+        (d,) = broker.dequeue("p", ALL, 1, 30_000, f"h:{n + 2}:p")
+        broker.recover_owner("p", f"h:{n + 2}:p", [d.id], max_recoveries=1)
+    p = merge(read_history(r, "bananas", "p", "day"))
+    assert (p.recovered, p.dead, p.failed) == (1, 1, 1), "recovered once, then dead as poison"

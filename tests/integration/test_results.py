@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from bananas import Client, JobCancelled, JobFailed, JobNotFound, JobTimeout, ResultTimeout
+from bananas import Client, JobFailed, JobNotFound, JobTimeout, JobWasCancelled, ResultTimeout
 from bananas.queue.broker import Outcome
 
 ALL = ["high", "normal", "low", "scheduled"]
@@ -59,7 +59,7 @@ def test_a_job_whose_handler_ran_out_of_time_raises_job_timeout_with_its_id(clie
 def test_cancelled_job_raises_job_cancelled(client):
     job_id = client.submit_job("j", {})
     assert client.cancel(job_id) == "cancelled"
-    with pytest.raises(JobCancelled):
+    with pytest.raises(JobWasCancelled):
         client.get_result(job_id, timeout=1)
 
 

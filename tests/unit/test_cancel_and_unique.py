@@ -2,7 +2,7 @@
 
 import gevent
 
-from bananas import job
+from bananas import BananasError, JobCancelled, JobWasCancelled, job
 from bananas.envelope import Delivery, Limits, prepare
 from bananas.registry import MARK, Registry
 from bananas.server.jobs.cancel import Canceller
@@ -26,8 +26,18 @@ def deaf(payload, ctx):
     return "finished"
 
 
+@job("swallower")
+def swallower(payload, ctx):
+    for _ in range(1000):
+        try:
+            gevent.sleep(0.01)
+        except Exception:  # what a careless retry loop does: a cancellation must not be caught here
+            continue
+    return "ran to its end"
+
+
 def setup():
-    runner = Runner(Registry([getattr(watchful, MARK), getattr(deaf, MARK)]), POLICY)
+    runner = Runner(Registry([getattr(watchful, MARK), getattr(deaf, MARK), getattr(swallower, MARK)]), POLICY)
     book = LeaseBook()
     return runner, book, Canceller(None, None, runner, book, "me", grace_seconds=0.05)
 
@@ -54,6 +64,20 @@ def test_handler_that_ignores_cancellation_is_killed_after_the_grace():
     assert (outcome.kind, outcome.token) == ("cancelled", "3")
 
 
+def test_a_handler_catching_exception_in_a_loop_is_still_stopped_after_the_grace():
+    runner, _, canceller = setup()
+    running = gevent.spawn(runner.run, delivery("swallower"))
+    gevent.sleep(0.02)
+    canceller.handle("default", "id1")
+    outcome = running.get(timeout=2)
+    assert outcome.kind == "cancelled" and runner.active == {}
+
+
+def test_the_cancel_signal_is_no_exception_but_a_cancelled_result_is_a_bananas_error():
+    assert not issubclass(JobCancelled, Exception) and issubclass(JobCancelled, BaseException)
+    assert issubclass(JobWasCancelled, BananasError) and JobWasCancelled("j").job_id == "j"
+
+
 def test_kill_never_lands_in_the_next_job_of_the_same_greenlet():
     runner, _, canceller = setup()
 
@@ -66,7 +90,7 @@ def test_kill_never_lands_in_the_next_job_of_the_same_greenlet():
     gevent.sleep(0.02)
     canceller.handle("default", "first")  # first stops by itself; its kill timer finds it gone
     gevent.sleep(0.1)
-    assert ("default", "second") in runner.active
+    assert ("default", "second", "3") in runner.active
     assert not both.ready(), "the second job is still running, untouched"
     both.kill()
 

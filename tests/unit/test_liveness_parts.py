@@ -30,6 +30,15 @@ def test_renewals_put_started_jobs_first_and_drop_a_hung_one():
     assert renewals(held, running, 0.5, 1.0, set(), full=True)["q"][1] == 2, "within its grace it is renewed"
 
 
+def test_a_stale_run_beside_its_live_delivery_is_not_renewed_and_the_live_one_is():
+    running = RunningJobs(None, clock=lambda: 0.0)
+    running.start(delivery("j", token="1"), 10.0, 0)  # its lease was lost; the job came back
+    running.start(delivery("j", token="2"), 10.0, 0)  # and runs here again, under a new token
+    held = {"q": {"j": "2"}}
+    assert renewals(held, running, 1.0, 1.0, set(), full=True) == {"q": ([("j", "2")], 1)}
+    assert renewals(held, running, 1.0, 1.0, {("j", "2")}, full=False) == {}
+
+
 def test_between_full_renewals_only_new_starts_are_sent():
     running = RunningJobs(None, clock=lambda: 0.0)
     running.start(delivery("a"), 10.0, 0)

@@ -19,9 +19,7 @@ from django.core.signals import setting_changed
 
 from ...client import Client
 from ...config import Config, load_config
-from ...envelope import Limits
 from ...errors import ConfigError
-from ...queue.broker import Retention
 
 _lock = threading.Lock()
 _config: Config | None = None
@@ -93,12 +91,9 @@ def client_url(config: Config) -> str:
 
 
 def client_for(config: Config) -> Client:
-    """A client set up like the servers of ``config`` (URL, namespace, limits, routes)."""
-    url = client_url(config)
-    limits = Limits(config.limits.max_payload_bytes, config.limits.max_depth)
-    retention = Retention(config.retention.succeeded_seconds, config.retention.dead_seconds)
-    return Client(url, namespace=config.redis.namespace, socket_timeout=config.redis.socket_timeout,
-                  limits=limits, routes=config.routes, retention=retention)
+    """A client set up like the servers of ``config`` (URL, namespace, limits, routes, retention,
+    durability)."""
+    return Client.for_config(config, url=client_url(config))
 
 
 def _embedded_url(config: Config) -> str | None:

@@ -25,7 +25,7 @@ from typing import Any
 from django.utils import timezone
 
 from ...client import Client
-from ...envelope import JobInfo
+from ...envelope import JobInfo, new_job_id
 from ...errors import ConfigError, InvalidJob, JobNotFound
 from .compat import (
     BaseTaskBackend,
@@ -92,14 +92,18 @@ class BananasBackend(BaseTaskBackend):
         if self.timeout is not None:
             options["timeout"] = self.timeout
         if self.on_commit:
-            pending: dict[str, Any] = {}
+            # the result exists before defer_submit: outside atomic() on_commit runs at once
+            result = self._new_result(task, new_job_id(), None, payload)
 
             def enqueued(job_id: str) -> None:
-                object.__setattr__(pending["result"], "enqueued_at", timezone.now())
-                task_enqueued.send(type(self), task_result=pending["result"])
+                object.__setattr__(result, "enqueued_at", timezone.now())
+                task_enqueued.send(type(self), task_result=result)
 
-            job_id = defer_submit(self.client, JOB_NAME, payload, options, using=self.database, after=enqueued)
-            pending["result"] = result = self._new_result(task, job_id, None, payload)
+            try:
+                defer_submit(self.client, JOB_NAME, payload, {**options, "job_id": result.id},
+                             using=self.database, after=enqueued)
+            except InvalidJob as exc:
+                raise TypeError(f"task {task.module_path}: {exc}") from exc
             return result
         try:
             job_id = self.client.submit_job(JOB_NAME, payload, **options)

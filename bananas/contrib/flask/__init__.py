@@ -45,15 +45,12 @@ class Bananas:
         """The app's :class:`~bananas.Client` (made on first use)."""
         if self._client is None:
             from ...client import Client
-            from ...envelope import Limits
             from ...errors import ConfigError
 
             config = self._checked()
             if not config.redis.url:
                 raise ConfigError("BANANAS['redis']['url'] (or REDIS_URL): the app needs its servers' Redis")
-            limits = Limits(config.limits.max_payload_bytes, config.limits.max_depth)
-            self._client = Client(config.redis.url, namespace=config.redis.namespace,
-                                  socket_timeout=config.redis.socket_timeout, limits=limits, routes=config.routes)
+            self._client = Client.for_config(config)
         return self._client
 
     def submit_job(self, name: str | Callable[..., Any], payload: dict[str, Any] | None = None,

@@ -10,9 +10,10 @@ end
 -- The one writer of a new job's hash (submit, submit_many, cron_fire): the job's own fields
 -- and then `extra` (its first state and that state's fields) in one HSET. Defaults stay out:
 -- max_retries and timeout when both are defaults, attempts and token before the first
--- dequeue (readers take absent fields as '' and 0), so a pending hash is small.
+-- dequeue (readers take absent fields as '' and 0), so a pending hash is small. `sig` is the
+-- signed envelope's signature (bananas/signing.py), kept only when there is one.
 local function new_job(key, id, name, payload, queue, priority, max_retries, timeout, unique, now,
-                       extra)
+                       extra, sig)
   local f = {'id', id, 'name', name, 'payload', payload, 'queue', queue, 'priority', priority,
     'created_at', now}
   if max_retries ~= '' or timeout ~= '' then
@@ -24,6 +25,10 @@ local function new_job(key, id, name, payload, queue, priority, max_retries, tim
   if unique then
     f[#f + 1] = 'unique'
     f[#f + 1] = unique
+  end
+  if sig and sig ~= '' then
+    f[#f + 1] = 'sig'
+    f[#f + 1] = sig
   end
   for i = 1, #extra do f[#f + 1] = extra[i] end
   redis.call('HSET', key, unpack(f))
@@ -171,22 +176,22 @@ end
 -- the same layout):
 --   0 bucket number mod (2^32 - 1), plus 1 (u32, never 0; a slot holding another number is
 --     stale and reads as empty)
---   4 succeeded, 8 retried, 12 dead, 16 cancelled (u32 each)
---   20 longest wait, 24 longest run (u32, ms rounded up), 28 wait sum us, 36 run sum us (i64)
---   44 wait histogram, then run histogram: HISTORY_BINS u32 counts each
+--   4 succeeded, 8 retried, 12 dead, 16 cancelled, 20 recovered (u32 each)
+--   24 longest wait, 28 longest run (u32, ms rounded up), 32 wait sum, 40 run sum (i64, us)
+--   48 wait histogram, then run histogram: HISTORY_BINS u32 counts each
 -- Bin 0 holds samples under HISTORY_BASE_MS; bin b, those from HISTORY_BASE_MS * 2^((b-1)/2)
 -- up to the next (half-octave bins: a percentile read from them is within 19%); the last is
 -- open-ended. The string is made at full size on the first write (SET, so no growth slack)
 -- and never grows, so a queue's history costs the same bytes from its first job on; it
 -- expires one bucket after the whole ring went stale.
-local HISTORY_SLOT = 508
-local HISTORY_BINS = 58
+local HISTORY_SLOT = 504
+local HISTORY_BINS = 57
 local HISTORY_BASE_MS = 0.25
-local HISTORY_WAIT_BINS, HISTORY_RUN_BINS = 44, 44 + 4 * HISTORY_BINS
+local HISTORY_WAIT_BINS, HISTORY_RUN_BINS = 48, 48 + 4 * HISTORY_BINS
 local HISTORY_LN_STEP = math.log(2) / 2
 
 local function history_tally()
-  return {ok = 0, retry = 0, dead = 0, cancelled = 0, wait_max = 0, run_max = 0,
+  return {ok = 0, retry = 0, dead = 0, cancelled = 0, recovered = 0, wait_max = 0, run_max = 0,
     wait_sum = 0, run_sum = 0, wait = {}, run = {}}
 end
 
@@ -218,16 +223,14 @@ local function history_write(key, width, slots, now, t)
   local slot = bucket % slots
   local epoch = bucket % 4294967295 + 1
   local bit = slot * HISTORY_SLOT * 8
-  local cur = redis.call('BITFIELD', key, 'GET', 'u32', bit, 'GET', 'u32', bit + 160,
-    'GET', 'u32', bit + 192)
+  local cur = redis.call('BITFIELD', key, 'GET', 'u32', bit, 'GET', 'u32', bit + 192,
+    'GET', 'u32', bit + 224)
   local a = {'OVERFLOW', 'SAT'}
-  local function add(kind, byte, n)
-    if n > 0 then
-      a[#a + 1] = 'INCRBY'
-      a[#a + 1] = kind
-      a[#a + 1] = bit + byte * 8
-      a[#a + 1] = n
-    end
+  local function put(op, kind, byte, n)
+    a[#a + 1] = op
+    a[#a + 1] = kind
+    a[#a + 1] = bit + byte * 8
+    a[#a + 1] = n
   end
   local wait_max, run_max = cur[2], cur[3]
   if cur[1] ~= epoch then
@@ -239,28 +242,29 @@ local function history_write(key, width, slots, now, t)
       redis.call('SETRANGE', key, slot * HISTORY_SLOT, string.rep('\0', HISTORY_SLOT))
       redis.call('PEXPIRE', key, ttl)
     end
-    a[#a + 1] = 'SET'
-    a[#a + 1] = 'u32'
-    a[#a + 1] = bit
-    a[#a + 1] = epoch
+    put('SET', 'u32', 0, epoch)
     wait_max, run_max = 0, 0
   end
-  add('u32', 4, t.ok)
-  add('u32', 8, t.retry)
-  add('u32', 12, t.dead)
-  add('u32', 16, t.cancelled)
-  for _, m in ipairs({{20, t.wait_max, wait_max}, {24, t.run_max, run_max}}) do
-    local v = math.min(math.ceil(m[2]), 4294967295)
-    if v > m[3] then
-      a[#a + 1] = 'SET'
-      a[#a + 1] = 'u32'
-      a[#a + 1] = bit + m[1] * 8
-      a[#a + 1] = v
-    end
+  for _, c in ipairs({{4, t.ok}, {8, t.retry}, {12, t.dead}, {16, t.cancelled}, {20, t.recovered}}) do
+    if c[2] > 0 then put('INCRBY', 'u32', c[1], c[2]) end
   end
-  add('i64', 28, t.wait_sum)
-  add('i64', 36, t.run_sum)
-  for b, n in pairs(t.wait) do add('u32', HISTORY_WAIT_BINS + 4 * b, n) end
-  for b, n in pairs(t.run) do add('u32', HISTORY_RUN_BINS + 4 * b, n) end
+  local longest = math.min(math.ceil(t.wait_max), 4294967295)
+  if longest > wait_max then put('SET', 'u32', 24, longest) end
+  longest = math.min(math.ceil(t.run_max), 4294967295)
+  if longest > run_max then put('SET', 'u32', 28, longest) end
+  if t.wait_sum > 0 then put('INCRBY', 'i64', 32, t.wait_sum) end
+  if t.run_sum > 0 then put('INCRBY', 'i64', 40, t.run_sum) end
+  for b, n in pairs(t.wait) do put('INCRBY', 'u32', HISTORY_WAIT_BINS + 4 * b, n) end
+  for b, n in pairs(t.run) do put('INCRBY', 'u32', HISTORY_RUN_BINS + 4 * b, n) end
   if #a > 2 then redis.call('BITFIELD', key, unpack(a)) end
+end
+
+-- A script's tally into both rings of its queue: `hour` and `day` are their keys, ARGV from
+-- `at` on their bucket widths (ms; 0 = no history) and slot counts: hour ms, day ms, hour
+-- slots, day slots (HistoryShape.script_args in Python).
+local function history_add(hour, day, at, now, t)
+  if tonumber(ARGV[at]) > 0 then
+    history_write(hour, tonumber(ARGV[at]), tonumber(ARGV[at + 2]), now, t)
+    history_write(day, tonumber(ARGV[at + 1]), tonumber(ARGV[at + 3]), now, t)
+  end
 end

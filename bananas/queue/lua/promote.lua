@@ -12,13 +12,18 @@
    its owner's `owned` set.
 3. A lane with work but no wake marker gets one, unless the queue is paused (see below).
 4. Dead-set entries older than the dead retention are dropped (their hashes have expired).
-5. With ARGV 7, the scheduler's plan: when it will run next (the next ETA, the next lease
-   deadline, or now + ARGV 7 ms, whichever is first; now when a batch was full) is written
-   beside the scheduler's wake marker, so a new lease wakes it only if it is due before that.
+5. With ARGV 11, the scheduler's plan: when it will run next (the next ETA, the next lease
+   deadline, or now + ARGV 11 ms, whichever is first; now when a batch was full) is written
+   beside the scheduler's wake marker (KEYS 16), so a new lease wakes it only if it is due
+   before that.
+History: the lost jobs that had started count as recovered (or dead, or cancelled) in the
+queue's history rings (KEYS 14, 15; see `history_add` in _lib.lua); promoting costs none.
 KEYS: 1 delayed, 2 inflight, 3 dead, 4 stats, then pairs (lane, lane wake) for
-      high, normal, low, scheduled, then 13 paused flag, 14 scheduler wake (both optional)
+      high, normal, low, scheduled, then 13 paused flag, 14 hour history, 15 day history,
+      16 scheduler wake (optional)
 ARGV: 1 job key prefix, 2 batch size, 3 dead retention s, 4 max recoveries,
-      5 done list prefix, 6 owned key prefix, 7 longest sleep ms (optional)
+      5 done list prefix, 6 owned key prefix, 7-10 history bucket widths and slots (hour ms,
+      day ms, hour slots, day slots), 11 longest sleep ms (optional)
 Returns {promoted, recovered, poisoned, now, next ETA or -1, next lease deadline or -1,
 plan or -1} ]]
 local now = now_ms()
@@ -46,7 +51,7 @@ for _, id in ipairs(due) do
   end
 end
 
-local recovered, poisoned, cancelled = 0, 0, 0
+local recovered, poisoned, cancelled, charged = 0, 0, 0, 0
 local lost = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, batch)
 for _, id in ipairs(lost) do
   redis.call('ZREM', KEYS[2], id)
@@ -77,17 +82,23 @@ for _, id in ipairs(lost) do
       redis.call('HSET', key, 'state', 'queued', 'enqueued_at', now)
       push_front(f[2], id)
       recovered = recovered + 1
+      charged = charged + 1
     end
   end
 end
 if recovered > 0 then redis.call('HINCRBY', KEYS[4], 'recovered', recovered) end
 if poisoned > 0 then redis.call('HINCRBY', KEYS[4], 'dead', poisoned) end
 if cancelled > 0 then redis.call('HINCRBY', KEYS[4], 'cancelled', cancelled) end
+if charged + poisoned + cancelled > 0 then
+  local tally = history_tally()
+  tally.recovered, tally.dead, tally.cancelled = charged, poisoned, cancelled
+  history_add(KEYS[14], KEYS[15], 7, now, tally)
+end
 
 -- Re-arm: a lane holding work without a wake marker (one lost with a fetcher that died or was
 -- stopped while holding it) wakes a fetcher here, so idle fetchers never poll the lanes. A
 -- paused queue is left asleep (resuming pushes the markers).
-if not (KEYS[13] and redis.call('EXISTS', KEYS[13]) == 1) then
+if redis.call('EXISTS', KEYS[13]) == 0 then
   for k = 5, 11, 2 do
     if redis.call('LLEN', KEYS[k]) > 0 then woken[k] = true end
   end
@@ -101,14 +112,14 @@ index_trim(KEYS[3], 'dead', now - tonumber(ARGV[3]) * 1000)
 local next_eta = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 local next_lease = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 local plan = -1
-if ARGV[7] and KEYS[14] then
-  plan = now + tonumber(ARGV[7])
+if ARGV[11] and KEYS[16] then
+  plan = now + tonumber(ARGV[11])
   local eta, lease = tonumber(next_eta[2]), tonumber(next_lease[2])
   if eta and eta < plan then plan = eta end
   if lease and lease < plan then plan = lease end
   if plan < now then plan = now end
   if promoted == batch or recovered + poisoned == batch then plan = now end
   -- outlives the plan a little: a scheduler that stopped leaves the old rule in charge
-  redis.call('SET', scheduler_plan_key(KEYS[14]), plan, 'PX', plan - now + 2000)
+  redis.call('SET', scheduler_plan_key(KEYS[16]), plan, 'PX', plan - now + 2000)
 end
 return {promoted, recovered, poisoned, now, tonumber(next_eta[2] or -1), tonumber(next_lease[2] or -1), plan}

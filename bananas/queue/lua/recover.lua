@@ -12,19 +12,22 @@ O(jobs it held), whatever the queue holds in flight besides.
 First the dead process's fetchers leave the waiter sets and their mailboxes are deleted, so no
 submit hands it a job from now on; the jobs handed to it and never read are in flight under
 its name, and come back with the rest (uncharged: it never started them).
+History: the jobs it was running count as recovered (or dead, or cancelled) in the queue's
+history rings (KEYS 17, 18; see `history_add` in _lib.lua).
 KEYS: 1 inflight, 2 dead, 3 stats, then pairs (lane, lane wake) for
       high, normal, low, scheduled, then 12 paused flag, then 13-16 waiters of
-      high, normal, low, scheduled
+      high, normal, low, scheduled, then 17 hour history, 18 day history
 ARGV: 1 job key prefix, 2 owner (the process identity that dequeued the jobs),
       3 max recoveries, 4 dead retention s, 5 done list prefix,
       6 nothing is known of what ran ('1': charge every job marked `started` by the
       worker's lease keeper) or only the suspects ('0'), 7 mailbox key prefix,
-      8 owned key prefix, then the suspects' ids
+      8 owned key prefix, 9-12 history bucket widths and slots (hour ms, day ms, hour slots,
+      day slots), then the suspects' ids
 Returns {recovered, poisoned, returned} ]]
 local now = now_ms()
 local lanes = {high = 4, normal = 6, low = 8, scheduled = 10}
 local suspects = {}
-for i = 9, #ARGV do suspects[ARGV[i]] = true end
+for i = 13, #ARGV do suspects[ARGV[i]] = true end
 local charge_all = ARGV[6] == '1'
 local recovered, poisoned, returned, cancelled = 0, 0, 0, 0
 
@@ -76,6 +79,11 @@ end
 if recovered > 0 then redis.call('HINCRBY', KEYS[3], 'recovered', recovered) end
 if poisoned > 0 then redis.call('HINCRBY', KEYS[3], 'dead', poisoned) end
 if cancelled > 0 then redis.call('HINCRBY', KEYS[3], 'cancelled', cancelled) end
+if recovered + poisoned + cancelled > 0 then
+  local tally = history_tally()
+  tally.recovered, tally.dead, tally.cancelled = recovered, poisoned, cancelled
+  history_add(KEYS[17], KEYS[18], 9, now, tally)
+end
 if redis.call('EXISTS', KEYS[12]) == 0 then
   for k = 4, 10, 2 do
     if redis.call('LLEN', KEYS[k]) > 0 and redis.call('LLEN', KEYS[k + 1]) == 0 then

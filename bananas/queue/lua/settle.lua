@@ -1,6 +1,7 @@
 #!lua flags=allow-oom
 --[[ settle: record the outcome of a batch of deliveries (it only frees or rewrites memory,
-so it runs even when Redis is at maxmemory).
+so it runs even when Redis is at maxmemory; the one exception, a queue's history rings, is
+made once at a fixed size of ~80 KB).
 A delivery is settled only if its fencing token is still current and the job is active:
 a worker whose lease was lost and whose job was delivered again cannot touch it.
 A job that ends (succeeded, dead, cancelled) releases its unique key if it still owns it,
@@ -11,7 +12,7 @@ A succeeded job keeps what a person needs (see `succeed` in _lib.lua): its paylo
 unless ARGV 5 is '1'. A failed attempt (retry or dead) is added to the job's bounded
 `errors` history; error, traceback and reason describe the current state only.
 Each settled job leaves its owner's `owned` set.
-History (see `history_write` in _lib.lua): the batch's outcomes are counted into the current
+History (see `history_add` in _lib.lua): the batch's outcomes are counted into the current
 bucket of the hour and day rings (KEYS 6, 7; bucket widths ARGV 7, 8, 0 = no history), with
 each attempt a worker finished (not a cancellation): its wait, from ready (enqueued_at) to the
 start of its handler, and its run time. The worker measures the run time (ARGV run ms); the
@@ -89,10 +90,9 @@ end
 if stats.retry > 0 then redis.call('HINCRBY', KEYS[4], 'retried', stats.retry) end
 if stats.dead > 0 then redis.call('HINCRBY', KEYS[4], 'dead', stats.dead) end
 if stats.cancelled > 0 then redis.call('HINCRBY', KEYS[4], 'cancelled', stats.cancelled) end
-if stats.ok + stats.retry + stats.dead + stats.cancelled > 0 and tonumber(ARGV[7]) > 0 then
+if stats.ok + stats.retry + stats.dead + stats.cancelled > 0 then
   tally.ok, tally.retry, tally.dead, tally.cancelled = stats.ok, stats.retry, stats.dead, stats.cancelled
-  history_write(KEYS[6], tonumber(ARGV[7]), tonumber(ARGV[9]), now, tally)
-  history_write(KEYS[7], tonumber(ARGV[8]), tonumber(ARGV[10]), now, tally)
+  history_add(KEYS[6], KEYS[7], 7, now, tally)
 end
 if earliest ~= nil and redis.call('LLEN', KEYS[5]) == 0 then
   local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')

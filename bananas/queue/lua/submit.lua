@@ -18,10 +18,11 @@ ARGV: 1 id, 2 name, 3 payload (JSON), 4 queue, 5 priority, 6 max_retries ('' = d
       7 timeout seconds ('' = default), 8 delay ms ('' = none), 9 ETA epoch ms ('' = none),
       10 unique_for seconds ('' without KEYS 9), 11 job key prefix, 12 lane key prefix,
       13 waiters key prefix, 14 mailbox key prefix, 15 owned key prefix,
-      16 '1' to keep the payload after success ('' or absent: the servers' retention decides)
+      16 '1' to keep the payload after success ('' or absent: the servers' retention decides),
+      17 the job's signature ('' or absent: unsigned)
 A waiter is `<lease ms>|<lanes, comma-separated>|<owner>|<pool>`; a mailbox item is the
 delivery dequeue returns, newline-separated, payload last:
-  id, token, attempts, name, priority, max_retries, timeout, enqueued_at, payload
+  id, token, attempts, name, priority, max_retries, timeout, enqueued_at, signature, payload
 Returns {1, state, id} when created ('active' when handed off), {0, state, id} when the id
 (or the unique key's owner, whose id is returned) already existed. ]]
 local existing = redis.call('HGET', KEYS[1], 'state')
@@ -50,7 +51,8 @@ local function create(extra)
     extra[#extra + 1] = 'keep_payload'
     extra[#extra + 1] = '1'
   end
-  new_job(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], KEYS[9], now, extra)
+  new_job(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], KEYS[9], now, extra,
+    ARGV[17])
 end
 redis.call('HINCRBY', KEYS[6], 'submitted', 1)
 if run_at and run_at > now then
@@ -98,7 +100,7 @@ if w then
   own(ARGV[15], w[3], {ARGV[1]})
   local box = ARGV[14] .. w[1]
   redis.call('LPUSH', box, table.concat({ARGV[1], 1, 1, ARGV[2], ARGV[5], ARGV[6], ARGV[7], now,
-    ARGV[3]}, '\n'))
+    ARGV[17] or '', ARGV[3]}, '\n'))
   redis.call('PEXPIRE', box, w[2])
   return {1, 'active', ARGV[1]}
 end

@@ -3,9 +3,10 @@ does (the hash written by the same new_job of _lib.lua, same states, idempotent 
 id), and it pushes each lane's new ids with one LPUSH, adds the delayed ones with one ZADD
 and sets each wake marker once.
 KEYS: 1 stats, 2 delayed, 3 scheduler wake, then pairs (lane, lane wake) for high, normal, low
-ARGV: 1 job key prefix, 2 queue, then 8 per job:
+ARGV: 1 job key prefix, 2 queue, then 9 per job:
       id, name, payload (JSON), priority, max_retries ('' = default),
-      timeout seconds ('' = default), delay ms ('' = none), ETA epoch ms ('' = none)
+      timeout seconds ('' = default), delay ms ('' = none), ETA epoch ms ('' = none),
+      signature ('' = unsigned)
 Unique jobs are not taken here (the client sends them to `submit`, which checks their key).
 Returns {codes, then the state of each job that already existed, in order}: codes has one
 character per job, 'q' created queued, 's' created scheduled, '-' the id already existed
@@ -18,7 +19,7 @@ local earliest = nil
 local codes = {}
 local out = {''}
 local created = 0
-for i = 3, #ARGV, 8 do
+for i = 3, #ARGV, 9 do
   local id = ARGV[i]
   local key = ARGV[1] .. id
   local existing = redis.call('HGET', key, 'state')
@@ -34,14 +35,14 @@ for i = 3, #ARGV, 8 do
     end
     if run_at and run_at > now then
       new_job(key, id, ARGV[i + 1], ARGV[i + 2], ARGV[2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], nil,
-        now, {'state', 'scheduled', 'run_at', run_at, 'lane', 'scheduled'})
+        now, {'state', 'scheduled', 'run_at', run_at, 'lane', 'scheduled'}, ARGV[i + 8])
       delayed[#delayed + 1] = run_at
       delayed[#delayed + 1] = id
       if earliest == nil or run_at < earliest then earliest = run_at end
       codes[#codes + 1] = 's'
     else
       new_job(key, id, ARGV[i + 1], ARGV[i + 2], ARGV[2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], nil,
-        now, {'state', 'queued', 'enqueued_at', now, 'lane', ARGV[i + 3]})
+        now, {'state', 'queued', 'enqueued_at', now, 'lane', ARGV[i + 3]}, ARGV[i + 8])
       local ids = lanes[ARGV[i + 3]]
       ids[#ids + 1] = id
       codes[#codes + 1] = 'q'

@@ -71,16 +71,17 @@ class Acker:
             for outcomes in by_queue.values():
                 self.broker.settle(outcomes, pipe)
 
-        replies = self.broker.run_pipeline(build)
+        # one queue (the usual case): one script call, without a pipeline around it
+        replies = [self.broker.settle(batch)] if len(by_queue) == 1 else self.broker.run_pipeline(build)
         for outcomes, reply in zip(by_queue.values(), replies):
             for outcome, ok in zip(outcomes, reply):
-                self.book.remove(outcome.queue, outcome.id)
+                self.book.remove(outcome.queue, outcome.id, outcome.token)
                 if ok:
                     self.settled += 1
                 else:
                     self.stale += 1
-                    log.warning("job %s: outcome refused, its lease was lost and it was re-delivered",
-                                outcome.id)
+                    log.warning("job %s: outcome of delivery %s refused, its lease was lost (the job "
+                                "went back to its lane)", outcome.id, outcome.token, extra={"job_id": outcome.id})
 
     def run(self) -> None:
         """Settle batches until closed; everything put before :meth:`close` is settled."""

@@ -14,6 +14,7 @@ import logging
 import gevent
 import redis
 
+from ...envelope import DeliveryKey
 from ...errors import BananasError, JobCancelled
 from ...queue.broker import Broker
 from ...retry import Backoff
@@ -38,20 +39,26 @@ class Canceller:
         self.grace = grace_seconds
 
     def handle(self, queue: str, job_id: str) -> str:
-        """Cancel a job this process holds: ``running``, ``buffered`` or ``unknown``."""
-        key = (queue, job_id)
-        running = self.runner.active.get(key)
-        if running is not None:
-            running.ctx.cancelled = True
-            log.info("job %s in %s cancelled while running; stopping it in %.1f s", job_id, queue, self.grace)
-            gevent.spawn_later(self.grace, self._stop, key, running)
-            return "running"
-        if job_id in self.book.held.get(queue, {}):
-            self.runner.cancelled.add(key)
-            return "buffered"
-        return "unknown"
+        """Cancel a job this process holds: ``running``, ``buffered`` or ``unknown``.
 
-    def _stop(self, key: tuple[str, str], running: Running) -> None:
+        Every run of the job here is reached, a stale one (its lease was lost, the job was
+        delivered again) as well as the live one: each is a delivery of a cancelled job.
+        """
+        runs = [(key, r) for key, r in list(self.runner.active.items()) if key[0] == queue and key[1] == job_id]
+        for key, running in runs:
+            running.ctx.cancelled = True
+            gevent.spawn_later(self.grace, self._stop, key, running)
+        token = self.book.held.get(queue, {}).get(job_id)
+        buffered = False
+        if token is not None and (queue, job_id, token) not in self.runner.active:
+            self.runner.cancelled.add((queue, job_id, token))
+            buffered = True
+        if runs:
+            log.info("job %s in %s cancelled while running; stopping it in %.1f s", job_id, queue, self.grace)
+            return "running"
+        return "buffered" if buffered else "unknown"
+
+    def _stop(self, key: DeliveryKey, running: Running) -> None:
         # The check and the throw happen together in one hub callback, so the exception can
         # only land in the very handler call that was cancelled, never in the next job.
         def throw() -> None:

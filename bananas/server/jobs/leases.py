@@ -41,7 +41,13 @@ Pairs = list[tuple[str, str]]
 
 
 class LeaseBook:
-    """Deliveries taken and not yet settled or released, by queue: ``{id: token}``."""
+    """Deliveries taken and not yet settled or released, by queue: ``{id: token}``.
+
+    One token per job: a job taken again (its lease was lost and it came back to a lane)
+    replaces its stale delivery here. Every removal names the token, so the end of a stale
+    run (a refused settle, a release) never drops the live delivery's lease; and a buffered
+    delivery the book no longer holds (:meth:`holds`) lost its lease and is not started.
+    """
 
     def __init__(self) -> None:
         self.held: dict[str, dict[str, str]] = {}
@@ -50,8 +56,18 @@ class LeaseBook:
         for d in deliveries:
             self.held.setdefault(d.queue, {})[d.id] = d.token
 
-    def remove(self, queue: str, job_id: str) -> None:
-        self.held.get(queue, {}).pop(job_id, None)
+    def remove(self, queue: str, job_id: str, token: str) -> bool:
+        """Forget this delivery (not another one of the same job); True if it was held."""
+        jobs = self.held.get(queue)
+        if jobs is not None and jobs.get(job_id) == token:
+            del jobs[job_id]
+            return True
+        return False
+
+    def holds(self, queue: str, job_id: str, token: str) -> bool:
+        """True while this delivery's lease is ours: not settled, released or taken back."""
+        jobs = self.held.get(queue)
+        return jobs is not None and jobs.get(job_id) == token
 
     def count(self) -> int:
         return sum(len(jobs) for jobs in self.held.values())
@@ -61,12 +77,15 @@ def renewals(held: dict[str, dict[str, str]], running: RunningJobs, now: float, 
              marked: set[tuple[str, str]], full: bool) -> dict[str, tuple[Pairs, int]]:
     """What to renew per queue: ``(pairs, n)`` with the ``n`` started deliveries first.
 
-    A running job past its deadline plus ``grace`` is left out (hung: its lease may lapse).
+    A running job past its deadline plus ``grace`` is left out (hung: its lease may lapse), and
+    so is a stale run whose delivery ``held`` no longer has (taken back, maybe taken again).
     Without ``full`` only the running deliveries not yet in ``marked`` are sent.
     """
     started: dict[str, Pairs] = {}
     hung: set[tuple[str, str]] = set()
     for r in list(running.jobs.values()):
+        if held.get(r.queue, {}).get(r.id) != r.token:
+            continue
         if now > r.deadline + grace:
             hung.add((r.id, r.token))
         elif full or (r.id, r.token) not in marked:
@@ -136,10 +155,8 @@ class Heartbeat:
 
     def _taken_back(self, queue: str, tokens: dict[str, str], lost: list[str]) -> None:
         """On the hub: forget leases taken back (its outcome will be refused by the token)."""
-        jobs = self.book.held.get(queue, {})
         for job_id in lost:
-            if jobs.get(job_id) == tokens.get(job_id):  # not settled meanwhile
-                self.book.remove(queue, job_id)
+            if self.book.remove(queue, job_id, tokens.get(job_id, "")):  # not settled or taken again meanwhile
                 log.warning("lease of job %s in queue %s was taken back", job_id, queue)
 
     def run(self) -> None:

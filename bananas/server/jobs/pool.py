@@ -1,21 +1,31 @@
 """One tier's greenlet pool: fetchers fill a local buffer, long-lived executors drain it.
 
-A fetcher takes up to ``prefetch`` jobs per round trip while the pool has room
-(``concurrency`` running plus ``prefetch`` buffered); when the lanes are empty the same script
-registers it as a waiter of its lanes, and it blocks in Redis on its mailbox (where a submit
-hands it a job already leased to it: one hop) and the lanes' wake markers. Executors loop over
-the buffer (no greenlet per job) and hand outcomes to the process's acker.
+A fetcher takes up to ``prefetch`` jobs per round trip while the pool has room: one job per
+idle executor, plus as many buffered as the executors are expected to start within
+``BUFFER_SECONDS`` (from the pool's recent job durations, at most ``prefetch``; the full
+``prefetch`` until a job has ended). Tiny jobs are so batched; long ones stay in Redis, where a
+higher lane's job submitted later still goes first. When the lanes are empty the same script
+registers the fetcher as a waiter of its lanes, and it blocks in Redis on its mailbox (where a
+submit hands it a job already leased to it: one hop) and the lanes' wake markers.
+
+Executors loop over the buffer (no greenlet per job) and hand outcomes to the process's
+acker. The buffer is ordered by priority (high, normal, low; in the order taken within one),
+so a pool holding jobs of several lanes starts the highest first. Before it starts a job an
+executor asks the lease book whether that delivery is still ours: one taken back meanwhile
+(and perhaps already delivered again) is dropped unstarted. Nothing a job does ends an
+executor's loop; one that ends anyway (killed from outside) is replaced.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from itertools import count
 
 import gevent
 import redis
 from gevent.event import Event
-from gevent.queue import Queue
+from gevent.queue import PriorityQueue
 
 from ...envelope import Delivery
 from ...errors import BananasError
@@ -31,6 +41,14 @@ from .runner import Runner
 
 log = logging.getLogger(__name__)
 STOP = None
+BUFFER_SECONDS = 0.05
+"""A pool buffers beyond its idle executors only what it expects them to start within this."""
+PACE_WEIGHT = 0.2
+"""Weight of the latest job's duration in the pool's moving average of job durations."""
+RANKS = {"high": 0, "normal": 1, "low": 2}
+"""Start order inside a pool's buffer, by the job's priority (an unknown one goes first: it is
+dead-lettered at once)."""
+LAST = len(RANKS)
 RENEW_MARGIN = 1.0
 REGISTRATION_SECONDS = 600.0
 """Seconds before a waiter registration lapses at which the fetcher renews it (a round trip)."""
@@ -58,16 +76,20 @@ class Pool:
         self.acker = acker
         self.book = book
         self.settings = settings
-        self.buffer: Queue[Delivery | None] = Queue()
+        self.buffer: PriorityQueue[tuple[int, int, Delivery | None]] = PriorityQueue()
+        self.order = count()  # ties within one priority: first taken, first started
         self.room = Event()
         self.room.set()
         self.held = 0  # buffered + running
-        self.limit = spec.concurrency + settings.prefetch
+        self.pace: float | None = None  # moving average of job durations (s); None: none ran yet
+        self.allowance = settings.prefetch  # jobs it may buffer beyond its executors, from the pace
         self.running: dict[int, Delivery] = {}
         self.fetchers: list[gevent.Greenlet] = []
         self.executors: list[gevent.Greenlet] = []
         self.completed = 0
         self.taken = 0
+        self.dropped = 0  # buffered deliveries whose lease was lost before they started
+        self.finishing = False
         self.events = events or Events()
         self.worker_type = pool_type(spec)
         self.stopping = False
@@ -84,9 +106,16 @@ class Pool:
         self.registered: dict[str, float] = {}  # queue -> clock when its waiter registered
         self.drained: set[str] = set()  # queues whose fetcher blocks next (registered, lanes empty)
 
-    def start(self) -> None:
-        self.executors = [gevent.spawn(self._execute_loop, i) for i in range(self.spec.concurrency)]
-        self.fetchers = [gevent.spawn(self._fetch_loop, q) for q in self.queues]
+    def start(self, fetch: bool = True) -> None:
+        """Start the executors and (unless ``fetch`` is False: fed by :meth:`hold`) the fetchers."""
+        self.executors = [self._spawn_executor(i) for i in range(self.spec.concurrency)]
+        if fetch:
+            self.fetchers = [gevent.spawn(self._fetch_loop, q) for q in self.queues]
+
+    @property
+    def limit(self) -> int:
+        """Deliveries the pool may hold (running + buffered) right now."""
+        return self.spec.concurrency + self.allowance
 
     # -- fetching -----------------------------------------------------------------------
 
@@ -112,7 +141,7 @@ class Pool:
             if taken.registered:
                 self.registered[queue] = started
                 self.drained.add(queue)
-            return self._take(taken.deliveries)
+            return self.hold(taken.deliveries)
         self.registered[queue] = started  # (by this call, unless it was told not to)
         if self.stopping:
             return 0
@@ -124,7 +153,7 @@ class Pool:
         if not isinstance(got, Delivery):
             return 0
         self.registered.pop(queue, None)  # submit took it out of every waiter set
-        self._take([got])
+        self.hold([got])
         gevent.sleep(0)  # an executor starts the job before this fetcher registers again
         return 1
 
@@ -148,13 +177,15 @@ class Pool:
             self.blocked.discard(queue)
             self.idle.discard(queue)
 
-    def _take(self, deliveries: list[Delivery]) -> int:
+    def hold(self, deliveries: list[Delivery]) -> int:
+        """Book and buffer deliveries just taken (the end of a fetch); returns how many."""
         self.book.add(deliveries)
         self.held += len(deliveries)
         self.taken += len(deliveries)
         self.events.dequeued(deliveries)
+        put, order = self.buffer.put, self.order
         for d in deliveries:
-            self.buffer.put(d)
+            put((RANKS.get(d.priority, -1), next(order), d))
         return len(deliveries)
 
     def _fetch_loop(self, queue: str) -> None:
@@ -174,19 +205,76 @@ class Pool:
 
     # -- executing ----------------------------------------------------------------------
 
+    def _spawn_executor(self, slot: int) -> gevent.Greenlet:
+        executor = gevent.spawn(self._execute_loop, slot)
+        executor.link(lambda dead: self._executor_ended(slot, dead))
+        return executor
+
     def _execute_loop(self, slot: int) -> None:
         bind_worker(self.spec.id, self.worker_type)
         while True:
-            d = self.buffer.get()
-            if d is STOP:
-                return
-            self.running[slot] = d
+            try:
+                d = self.buffer.get()[2]
+                if d is STOP:
+                    return
+                self.execute(slot, d)
+            except gevent.GreenletExit:
+                raise
+            except BaseException:  # a bug of ours, or a signal that missed its handler: carry on
+                log.exception("pool %s: executor %d failed between jobs; it carries on", self.spec.id, slot)
+
+    def execute(self, slot: int, d: Delivery) -> None:
+        """Run one buffered delivery on executor ``slot`` (unless its lease was lost) and queue
+        its outcome for the acker."""
+        if not self.book.holds(d.queue, d.id, d.token):
+            self._drop(d)
+            return
+        self.running[slot] = d
+        clock = self.events.clock
+        started = clock()
+        try:
             outcome = self.events.run(self.runner, d, self.spec.id)
-            del self.running[slot]
+        except gevent.GreenletExit as exc:
+            if not self.finishing:  # killed from outside mid-job: the job would never report
+                self.acker.put(self.runner.crashed(d, exc))
+            raise
+        except BaseException as exc:  # the runner lets nothing out; this is a bug: fail the attempt
+            log.exception("pool %s: job %s broke out of its runner", self.spec.id, d.id)
+            outcome = self.runner.crashed(d, exc)
+        finally:
+            self.running.pop(slot, None)
             self.held -= 1
-            self.completed += 1
             self.room.set()
-            self.acker.put(outcome)
+        self._paced(clock() - started)
+        self.completed += 1
+        self.acker.put(outcome)
+
+    def _drop(self, d: Delivery) -> None:
+        """A buffered delivery whose lease was taken back: not started (its outcome would be
+        refused, and the job may already run elsewhere, or here again under a new token)."""
+        self.held -= 1
+        self.dropped += 1
+        self.runner.cancelled.discard(d.key)
+        self.room.set()
+        log.warning("job %s in queue %s not started: its lease was taken back while it was buffered",
+                    d.id, d.queue, extra={"job_id": d.id, "queue": d.queue})
+
+    def _paced(self, seconds: float) -> None:
+        """Fold one job's duration into the pace, and the pace into the buffer allowance."""
+        pace = seconds if self.pace is None else self.pace + (seconds - self.pace) * PACE_WEIGHT
+        self.pace = pace
+        prefetch = self.settings.prefetch
+        self.allowance = prefetch if pace * prefetch <= BUFFER_SECONDS * self.spec.concurrency else \
+            int(BUFFER_SECONDS * self.spec.concurrency / pace)
+
+    def _executor_ended(self, slot: int, dead: gevent.Greenlet) -> None:
+        """An executor ended: expected while finishing, otherwise replaced (the job it was
+        running, if any, was failed on its way out)."""
+        if self.finishing or self.executors[slot] is not dead:
+            return
+        log.error("pool %s: executor %d ended (%r); starting another", self.spec.id, slot,
+                  dead.exception or dead.value)
+        self.executors[slot] = self._spawn_executor(slot)
 
     # -- stopping -----------------------------------------------------------------------
 
@@ -211,7 +299,7 @@ class Pool:
         gevent.joinall(self.fetchers)
         unstarted = []
         while not self.buffer.empty():
-            d = self.buffer.get_nowait()
+            d = self.buffer.get_nowait()[2]
             if d is not STOP:
                 unstarted.append(d)
         self.held -= len(unstarted)
@@ -231,8 +319,9 @@ class Pool:
 
     def finish(self, timeout: float) -> list[Delivery]:
         """Let running jobs finish within ``timeout``; kill the rest and return their deliveries."""
+        self.finishing = True
         for _ in self.executors:
-            self.buffer.put(STOP)
+            self.buffer.put((LAST, next(self.order), STOP))
         gevent.joinall(self.executors, timeout=timeout)
         interrupted = list(self.running.values())
         gevent.killall(self.executors)
@@ -242,11 +331,17 @@ class Pool:
         """This pool as the workers status hash and the master's reports show it."""
         s = self.spec
         return {"id": s.id, "lanes": list(s.lanes), "concurrency": s.concurrency, "busy": self.busy,
-                "taken": self.taken, "completed": self.completed}
+                "executors_alive": self.alive, "buffered": max(self.held - self.busy, 0),
+                "taken": self.taken, "completed": self.completed, "dropped": self.dropped}
 
     @property
     def busy(self) -> int:
         return len(self.running)
+
+    @property
+    def alive(self) -> int:
+        """Executors whose loop is running (the pool replaces one that ends)."""
+        return sum(1 for e in self.executors if not e.dead)
 
 
 def pool_type(spec: PoolSpec) -> str:

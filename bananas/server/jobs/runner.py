@@ -15,13 +15,15 @@ import gevent
 import orjson
 
 from ...config import Config
-from ...envelope import Delivery, Limits, decode_payload
+from ...envelope import Delivery, DeliveryKey, Limits, decode_payload
 from ...errors import HandlerNotFound, InvalidJob, InvalidResult, JobCancelled, Reject, Retry
 from ...logs import job_logger
 from ...queue.broker import Outcome
 from ...registry import HandlerSpec, JobContext, Registry
 from ...retry import backoff_delay
+from ...signing import Signing, Verifier
 from .interrupt import Overrun
+from .threads import ThreadExecutor
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +38,15 @@ class RunPolicy:
     backoff_base: float
     backoff_max: float
     jitter: bool
+    executor: str = "gevent"  # where handlers without their own @job(executor=) run
+    verifier: Verifier | None = None  # signed envelopes: checked before anything else runs
 
     @classmethod
     def from_config(cls, config: Config) -> RunPolicy:
+        verifier = Signing.from_config(config.security.signing).verifier(config.redis.namespace)
         return cls(Limits(config.limits.max_payload_bytes, config.limits.max_depth, config.limits.max_result_bytes),
                    config.limits.job_timeout, config.retry.max_retries, config.retry.backoff_base,
-                   config.retry.backoff_max, config.retry.jitter)
+                   config.retry.backoff_max, config.retry.jitter, config.worker.executor, verifier)
 
 
 class Tracker(Protocol):
@@ -79,17 +84,22 @@ class Running:
 class Runner:
     """Turns a :class:`Delivery` into an :class:`Outcome` by running its handler.
 
-    ``active`` maps ``(queue, id)`` to the handler calls in progress, so a cancellation can
-    reach them; ``cancelled`` holds jobs cancelled while buffered, which then never start.
-    ``tracker`` (the process's running-jobs table) lets the watchdog see each deadline.
+    ``active`` maps each delivery's key ``(queue, id, token)`` to its handler call in
+    progress, so a cancellation can reach it (a job delivered again while its stale run still
+    goes on has two entries, each removed by its own run); ``cancelled`` holds deliveries
+    cancelled while buffered, which then never start. ``tracker`` (the process's running-jobs
+    table) lets the watchdog see each deadline; ``threads`` runs the handlers of the threads
+    executor (one thread by default).
     """
 
-    def __init__(self, registry: Registry, policy: RunPolicy, tracker: Tracker | None = None) -> None:
+    def __init__(self, registry: Registry, policy: RunPolicy, tracker: Tracker | None = None,
+                 threads: ThreadExecutor | None = None) -> None:
         self.registry = registry
         self.policy = policy
         self.tracker = tracker
-        self.active: dict[tuple[str, str], Running] = {}
-        self.cancelled: set[tuple[str, str]] = set()
+        self.threads = threads if threads is not None else ThreadExecutor(1)
+        self.active: dict[DeliveryKey, Running] = {}
+        self.cancelled: set[DeliveryKey] = set()
         self.loggers: dict[str, logging.Logger] = {}  # job name -> ctx.logger (getLogger takes a lock)
 
     def run(self, d: Delivery) -> Outcome:
@@ -101,7 +111,8 @@ class Runner:
         max_retries = _first(d.max_retries, handler.max_retries, self.policy.default_max_retries)
         timeout = _first(d.timeout, handler.timeout, self.policy.default_timeout)
         ctx = JobContext(d.id, d.name, d.queue, d.priority, d.attempt, max_retries, self._logger(d.name))
-        key = (d.queue, d.id)
+        threaded = (handler.executor or self.policy.executor) == "threads"
+        key = (d.queue, d.id, d.token)
         if key in self.cancelled:
             self.cancelled.discard(key)
             return Outcome(d.queue, d.id, d.token, "cancelled", "")
@@ -111,7 +122,8 @@ class Runner:
         timer = gevent.Timeout(timeout)
         timer.start()
         try:
-            result = handler.func(payload, ctx)
+            call = self.threads.call if threaded else _direct
+            result = call(handler.func, payload, ctx, timeout)
             if ctx.cancelled:  # the handler noticed and stopped early: not a success
                 return Outcome(d.queue, d.id, d.token, "cancelled", "")
             return self._succeeded(d, result)
@@ -121,7 +133,8 @@ class Runner:
             error = f"JobTimeout: timed out after {timeout:g} s"
             return failure(d, max_retries, self.policy, error, reason="timeout")
         except Overrun:  # raised by the watchdog thread: the handler held the hub past its timeout
-            error = f"JobTimeout: timed out after {timeout:g} s (interrupted: it did not yield to gevent)"
+            how = "in its thread" if threaded else "it did not yield to gevent"
+            error = f"JobTimeout: timed out after {timeout:g} s (interrupted: {how})"
             return failure(d, max_retries, self.policy, error, reason="timeout")
         except JobCancelled:
             return Outcome(d.queue, d.id, d.token, "cancelled", "")
@@ -133,9 +146,16 @@ class Runner:
             return self._classify(d, max_retries, exc)
         finally:
             timer.close()
-            del self.active[key]
+            self.active.pop(key, None)
             if handle is not None and self.tracker is not None:
                 self.tracker.finish(handle)
+
+    def crashed(self, d: Delivery, exc: BaseException) -> Outcome:
+        """The outcome of a run that raised out of :meth:`run` (a bug in Bananas, or a signal that
+        landed outside the handler): a failed attempt with the traceback, so the job is retried
+        (or dead once its retries are spent), never lost. Call it inside the ``except``."""
+        max_retries = _first(d.max_retries, self.policy.default_max_retries)
+        return failure(d, max_retries, self.policy, f"worker error: {_describe(exc)}", traceback.format_exc())
 
     def _succeeded(self, d: Delivery, result: object) -> Outcome:
         """The outcome of a returned ``result``: stored as JSON, or dead as ``invalid_result``
@@ -150,6 +170,10 @@ class Runner:
         """The handler and decoded payload, or the dead outcome of a job that cannot run."""
         if d.problem:
             return _dead(d, f"InvalidJob: {d.problem}", "invalid")
+        verifier = self.policy.verifier
+        if verifier is not None and (refused := verifier.check(
+                d.queue, d.id, d.name, d.priority, d.max_retries, d.timeout, d.payload, d.signature)):
+            return _dead(d, f"SignatureError: {refused.message}", refused.reason)
         try:
             return self.registry.get(d.name), decode_payload(d.payload, self.policy.limits)
         except HandlerNotFound as exc:
@@ -183,6 +207,11 @@ def failure(d: Attempt, max_retries: int, policy: RunPolicy, error: str, tb: str
     if delay is None:
         delay = backoff_delay(d.attempt, policy.backoff_base, policy.backoff_max, policy.jitter)
     return Outcome(d.queue, d.id, d.token, "retry", error, tb, round(delay * 1000), reason)
+
+
+def _direct(func: Any, payload: dict[str, Any], ctx: JobContext, timeout: float) -> Any:
+    """The gevent executor: the handler runs in the executor greenlet itself."""
+    return func(payload, ctx)
 
 
 def _dead(d: Delivery, error: str, reason: str) -> Outcome:

@@ -9,7 +9,9 @@ the hub, in an OS thread, and each ``interval``:
    ``worker.block_warning_ms``;
 2. when the job holding the hub is past its deadline, raises :class:`~.interrupt.Overrun`
    in the hub thread (:mod:`.interrupt`): pure-Python code stops at its next bytecode, the
-   runner fails the attempt with reason ``timeout``, and the process carries on;
+   runner fails the attempt with reason ``timeout``, and the process carries on; a job of the
+   threads executor past its deadline gets it in its own thread (:mod:`.threads`), whoever
+   holds the hub;
 3. when a job is still running ``grace`` seconds past its deadline (it swallowed the
    exception, or sits in a C call that releases the GIL but never returns), writes one line
    to stderr and SIGKILLs the process. The master reads which job overran (the slot table),
@@ -37,6 +39,7 @@ from gevent import monkey
 from .hubwatch import BlockWatch, HubSample, HubSampler
 from .interrupt import Overrun, interrupt
 from .slots import RunningJobs
+from .threads import ThreadExecutor
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +65,7 @@ class Watchdog:
                  blocks: BlockWatch | None = None, *, interval: float = 0.25,
                  kill: Callable[[str], None] = kill_self, post: Callable[..., Any] | None = None,
                  stop_job: Callable[[int], bool] | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, threads: ThreadExecutor | None = None) -> None:
         self.running = running
         self.grace = grace
         self.sampler = sampler
@@ -72,6 +75,7 @@ class Watchdog:
         self.post = post
         self.stop_job = stop_job or (lambda thread: interrupt(thread, Overrun))
         self.clock = clock
+        self.threads = threads
         self.interrupted: set[tuple[int, str, str]] = set()  # (slot, id, token) already stopped
         self.stopped = False
         self._last: HubSample | None = None
@@ -85,11 +89,16 @@ class Watchdog:
         reason = self.check(now)
         if reason is None and sample is not None:
             self._stop_overrun(sample, now)
+        if reason is None and self.threads is not None:
+            self._stop_thread_overruns(now)
         return reason
 
     def check(self, now: float) -> str | None:
         """Why the process must die (a job past its deadline plus grace), or None."""
         overdue = self.running.overdue(now, self.grace)
+        if overdue and self.threads is not None:  # a thread that ended waits for the hub, not hung
+            ended = self.threads.ended()
+            overdue = [r for r in overdue if (r.queue, r.id) not in ended]
         if not overdue:
             return None
         jobs = ", ".join(f"{r.id} (queue {r.queue}, timeout {r.timeout:g} s)" for r in overdue)
@@ -113,6 +122,13 @@ class Watchdog:
         if self.stop_job(self.sampler.hub_thread) and self.post is not None:
             self.post(_log_interrupted, record.id, record.queue, record.timeout)
 
+    def _stop_thread_overruns(self, now: float) -> None:
+        """Raise :class:`Overrun` in the thread of each threads-executor job past its deadline."""
+        assert self.threads is not None
+        for call in self.threads.overdue(now):
+            if call.stop_overrun() and self.post is not None:
+                self.post(_log_thread_interrupted, call.job_id, call.queue, call.timeout)
+
     def start(self) -> None:
         """Start the OS thread."""
         start_thread = monkey.get_original("_thread", "start_new_thread")
@@ -135,3 +151,8 @@ def _log_interrupted(job_id: str, queue: str, timeout: float) -> None:
     log.warning("job %s in queue %s ran past its %g s timeout without yielding to gevent; "
                 "interrupted it in the hub thread", job_id, queue, timeout,
                 extra={"job_id": job_id, "queue": queue})
+
+
+def _log_thread_interrupted(job_id: str, queue: str, timeout: float) -> None:
+    log.warning("job %s in queue %s ran past its %g s timeout; interrupted it in its thread",
+                job_id, queue, timeout, extra={"job_id": job_id, "queue": queue})

@@ -26,6 +26,7 @@ from ...envelope import Delivery
 from ...metrics import Metrics
 from ...queue.broker import Broker, Retention
 from ...registry import Registry
+from ...signing import Signing
 from ..jobs.acker import Acker
 from ..jobs.cancel import Canceller
 from ..jobs.hubwatch import BlockWatch, HubSampler
@@ -35,6 +36,7 @@ from ..jobs.plainredis import PlainRedis, plain_supported
 from ..jobs.pool import Pool, PoolSettings
 from ..jobs.runner import Runner, RunPolicy
 from ..jobs.slots import RunningJobs, SlotTable
+from ..jobs.threads import ThreadExecutor
 from ..jobs.watchdog import Watchdog, sampling_interval
 from ..observe.events import Events
 from ..timed.cron_loop import CronLoop
@@ -92,12 +94,16 @@ class WorkerProcess:
                                    w.watchdog_grace, plain, post if plain is not None else None)
         sampler = HubSampler(os_thread_id(), self.running)
         blocks = BlockWatch(w.block_warning_ms, self.running, self.metrics, post)
+        # One thread per executor greenlet: a threads-executor job never waits for a thread.
+        threads = ThreadExecutor(sum(p.concurrency for p in spec.pools), stop_wait=w.watchdog_grace)
         self.watchdog = Watchdog(self.running, w.watchdog_grace, sampler, blocks,
-                                 interval=sampling_interval(w.block_warning_ms), post=post)
-        runner = Runner(registry, RunPolicy.from_config(config), self.running)
+                                 interval=sampling_interval(w.block_warning_ms), post=post, threads=threads)
+        runner = Runner(registry, RunPolicy.from_config(config), self.running, threads)
         self.canceller = Canceller(self.broker, self.blocking, runner, self.book, self.identity.key,
                                    config.worker.cancel_grace_seconds, events)
-        self.cron = CronLoop(self.broker, schedules, config.worker.cron_grace_seconds, events=events)
+        signer = Signing.from_config(config.security.signing).signer(r.namespace)
+        self.cron = CronLoop(self.broker, schedules, config.worker.cron_grace_seconds, events=events,
+                             signer=signer)
         pool_settings = PoolSettings(config.worker.prefetch, round(config.worker.lease_seconds * 1000),
                                      r.block_timeout, self.identity.key)
         self.pools = [Pool(p, list(config.worker.queues), self.broker, self.blocking, runner, self.acker,
@@ -160,7 +166,7 @@ class WorkerProcess:
         by_queue: dict[str, list[tuple[str, str]]] = {}
         for d in deliveries:
             by_queue.setdefault(d.queue, []).append((d.id, d.token))
-            self.book.remove(d.queue, d.id)
+            self.book.remove(d.queue, d.id, d.token)
         for queue, pairs in by_queue.items():
             try:
                 self.broker.release(queue, pairs)

@@ -23,10 +23,12 @@ from ...logs.joblog import JobEventLog, find_job_log
 from ...metrics import Metrics
 from ...queue.broker import Outcome, PromoteResult
 from ...retry import Backoff
+from ...signing import REASONS
 
 log = logging.getLogger("bananas.server.jobs")
 scheduler_log = logging.getLogger("bananas.server.timed.scheduler.ticks")
 redis_log = logging.getLogger("bananas.server.redis")
+security_log = logging.getLogger("bananas.server.security")
 
 # outcome kind -> (status field and metric label, message, level)
 _ENDS = {
@@ -82,6 +84,8 @@ class Events:
     def ended(self, d: Delivery, outcome: Outcome, seconds: float, worker_id: str) -> None:
         """The end of one attempt: a counter, a histogram bucket and (level permitting) one record."""
         kind = outcome.kind
+        if kind == "dead" and outcome.reason in REASONS:
+            self.refused(d, outcome)
         status, msg, level = _ENDS.get(kind) or (kind, "job ended", logging.INFO)
         self.metrics.job_ended(d.queue, d.priority, status, seconds, worker_id)
         if not log.isEnabledFor(level):
@@ -98,6 +102,13 @@ class Events:
         extra: dict[str, Any] = {"status": status, "duration_ms": duration_ms, "queue": d.queue,
                                  "attempt": d.attempt, **(more or {})}
         log.log(level, msg, extra=extra)
+
+    def refused(self, d: Delivery, outcome: Outcome) -> None:
+        """A job whose signature failed the check: a counter by reason and a WARNING record."""
+        self.metrics.add("bananas_jobs_refused_total", (d.queue, outcome.reason))
+        security_log.warning("job refused: %s", outcome.reason, extra={
+            "component": "security", "event": "job.refused", "reason": outcome.reason, "queue": d.queue,
+            "error": outcome.data})
 
     def scheduler_tick(self, queue: str, result: PromoteResult, seconds: float) -> None:
         """Count one scheduler step; a DEBUG record with its batch sizes."""

@@ -23,6 +23,7 @@ from ...errors import BananasError, ConfigError
 from ...queue.broker import Broker, CronFire
 from ...registry import Registry
 from ...retry import Backoff
+from ...signing import Signer
 from ..observe.events import Events
 
 log = logging.getLogger(__name__)
@@ -64,8 +65,10 @@ class CronLoop:
     """Fires the schedules it is given; ``clock`` returns Redis time in ms (injectable)."""
 
     def __init__(self, broker: Broker, schedules: Iterable[Schedule], grace_seconds: float,
-                 clock: Callable[[], int] | None = None, events: Events | None = None) -> None:
+                 clock: Callable[[], int] | None = None, events: Events | None = None,
+                 signer: Signer | None = None) -> None:
         self.broker = broker
+        self.signer = signer  # signs the jobs it submits, so workers that require signatures run them
         self.events = events or Events()
         self.schedules = tuple(schedules)
         self.grace = timedelta(seconds=grace_seconds)
@@ -110,10 +113,15 @@ class CronLoop:
         if decision.missed_last is not None:
             log.warning("schedule %s missed fires from %s to %s (policy %s)", schedule.name,
                         decision.missed_first, decision.missed_last, schedule.missed)
-        fire = CronFire(schedule.name, schedule.queue, schedule.job, orjson.dumps(schedule.payload).decode(),
+        payload = orjson.dumps(schedule.payload).decode()
+        ids = tuple(fire_id(schedule, t) for t in decision.submit)
+        signer = self.signer
+        sigs = tuple(signer.sign(schedule.queue, i, schedule.job, schedule.priority, None, None, payload)
+                     for i in ids) if signer is not None else ()
+        fire = CronFire(schedule.name, schedule.queue, schedule.job, payload,
                         schedule.priority, int(raw) if raw else None,
                         to_ms(decision.last_fire) if decision.last_fire else None,
-                        to_ms(decision.next_fire), tuple(fire_id(schedule, t) for t in decision.submit))
+                        to_ms(decision.next_fire), ids, sigs)
         won, value = self.broker.cron_fire(fire)
         if won and isinstance(value, int):
             self.fired += value

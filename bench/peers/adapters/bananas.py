@@ -24,6 +24,7 @@ class Bananas(PythonPeer):
     app = "bananas_app"
     packages = ("bananas", "gevent", "redis", "hiredis", "orjson")
     jobs = 100_000
+    bulk = True
 
     def env_dir(self) -> Path:
         """The repository's virtualenv."""

@@ -40,14 +40,16 @@ class Peer:
     """One task queue under test. Subclasses fill in install, versions, worker and producer.
 
     The harness calls, per run: `worker(ctx)` once (one long-running worker process, killed at
-    the end), `producer(ctx, args)` for each batch of submits (args: `preload N` or `paced RATE
-    SECONDS`; it prints one JSON line {"mode", "sent", "seconds"}). Every process also gets
-    BENCH_REDIS_URL, BENCH_QUEUE, BENCH_CONCURRENCY and BENCH_MARKS in its environment.
+    the end), `producer(ctx, args)` for each batch of submits (args: `preload N`, `paced RATE
+    SECONDS`, or `bulk N BATCH` when `bulk` is set; it prints one JSON line {"mode", "sent",
+    "seconds"}). Every process also gets BENCH_REDIS_URL, BENCH_QUEUE, BENCH_CONCURRENCY and
+    BENCH_MARKS in its environment.
     """
 
     name: str = ""
     title: str = ""
     jobs: int = 20_000  # scenario-1 size for a full run; a quick run takes a fifth
+    bulk: bool = False  # its producer takes `bulk N BATCH` (a bulk submit call per BATCH jobs)
 
     def env_dir(self) -> Path:
         """Where this peer's private environment lives."""

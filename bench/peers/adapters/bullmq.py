@@ -13,6 +13,7 @@ class BullMQ(NodePeer):
     script = "bullmq_app.mjs"
     packages = ("bullmq", "ioredis")
     jobs = 30_000
+    bulk = True
 
 
 PEER = BullMQ()

@@ -32,3 +32,10 @@ def make_submit() -> Callable[[int], object]:
     client = Client(probe.redis_url())
     queue = probe.queue_name()
     return lambda sent_ns: client.submit_job("noop", {"sent_ns": sent_ns}, queue=queue)
+
+
+def make_submit_bulk() -> Callable[[int], object]:
+    """One `submit_jobs` of `n` specs (one round trip) per call."""
+    client = Client(probe.redis_url())
+    spec = {"name": "noop", "payload": {"sent_ns": 0}, "queue": probe.queue_name()}
+    return lambda n: client.submit_jobs([spec] * n)

@@ -1,4 +1,5 @@
-// BullMQ peer: `node bullmq_app.mjs worker` or `node bullmq_app.mjs produce preload N | paced RATE SECONDS`.
+// BullMQ peer: `node bullmq_app.mjs worker` or `node bullmq_app.mjs produce preload N | paced RATE SECONDS
+// | bulk N BATCH` (bulk: one queue.addBulk per BATCH jobs).
 // Same probe as the Python peers (see probe.py): CLOCK_MONOTONIC stamps in ns via
 // process.hrtime.bigint(), which reads the same clock as Python's time.monotonic_ns() on Linux.
 import { Queue, Worker } from "bullmq";
@@ -39,8 +40,22 @@ function runWorker() {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+async function runBulk(count, batch) {
+  const queue = new Queue(queueName, { connection });
+  await queue.waitUntilReady();
+  const begin = process.hrtime.bigint();
+  for (let start = 0; start < count; start += batch) {
+    const n = Math.min(batch, count - start);
+    await queue.addBulk(Array.from({ length: n }, () => ({ name: "noop", data: { sent_ns: "0" } })));
+  }
+  const seconds = Number(process.hrtime.bigint() - begin) / 1e9;
+  console.log(JSON.stringify({ mode: "bulk", sent: count, seconds }));
+  await queue.close();
+}
+
 async function runProducer(argv) {
   const [mode, a, b] = argv;
+  if (mode === "bulk") return runBulk(Number(a), Number(b));
   const count = mode === "paced" ? Math.floor(Number(a) * Number(b)) : Number(a);
   const intervalNs = mode === "paced" ? BigInt(Math.round(1e9 / Number(a))) : 0n;
   if (!(mode === "preload" || mode === "paced") || !Number.isFinite(count)) {

@@ -97,7 +97,17 @@ def _schedule(argv: list[str]) -> tuple[str, int, float]:
     if mode == "paced":
         rate, seconds = float(argv[1]), float(argv[2])
         return mode, int(rate * seconds), 1.0 / rate
-    raise SystemExit(f"usage: preload N | paced RATE SECONDS (got {argv!r})")
+    raise SystemExit(f"usage: preload N | paced RATE SECONDS | bulk N BATCH (got {argv!r})")
+
+
+def produce_bulk(submit_many: Callable[[int], object], argv: list[str]) -> None:
+    """`bulk N BATCH`: N jobs (sent_ns = 0) in calls of `submit_many(BATCH)`, each one bulk
+    submit of that many jobs, one after the other; reports the rate. Prints one JSON line."""
+    count, batch = int(argv[1]), int(argv[2])
+    begin = time.monotonic_ns()
+    for start in range(0, count, batch):
+        submit_many(min(batch, count - start))
+    _report("bulk", count, time.monotonic_ns() - begin)
 
 
 def _report(mode: str, sent: int, elapsed_ns: int) -> None:

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import redis
+from gevent import monkey
 
 from bananas import job
 
@@ -38,3 +39,11 @@ def fail(payload: dict[str, Any], ctx: Any) -> None:
 def incr(payload: dict[str, Any], ctx: Any) -> None:
     """One INCR on the job's own redis-py client (the peer harness's probe): a job that does I/O."""
     _client(payload["url"]).incr("bench:done")
+
+
+@job("c_block")
+def c_block(payload: dict[str, Any], ctx: Any) -> float:
+    """Wait payload["seconds"] in an unpatched ``time.sleep`` (a C call gevent cannot make
+    cooperative); returns the wall time it ended. Where it runs is ``worker.executor``'s."""
+    monkey.get_original("time", "sleep")(float(payload["seconds"]))
+    return time.time()

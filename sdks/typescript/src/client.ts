@@ -10,6 +10,7 @@ import { GlobalKeys, QueueKeys } from "./keys";
 import { BlockingPool, WAIT_CHUNK_MS, blockUntilDone, outcome } from "./results";
 import { Router, type Routes } from "./routing";
 import { SCRIPT_NAMES, cancelCall, loadScript, pauseCall, scriptCommand, submitCall, waitCall } from "./scripts";
+import { makeSigner, type Signer, type SigningOptions } from "./signing";
 
 /** How long jobs are kept once they end (seconds); the client needs the dead retention only. */
 export interface Retention {
@@ -41,6 +42,11 @@ export interface ClientOptions {
   maxWaiters?: number;
   /** How long a job cancelled by this client is kept: `deadSeconds`, as the servers' setting. */
   retention?: Partial<Retention>;
+  /**
+   * Sign every submitted job (`{ keys: { k2: secret }, signWith: "k2" }`), so that workers
+   * with `security.signing.require` run it; throws {@link ConfigError} for a bad key.
+   */
+  signing?: SigningOptions;
 }
 
 /** Options of `getResult`. */
@@ -78,6 +84,7 @@ export class Client {
   readonly limits: Limits;
   readonly router: Router;
   readonly retention: Retention;
+  private readonly signer: Signer | null;
   private readonly ownsConnection: boolean;
   private readonly socketTimeoutMs: number;
   private readonly maxWaiters: number;
@@ -98,6 +105,7 @@ export class Client {
       throw new RangeError("maxWaiters must be a positive integer");
     }
     this.globals = new GlobalKeys(this.namespace);
+    this.signer = options.signing === undefined ? null : makeSigner(options.signing, this.namespace);
     this.ownsConnection = options.redis === undefined;
     this.redis = options.redis ?? Client.connect(options.url ?? "redis://127.0.0.1:6379/0", this.socketTimeoutMs);
     for (const name of SCRIPT_NAMES) {
@@ -325,7 +333,7 @@ export class Client {
 
   private prepare(name: string, payload: Payload | null | undefined, options: SubmitOptions): NewJob {
     const [queue, priority] = this.router.resolve(name, options.queue, options.priority);
-    return prepare(name, payload, { ...options, queue, priority }, this.limits);
+    return prepare(name, payload, { ...options, queue, priority }, this.limits, this.signer);
   }
 
   private prepareSpec(index: number, spec: JobSpec): NewJob {

@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 
 import { InvalidJob } from "./errors";
 import { PRIORITIES, type Priority } from "./keys";
+import type { Signer } from "./signing";
 import { defaultUniqueKey } from "./unique";
 
 export const MAX_NAME_LENGTH = 200;
@@ -73,6 +74,8 @@ export interface NewJob {
   readonly uniqueKey: string | null;
   /** Whole seconds the unique key is held at most, or null. */
   readonly uniqueFor: number | null;
+  /** The signed envelope's `sig` field (see `signing.ts`), or "" when unsigned. */
+  readonly signature: string;
 }
 
 /** A random 128-bit job id as 32 lowercase hex characters (like Python's `uuid4().hex`). */
@@ -202,12 +205,16 @@ function epochMs(at: Date | number): number {
   return ms;
 }
 
-/** Validate one submission and turn it into a {@link NewJob}; throws {@link InvalidJob}. */
+/**
+ * Validate one submission and turn it into a {@link NewJob}; throws {@link InvalidJob}.
+ * With `signer` the job carries its signature.
+ */
 export function prepare(
   name: string,
   payload: Payload | null | undefined,
   options: SubmitOptions,
   limits: Limits,
+  signer: Signer | null = null,
 ): NewJob {
   const priority = options.priority ?? "normal";
   checkOptions(options, priority);
@@ -215,18 +222,23 @@ export function prepare(
   const checkedName = checkName("job name", name);
   const unique = given(options.uniqueFor);
   const uniqueKey = given(options.uniqueKey) ? options.uniqueKey : unique ? defaultUniqueKey(checkedName, encoded) : null;
+  const id = given(options.jobId) ? checkName("job id", options.jobId) : newJobId();
+  const queue = checkName("queue", options.queue ?? "default");
+  const maxRetries = options.maxRetries ?? null;
+  const timeout = options.timeout ?? null;
   return {
-    id: given(options.jobId) ? checkName("job id", options.jobId) : newJobId(),
+    id,
     name: checkedName,
     payload: encoded,
-    queue: checkName("queue", options.queue ?? "default"),
+    queue,
     priority,
-    maxRetries: options.maxRetries ?? null,
-    timeout: options.timeout ?? null,
+    maxRetries,
+    timeout,
     delayMs: given(options.delay) ? Math.round(options.delay * 1000) : null,
     atMs: given(options.at) ? epochMs(options.at) : null,
     uniqueKey: uniqueKey === null ? null : checkName("uniqueKey", uniqueKey),
     // Python stores int(unique_for): whole seconds, rounded towards zero.
     uniqueFor: unique ? Math.trunc(options.uniqueFor!) : null,
+    signature: signer === null ? "" : signer.sign(queue, id, checkedName, priority, maxRetries, timeout, encoded),
   };
 }

@@ -52,4 +52,5 @@ export {
   type ScriptCall,
   type ScriptName,
 } from "./scripts";
+export { MIN_SECRET_BYTES, SIGNATURE_VERSION, Signer, canonical, makeSigner, timeoutBits, type SigningOptions } from "./signing";
 export { canonicalJson, compareCodePoints, defaultUniqueKey, formatFloat } from "./unique";

@@ -53,7 +53,7 @@ function opt(value: number | null): string {
  * submit.lua — KEYS: job, lane, lane wake, delayed, scheduler wake, stats, inflight, paused
  * flag, [unique key]; ARGV: id, name, payload, queue, priority, max_retries, timeout, delay ms,
  * ETA ms, unique_for s ('' without a unique key), job key prefix, lane key prefix, waiters key
- * prefix, mailbox key prefix, owned key prefix. Replies `[created, state, id]` (id: the unique key's owner;
+ * prefix, mailbox key prefix, owned key prefix, keep payload ('' here), signature ('' unsigned). Replies `[created, state, id]` (id: the unique key's owner;
  * state `active` when the job was handed straight to an idle worker).
  */
 export function submitCall(k: QueueKeys, job: NewJob): ScriptCall {
@@ -84,6 +84,8 @@ export function submitCall(k: QueueKeys, job: NewJob): ScriptCall {
       k.waitersPrefix,
       k.mailboxPrefix,
       k.ownedPrefix,
+      "",
+      job.signature ?? "",
     ],
   };
   if (job.uniqueKey !== null && job.uniqueFor !== null) {

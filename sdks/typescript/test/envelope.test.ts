@@ -90,7 +90,7 @@ describe("prepare", () => {
     assert.match(job.id, /^[0-9a-f]{32}$/);
     assert.deepEqual({ ...job, id: "" }, {
       id: "", name: "send_email", payload: '{"to":"x"}', queue: "default", priority: "normal",
-      maxRetries: null, timeout: null, delayMs: null, atMs: null, uniqueKey: null, uniqueFor: null,
+      maxRetries: null, timeout: null, delayMs: null, atMs: null, uniqueKey: null, uniqueFor: null, signature: "",
     });
   });
 
@@ -128,7 +128,7 @@ test("submit call passes KEYS and ARGV in the order submit.lua documents", () =>
   ]);
   assert.deepEqual(call.args, [
     "id1", "j", '{"a":1}', "q", "high", "2", "0.5", "", "", "",
-    "{ns:q}:job:", "{ns:q}:lane:", "{ns:q}:waiters:", "{ns:q}:mailbox:", "{ns:q}:owned:",
+    "{ns:q}:job:", "{ns:q}:lane:", "{ns:q}:waiters:", "{ns:q}:mailbox:", "{ns:q}:owned:", "", "",
   ]);
 });
 

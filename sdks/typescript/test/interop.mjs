@@ -1,6 +1,9 @@
 // Command-line bridge used by tests/integration/test_cross_language.py: the Python suite
 // drives the TypeScript client through it and reads its answers as JSON on stdout.
 //   node test/interop.mjs submit <url> '<JSON list of job specs>'    → JSON list of ids
+//   node test/interop.mjs submit-signed <url> '<specs>' '<{"keys": {kid: secret}, "signWith": kid}>' → ids
+//   node test/interop.mjs canonical < '[[namespace, queue, id, name, priority, maxRetries, timeout, issuedAt, kid, payload]]'
+//                                                                    → the signed bytes of each, base64
 //   node test/interop.mjs get <url> <job id> [queue]                 → JSON job info
 //   node test/interop.mjs result <url> <job id> <timeout ms> [queue] → {value} or {kind: error class, ...}
 //   node test/interop.mjs cancel <url> <job id>                      → the state afterwards
@@ -17,12 +20,13 @@ import {
   InvalidJob,
   JobNotFound,
   Router,
+  canonical,
   fnmatchcase,
   prepare,
 } from "bananas-client";
 
-async function withClient(url, work) {
-  const client = new Client({ url, socketTimeoutMs: 5000 });
+async function withClient(url, work, options = {}) {
+  const client = new Client({ url, socketTimeoutMs: 5000, ...options });
   try {
     return await work(client);
   } finally {
@@ -66,6 +70,8 @@ async function main([command, url, ...args]) {
   switch (command) {
     case "submit":
       return withClient(url, (client) => client.submitJobs(JSON.parse(args[0])));
+    case "submit-signed":
+      return withClient(url, (client) => client.submitJobs(JSON.parse(args[0])), { signing: JSON.parse(args[1]) });
     case "get":
       return withClient(url, async (client) => {
         try {
@@ -88,6 +94,8 @@ async function main([command, url, ...args]) {
     // The commands below read their input on stdin: it may be larger than a command line allows.
     case "check":
       return check(await readStdin());
+    case "canonical":
+      return (await readStdin()).map((fields) => canonical(...fields).toString("base64"));
     case "unique":
       return (await readStdin()).map(([name, payload]) => {
         const job = prepare(name, payload, { uniqueFor: 60 }, DEFAULT_LIMITS);

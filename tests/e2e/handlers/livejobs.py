@@ -62,3 +62,35 @@ def gil_hold(payload, ctx):
 
     _started(ctx)
     re.match(r"(a+)+$", "a" * 64 + "b")  # 2^64 steps inside _sre, which never releases the GIL
+
+
+@job("held", timeout=60, max_retries=3)
+def held(payload, ctx):
+    """Runs (cooperatively) until the test sets ``live:go:<attempt>``, at most 30 s."""
+    _started(ctx)
+    r = _redis()
+    end = time.monotonic() + 30
+    while not r.exists(f"live:go:{ctx.attempt}") and time.monotonic() < end:
+        time.sleep(0.05)
+    r.rpush("live:ended", f"{ctx.job_id}:{ctx.attempt}")
+    return {"attempt": ctx.attempt}
+
+
+@job("record_start", max_retries=0)
+def record_start(payload, ctx):
+    """Appends payload["tag"] to live:order as it starts; sleeps payload["seconds"] (cooperatively)."""
+    _redis().rpush("live:order", payload["tag"])
+    time.sleep(float(payload.get("seconds", 0)))
+
+
+@job("deaf_loop", timeout=60, max_retries=0)
+def deaf_loop(payload, ctx):
+    """Swallows every ``Exception`` in a loop (a retry loop written carelessly), for 30 s at most."""
+    _started(ctx)
+    end, swallowed = time.monotonic() + 30, 0
+    while time.monotonic() < end:
+        try:
+            time.sleep(0.05)
+        except Exception:  # the point: a cancellation must not be one of these
+            swallowed += 1
+    _redis().rpush("live:ran", f"{ctx.job_id}:{swallowed}")

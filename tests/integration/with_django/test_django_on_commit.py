@@ -38,6 +38,8 @@ def test_commit_submits_once_with_the_id_returned_up_front(site_env, Order, r, r
         order.save()
         assert r.keys("{bananas:default}:job:*") == []  # nothing before the commit
     assert r.lrange("{bananas:default}:lane:high", 0, -1) == [job_id]
+    assert r.keys("{bananas:default}:job:*") == [f"{{bananas:default}}:job:{job_id}"]  # one job, this id
+    assert r.hget("{bananas:default}:stats", "submitted") == "1"  # submitted exactly once
     with Client(redis_url) as client:
         info = client.get_job(job_id)
     assert (info.name, info.payload, info.priority) == ("shop.ship", {"order": order.pk}, "high")
@@ -94,3 +96,21 @@ def test_redis_down_at_commit_raises_from_the_commit_and_keeps_the_rows(site_env
             Order.objects.create(item="robust")
             submit_on_commit("shop.ship", {"order": 10}, client=client, robust=True)
     assert sorted(Order.objects.values_list("item", flat=True)) == ["kept", "robust"]
+
+
+def test_site_client_takes_the_servers_durability_and_retention(site_env, redis_url, r):
+    from django.conf import settings
+    from django.test import override_settings
+
+    from bananas import NotReplicated
+    from bananas.contrib.django import get_client
+
+    kept = {**settings.BANANAS, "retention": {"dead_seconds": 5}}
+    with override_settings(BANANAS=kept):
+        job_id = submit_on_commit("shop.ship", {"order": 1})
+        assert get_client().cancel(job_id) == "cancelled"
+        assert 0 < r.ttl(f"{{bananas:default}}:job:{job_id}") <= 5  # the servers' dead retention
+    replicated = {**settings.BANANAS, "redis": {"url": redis_url, "durability": "replicated",
+                                                "durability_timeout": 0.05}}
+    with override_settings(BANANAS=replicated), pytest.raises(NotReplicated):  # no replica here
+        submit_on_commit("shop.ship", {"order": 2})

@@ -111,3 +111,12 @@ def test_enqueue_on_commit_backend_submits_only_when_committed(django_server, sh
     finished(result)
     assert result.return_value == "committed"
     assert list(models.Event.objects.filter(kind="noted").values_list("ref", flat=True)) == ["committed"]
+
+
+def test_enqueue_on_commit_backend_outside_a_transaction_submits_at_once(django_server, shop, r):
+    tasks, models = shop
+    result = tasks.noted.enqueue("autocommit")
+    assert result.enqueued_at is not None and r.exists(f"{{bananas:default}}:job:{result.id}")
+    assert list(models.Event.objects.filter(kind="task_enqueued").values_list("ref", flat=True)) == [result.id]
+    django_server()
+    assert finished(result).return_value == "autocommit"

@@ -29,6 +29,7 @@ DATABASES = {
         "PORT": os.environ.get("PGPORT", "5432"),
         "USER": os.environ.get("PGUSER", "postgres"),
         "CONN_MAX_AGE": int(os.environ.get("BANANAS_TEST_CONN_MAX_AGE", "0")),
+        "CONN_HEALTH_CHECKS": os.environ.get("BANANAS_TEST_CONN_HEALTH_CHECKS") == "1",
     }
 }
 BANANAS = {

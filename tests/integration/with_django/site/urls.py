@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from bananas.contrib.django.mount import mount
+from bananas.contrib.django.mount import dashboard_urls, mount
 
 
 def demo_app(environ, start_response):
@@ -11,4 +11,5 @@ def demo_app(environ, start_response):
     return [body]
 
 
-urlpatterns: list = [path("admin/", admin.site.urls), path("ops/bananas/", include(mount(demo_app)))]
+urlpatterns: list = [path("admin/", admin.site.urls), path("ops/bananas/", include(mount(demo_app))),
+                     path("ops/dashboard/", include(dashboard_urls()))]

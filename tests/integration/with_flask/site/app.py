@@ -2,11 +2,12 @@
 
 import os
 
-from flask import Flask, current_app
+from flask import Flask, current_app, redirect, request, session
 from flask_sqlalchemy import SQLAlchemy
 
 import bananas
 from bananas.contrib.flask import Bananas
+from bananas.contrib.flask.dashboard import mount_dashboard
 
 db = SQLAlchemy()
 queue = Bananas()
@@ -27,11 +28,30 @@ def create_app() -> Flask:
         "worker": {"mode": "thin", "concurrency": 1, "lease_seconds": 5, "grace_seconds": 5},
         "http": {"port": 0},
     }
+    app.secret_key = "notes-test-key"
     db.init_app(app)
     queue.init_app(app)
     with app.app_context():
         db.create_all()
+    mount_dashboard(app, "/ops/bananas", authorize=signed_in_user)
+
+    @app.post("/login")
+    def login():  # the app's own (toy) login: the dashboard trusts whatever it decides
+        session["user"] = request.form["user"]
+        return "ok"
+
     return app
+
+
+ROLES = {"ada": "operator", "vera": "viewer"}
+
+
+def signed_in_user():
+    """The app's rule for the dashboard: its signed-in users, with their role; others to /login."""
+    name = session.get("user")
+    if name is None:
+        return redirect("/login")
+    return (name, ROLES[name]) if name in ROLES else None
 
 
 @bananas.job("notes.add")

@@ -32,3 +32,9 @@ def sleep_in_postgres(payload, ctx):
 def driver(payload, ctx):
     connection.ensure_connection()
     return type(connection.connection).__module__.split(".")[0]
+
+
+@bananas.job("shop.sleep_in_thread", executor="threads")
+def sleep_in_thread(payload, ctx):
+    """The same query in the threads executor: for drivers that cannot wait through gevent."""
+    return sleep_in_postgres(payload, ctx)
