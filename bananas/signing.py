@@ -6,7 +6,7 @@ with a reason (:data:`REASONS`) instead of running. Someone who can write to Red
 no key can then queue nothing that runs. What is and is not covered: docs/SECURITY.md.
 
 The signature is the job hash's ``sig`` field, ``v1:<key id>:<issued at, epoch ms>:<mac>``
-(the MAC in unpadded URL-safe base64). The MAC covers the tag ``bananas-job-v1`` and a
+(the MAC, HMAC-SHA256 cut to 128 bits, in unpadded URL-safe base64). The MAC covers the tag ``bananas-job-v1`` and a
 newline, then each of these fields as ``<byte length>:<bytes>\\n`` (so no field can leak
 into its neighbour), in this order: namespace, queue, job id, job name, priority,
 max_retries (decimal, or empty for the servers' default), timeout (the 16 hex digits of its
@@ -43,6 +43,10 @@ REASONS = ("unsigned", "bad_signature", "unknown_key")
 match the job, or one made with a key id this worker does not hold."""
 KEY_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 MIN_SECRET_BYTES = 16
+MAC_BYTES = 16
+"""The MAC is HMAC-SHA256 cut to its first 128 bits (RFC 2104 allows half the hash): 22
+characters, so a signature with a short key id stays under Redis' 64-byte listpack limit
+and a small job's hash stays a listpack (a third of the memory of a hashtable)."""
 same_mac = hmac.compare_digest
 """How a MAC is compared: in time that does not depend on where the first difference is."""
 
@@ -77,7 +81,7 @@ def _keyed(secret: bytes) -> hmac.HMAC:
 def _mac(keyed: hmac.HMAC, message: bytes) -> bytes:
     h = keyed.copy()
     h.update(message)
-    return base64.urlsafe_b64encode(h.digest()).rstrip(b"=")
+    return base64.urlsafe_b64encode(h.digest()[:MAC_BYTES]).rstrip(b"=")
 
 
 class Signer:

@@ -14,8 +14,10 @@ between, so the figures are Redis' own:
   USAGE``, the same as at full history: a ring is full-size from its first write.
 * Per-job cost: ``--jobs`` no-op jobs dequeued and settled, history on and off in
   alternating rounds (``--rounds`` each, the same jobs and machine state), settle batches
-  of 1 (a lone job: the worst case, the history work is per batch) and of 100. Printed:
-  median jobs/s and Redis CPU (used_cpu_user + used_cpu_sys) per job.
+  of 1 (a lone job: the worst case, the history work is per batch) and of 100. Printed, as
+  medians: jobs/s, Redis CPU (used_cpu_user + used_cpu_sys) per job, and the time Redis
+  spent inside the dequeue and settle scripts per job (INFO commandstats, EVALSHA ``usec``):
+  the last is the least disturbed by other work on the machine.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ def memory(url: str, queues: int) -> tuple[float, float, float, int]:
                 client.submit_jobs([{"name": "noop", "queue": q}] * 2)
                 settle_all(fast, q, 2)
         filled = min(sum(1 for p in reader.read(q, "day") if p.succeeded) for q in names)
-        rings = [k for q in names for k in (fast.keys(q).history("hour"), fast.keys(q).history("day"))]
+        rings = [fast.keys(q).history for q in names]
         usage = sum(int(r.memory_usage(k, samples=0) or 0) for k in rings)
         assert sum(int(r.strlen(k)) for k in rings) == BYTES_PER_QUEUE * queues
         grown = {}
@@ -83,21 +85,28 @@ def memory(url: str, queues: int) -> tuple[float, float, float, int]:
     return usage / queues, (grown[True] - grown[False]) / queues, first / queues, filled
 
 
-def rate(url: str, jobs: int, batch: int, history: bool) -> tuple[float, float]:
-    """(jobs/s, Redis CPU µs per job) of dequeue + settle of ``jobs`` no-op jobs."""
+def rate(url: str, jobs: int, batch: int, history: bool) -> tuple[float, float, float]:
+    """(jobs/s, Redis CPU µs per job, µs per job inside the scripts) of dequeue + settle of
+    ``jobs`` no-op jobs."""
     r = redis.Redis.from_url(url, decode_responses=True)
     broker = Broker(r, "bananas", history=HistoryShape(enabled=history))
     with Client(url) as client:
         for start in range(0, jobs, 1000):
             client.submit_jobs([{"name": "noop", "queue": "cost"}] * min(1000, jobs - start))
-    cpu = r.info("cpu")
+    cpu, scripts = r.info("cpu"), script_usec(r)
     started = time.perf_counter()
     settle_all(broker, "cost", batch)
     seconds = time.perf_counter() - started
-    after = r.info("cpu")
+    after, scripts = r.info("cpu"), script_usec(r) - scripts
     used = sum(float(after[k]) - float(cpu[k]) for k in ("used_cpu_user", "used_cpu_sys"))
     r.close()
-    return jobs / seconds, used / jobs * 1e6
+    return jobs / seconds, used / jobs * 1e6, scripts / jobs
+
+
+def script_usec(r: redis.Redis) -> int:
+    """Microseconds Redis spent running EVALSHA so far (INFO commandstats)."""
+    stats = r.info("commandstats")
+    return int(stats.get("cmdstat_evalsha", {}).get("usec", 0))
 
 
 def main() -> None:
@@ -110,7 +119,7 @@ def main() -> None:
         proc = RedisProcess(Path(tmp), aof=False).start()
         try:
             usage, added, first, filled = memory(proc.url, args.queues)
-            results: dict[tuple[int, bool], list[tuple[float, float]]] = {}
+            results: dict[tuple[int, bool], list[tuple[float, float, float]]] = {}
             for _ in range(args.rounds):
                 for batch in (1, 100):
                     for history in (True, False):
@@ -127,14 +136,15 @@ def main() -> None:
     print(f"| {BYTES_PER_QUEUE:,} B | {usage:,.0f} B | {added:,.0f} B | {first:,.0f} B |\n")
     print(f"Dequeue + settle of no-op jobs, median of {args.rounds} alternating rounds "
           f"({args.jobs // 10:,} jobs a round in batches of 1, {args.jobs:,} in batches of 100):\n")
-    print("| settle batch | jobs/s, history on | jobs/s, off | ratio | Redis CPU/job on | off | history's share |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+    print("| settle batch | jobs/s, history on | off | ratio | Redis CPU/job on | off "
+          "| in the scripts/job on | off | history's share |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for batch in (1, 100):
         on, off = results[(batch, True)], results[(batch, False)]
-        r_on, r_off = statistics.median(x[0] for x in on), statistics.median(x[0] for x in off)
-        c_on, c_off = statistics.median(x[1] for x in on), statistics.median(x[1] for x in off)
-        print(f"| {batch} | {r_on:,.0f} | {r_off:,.0f} | {r_on / r_off:.2f} | {c_on:.1f} µs | {c_off:.1f} µs | "
-              f"{c_on - c_off:+.1f} µs |")
+        r_on, r_off, c_on, c_off, s_on, s_off = (statistics.median(x[i] for x in side)
+                                                 for i in range(3) for side in (on, off))
+        print(f"| {batch} | {r_on:,.0f} | {r_off:,.0f} | {r_on / r_off:.2f} | {c_on:.1f} µs | {c_off:.1f} µs "
+              f"| {s_on:.1f} µs | {s_off:.1f} µs | {s_on - s_off:+.1f} µs |")
 
 
 def redis_version() -> str:

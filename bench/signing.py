@@ -111,6 +111,23 @@ def refusal_us(verifier: Verifier, where: int, count: int) -> float:
     return per_job_us(time.perf_counter() - started, count)
 
 
+def pending_hash_bytes(url: str) -> list[tuple[str, str, int, int]]:
+    """MEMORY USAGE of a waiting job's hash, unsigned and signed (key id ``web2026``), for a
+    12-byte and a 70-byte payload: (payload, encoding unsigned/signed, bytes unsigned, signed)."""
+    rows = []
+    with Client(url) as plain, Client(url, signing=Signing({"web2026": SECRET}, sign_with="web2026")) as signed:
+        for payload in ({"to": "ana"}, PAYLOADS["100 B"]):
+            sizes, encodings = [], []
+            for client in (plain, signed):
+                key = client.broker.keys("default").job(client.submit_job("send_email", payload))
+                sizes.append(int(client.redis.memory_usage(key) or 0))
+                encodings.append(str(client.redis.object("encoding", key)))
+            label = f"{len(orjson.dumps(payload))} B payload"
+            rows.append((label, "/".join(encodings), sizes[0], sizes[1]))
+        plain.redis.flushall()
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=7, help="tens of chunk pairs per row")
@@ -132,11 +149,12 @@ def main() -> None:
                 rows[f"submit_jobs, {args.batch} a call (100 B payload)"] = paired(
                     submit_many(plain, args.batch), submit_many(signed, args.batch), chunks)
                 plain.redis.flushall()
+            memory = pending_hash_bytes(redis_proc.url)
             for label, jobs in (("100 B", 500), ("10 KB", 20), ("1 MB", 2)):
                 rows[f"worker Runner.run, {label} payload"] = paired(
                     run_jobs(None, label, jobs), run_jobs(verifier, label, jobs), chunks)
             first = [refusal_us(verifier, 0, 2000) for _ in range(chunks)]
-            last = [refusal_us(verifier, 42, 2000) for _ in range(chunks)]
+            last = [refusal_us(verifier, 21, 2000) for _ in range(chunks)]
             rows["refuse a forged MAC: 1st / last character wrong"] = (first, last)
         finally:
             redis_proc.stop()
@@ -147,6 +165,10 @@ def main() -> None:
         ma, mb = statistics.median(a), statistics.median(b)
         diff = statistics.median([y - x for x, y in zip(a, b)])
         print(f"{what:<48} {ma:10.2f} {mb:10.2f} {diff:+10.2f}")
+    print("\nRedis memory of a waiting job's hash (MEMORY USAGE, bytes; signed with key id web2026)")
+    print(f"{'payload':<24} {'encoding':<22} {'unsigned':>10} {'signed':>10} {'added':>10}")
+    for label, encodings, a_bytes, b_bytes in memory:
+        print(f"{label:<24} {encodings:<22} {a_bytes:10d} {b_bytes:10d} {b_bytes - a_bytes:+10d}")
 
 
 if __name__ == "__main__":

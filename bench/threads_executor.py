@@ -6,7 +6,8 @@ Starts a private redis-server and, for ``WORKER_EXECUTOR`` gevent then threads, 
 bananas-server with concurrency ``jobs + 1``; submits ``jobs`` ``c_block`` jobs (an unpatched
 ``time.sleep`` of ``seconds``) and 0.2 s later one cooperative ``noop``. Prints, per executor,
 the median over ``rounds`` of the time from the first submit to the last blocked job's end
-(Redis clock) and how long the ``noop`` took from its submit to its end.
+(Redis clock) and how long the ``noop`` took from its submit to its end. Then, in a fresh
+patched process, the resident memory 50 threads of the executor add (``bench/thread_memory.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -67,6 +70,9 @@ def main() -> None:
                     server.stop()
         finally:
             redis_server.stop()
+    print("\n| threads added | resident KiB each |\n|---|---|")
+    sys.stdout.flush()
+    subprocess.run([sys.executable, "-m", "bench.thread_memory", "50"], check=True)
 
 
 if __name__ == "__main__":

@@ -9,12 +9,17 @@ payload while it waits. The worker dead-letters each with its reason, never runs
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 import urllib.request
+from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
 from bananas import Client
+from bananas.auth import hash_secret
 from bananas.keys import QueueKeys
 from bananas.signing import Signing
 from tests.support.redis_proc import free_port
@@ -22,6 +27,15 @@ from tests.support.redis_proc import free_port
 OLD = "old-key-secret-0123456789abcdef"
 NEW = "new-key-secret-0123456789abcdef"
 K = QueueKeys("bananas", "default")
+API_TOKEN = "api-token-for-the-web-app"
+
+
+def api_submit(port: int, spec: dict) -> str:
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/jobs", data=json.dumps(spec).encode(),
+                                 method="POST", headers={"Authorization": f"Bearer {API_TOKEN}",
+                                                         "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as reply:
+        return str(json.loads(reply.read())["id"])
 
 
 def refused_counts(port: int) -> dict[str, float]:
@@ -51,7 +65,8 @@ def test_a_worker_requiring_signatures_runs_signed_jobs_and_dead_letters_forged_
         "security": {"signing": {"keys": {"old": {"secret_file": str(tmp_path / "old.key")},
                                           "new": {"secret_env": "TEST_NEW_KEY"}},
                                  "sign_with": "new", "require": True}},
-        "http": {"port": port},
+        "http": {"port": port, "tokens": [{"name": "web", "secret_hash": hash_secret(API_TOKEN, n=2**10),
+                                           "scopes": ["submit"]}]},
         "cron": [{"name": "beat", "job": "record_fire", "every": "1s"}],
     }, env={"TEST_NEW_KEY": NEW, "LOG_FORMAT": "json"})
     new = Client(redis_url, signing=Signing({"new": NEW.encode()}, sign_with="new"))
@@ -62,6 +77,19 @@ def test_a_worker_requiring_signatures_runs_signed_jobs_and_dead_letters_forged_
     try:
         good = [new.submit_job("record", {"key": ran}), old.submit_job("record", {"key": ran})]
         server.wait_for(lambda: r.llen(ran) == 2, 10, "both signed jobs (rotation: old and new key) to run")
+        # the other faces sign too: the HTTP API (the server's key), the CLI (from the
+        # environment), a client made from the servers' config file
+        good.append(api_submit(port, {"name": "record", "payload": {"key": ran}}))
+        cli = subprocess.run([str(Path(sys.executable).with_name("bananas")), "--url", redis_url, "submit", "record",
+                              json.dumps({"key": ran})], capture_output=True, text=True, timeout=30,
+                             env={**os.environ, "BANANAS_SECURITY_SIGNING_KEYS": f"new={NEW}",
+                                  "BANANAS_SECURITY_SIGNING_SIGN_WITH": "new"})
+        assert cli.returncode == 0, cli.stderr
+        good.append(cli.stdout.strip())
+        with Client.from_config(server.config_path, environ={"TEST_NEW_KEY": NEW}) as configured:
+            good.append(configured.submit_job("record", {"key": ran}))
+        # (they ran, so they were signed: this worker refuses unsigned jobs, as below)
+        server.wait_for(lambda: r.llen(ran) == 5, 10, "the jobs of the API, the CLI and from_config to run")
         # waiting in the lane while it is changed: the queue is paused, the job changed, resumed
         new.pause()
         victim = new.submit_job("record", {"key": ran})
@@ -74,7 +102,7 @@ def test_a_worker_requiring_signatures_runs_signed_jobs_and_dead_letters_forged_
         unsigned = plain.submit_job("record", {"key": ran})
         unknown = stranger.submit_job("record", {"key": ran})
         forge(r, "forged-unsigned")
-        forge(r, "forged-garbage-sig", "v1:new:1700000000000:" + "A" * 43)
+        forge(r, "forged-garbage-sig", "v1:new:1700000000000:" + "A" * 22)
         expected = {tampered: "bad_signature", retimed: "bad_signature", unsigned: "unsigned",
                     unknown: "unknown_key", "forged-unsigned": "unsigned", "forged-copied-sig": "bad_signature",
                     "forged-garbage-sig": "bad_signature"}
@@ -83,7 +111,7 @@ def test_a_worker_requiring_signatures_runs_signed_jobs_and_dead_letters_forged_
             job = r.hgetall(K.job(job_id))
             assert (job["state"], job["reason"]) == ("dead", reason), job_id
             assert job["error"].startswith("SignatureError: "), job
-        server.wait_for(lambda: r.llen(ran) == 3, 10, "the untouched signed job to run")
+        server.wait_for(lambda: r.llen(ran) == 6, 10, "the untouched signed job to run")
         assert r.lrange(ran, 0, -1) == [*good, victim], "no refused job ran"
         counts = {"unsigned": 2, "bad_signature": 4, "unknown_key": 1}
         server.wait_for(lambda: refused_counts(port) == counts, 10, f"/metrics to count {counts}")

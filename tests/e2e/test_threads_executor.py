@@ -88,6 +88,28 @@ def test_a_thread_job_that_ignores_cancel_is_stopped_by_it(server_factory, clien
     assert server.worker_pids() == [pid]
 
 
+def test_a_thread_job_waiting_in_patched_calls_is_stopped_by_its_timeout_and_by_cancel(server_factory, client,
+                                                                                        tmp_path):
+    # A patched call in a thread waits in that thread's own gevent hub: the interrupt is
+    # thrown into the handler by that hub (an asynchronous exception would land in the hub).
+    server = server_factory({"worker": {"concurrency": 2, "cancel_grace_seconds": 0.2}})
+    (pid,) = server.worker_pids()
+    timed = client.submit_job("thread_green_wait", {"seconds": 60}, timeout=0.5)
+    server.wait_for(lambda: client.get_job(timed).state == "dead", 10, "the timed-out job")
+    info = client.get_job(timed)
+    assert (info.reason, info.attempts) == ("timeout", 1)
+    assert (info.finished_at - info.started_at).total_seconds() < 1.5
+    mark = tmp_path / "started"
+    cancelled = client.submit_job("thread_green_wait", {"seconds": 60, "mark": str(mark)})
+    server.wait_for(mark.exists, 10, "the second job to start")
+    assert client.cancel(cancelled) == "cancelling"
+    server.wait_for(lambda: client.get_job(cancelled).state == "cancelled", 5, "the cancelled job")
+    assert (tmp_path / "started.end").exists()
+    after = client.submit_job("quick")
+    server.wait_for(lambda: client.get_job(after).state == "succeeded", 10, "a later job")
+    assert server.worker_pids() == [pid] and "bananas watchdog" not in server.log()
+
+
 def test_eight_thread_jobs_taking_the_logging_lock_at_once_all_finish(server_factory, client):
     # Under gevent logging's lock is a greenlet lock, which hangs when two OS threads contend
     # for it; the executor makes it a real lock before the first thread job runs.

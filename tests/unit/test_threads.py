@@ -206,6 +206,31 @@ def test_a_timer_in_the_greenlet_stops_the_handler_in_its_thread():
     assert time.monotonic() - began < 1.0
 
 
+def test_a_handler_waiting_in_its_threads_own_hub_is_stopped_there_and_the_thread_serves_on():
+    # gevent.sleep in a pool thread waits in that thread's own hub (as a patched call does):
+    # the interrupt is thrown into the handler's greenlet by that hub.
+    threads = ThreadExecutor(1)
+
+    def timed():
+        with gevent.Timeout(0.2):
+            return threads.call(lambda p, c: gevent.sleep(30), {}, None, 0.2)
+
+    began = time.monotonic()
+    with pytest.raises(Overrun):
+        gevent.spawn(timed).get(timeout=5)
+    assert time.monotonic() - began < 1.0
+
+    def cancelled():
+        waiting = gevent.spawn(threads.call, lambda p, c: gevent.sleep(30), {}, None, 60.0)
+        gevent.sleep(0.1)
+        waiting.kill(JobCancelled("j"), block=False)  # thrown from the hub, as the canceller does
+        return waiting
+
+    with pytest.raises(JobCancelled):
+        gevent.spawn(cancelled).get(timeout=5).get(timeout=5)
+    assert gevent.spawn(threads.call, lambda p, c: (gevent.sleep(0.01), "ok")[1], {}, None, 5.0).get(timeout=5) == "ok"
+
+
 def test_killing_the_greenlet_stops_the_thread_and_waits_for_it_only_briefly():
     threads = ThreadExecutor(1, stop_wait=0.5)
     ended = []

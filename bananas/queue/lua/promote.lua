@@ -14,13 +14,12 @@
 4. Dead-set entries older than the dead retention are dropped (their hashes have expired).
 5. With ARGV 11, the scheduler's plan: when it will run next (the next ETA, the next lease
    deadline, or now + ARGV 11 ms, whichever is first; now when a batch was full) is written
-   beside the scheduler's wake marker (KEYS 16), so a new lease wakes it only if it is due
+   beside the scheduler's wake marker (KEYS 15), so a new lease wakes it only if it is due
    before that.
 History: the lost jobs that had started count as recovered (or dead, or cancelled) in the
-queue's history rings (KEYS 14, 15; see `history_add` in _lib.lua); promoting costs none.
+queue's history (KEYS 14; see `history_add` in _lib.lua); promoting costs nothing there.
 KEYS: 1 delayed, 2 inflight, 3 dead, 4 stats, then pairs (lane, lane wake) for
-      high, normal, low, scheduled, then 13 paused flag, 14 hour history, 15 day history,
-      16 scheduler wake (optional)
+      high, normal, low, scheduled, then 13 paused flag, 14 history, 15 scheduler wake (optional)
 ARGV: 1 job key prefix, 2 batch size, 3 dead retention s, 4 max recoveries,
       5 done list prefix, 6 owned key prefix, 7-10 history bucket widths and slots (hour ms,
       day ms, hour slots, day slots), 11 longest sleep ms (optional)
@@ -92,7 +91,7 @@ if cancelled > 0 then redis.call('HINCRBY', KEYS[4], 'cancelled', cancelled) end
 if charged + poisoned + cancelled > 0 then
   local tally = history_tally()
   tally.recovered, tally.dead, tally.cancelled = charged, poisoned, cancelled
-  history_add(KEYS[14], KEYS[15], 7, now, tally)
+  history_add(KEYS[14], 7, now, tally)
 end
 
 -- Re-arm: a lane holding work without a wake marker (one lost with a fetcher that died or was
@@ -112,7 +111,7 @@ index_trim(KEYS[3], 'dead', now - tonumber(ARGV[3]) * 1000)
 local next_eta = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 local next_lease = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 local plan = -1
-if ARGV[11] and KEYS[16] then
+if ARGV[11] and KEYS[15] then
   plan = now + tonumber(ARGV[11])
   local eta, lease = tonumber(next_eta[2]), tonumber(next_lease[2])
   if eta and eta < plan then plan = eta end
@@ -120,6 +119,6 @@ if ARGV[11] and KEYS[16] then
   if plan < now then plan = now end
   if promoted == batch or recovered + poisoned == batch then plan = now end
   -- outlives the plan a little: a scheduler that stopped leaves the old rule in charge
-  redis.call('SET', scheduler_plan_key(KEYS[16]), plan, 'PX', plan - now + 2000)
+  redis.call('SET', scheduler_plan_key(KEYS[15]), plan, 'PX', plan - now + 2000)
 end
 return {promoted, recovered, poisoned, now, tonumber(next_eta[2] or -1), tonumber(next_lease[2] or -1), plan}

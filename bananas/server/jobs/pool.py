@@ -50,6 +50,11 @@ RANKS = {"high": 0, "normal": 1, "low": 2}
 dead-lettered at once)."""
 LAST = len(RANKS)
 RENEW_MARGIN = 1.0
+SUSPECT_RECOVERIES = 2
+"""A job lost this many times with a process that was running it runs only while no other such
+job runs in its process: a job that crashes its process can then charge such a neighbour no
+more than this many recoveries (lost beside it twice, it never runs beside it again), while
+jobs lost only once — by an OOM kill or a node drain, say — run side by side as before."""
 REGISTRATION_SECONDS = 600.0
 """Seconds before a waiter registration lapses at which the fetcher renews it (a round trip)."""
 
@@ -233,7 +238,11 @@ class Pool:
         clock = self.events.clock
         started = clock()
         try:
-            outcome = self.events.run(self.runner, d, self.spec.id)
+            if d.recoveries >= SUSPECT_RECOVERIES:
+                with self.runner.suspects:  # one per process: see SUSPECT_RECOVERIES
+                    outcome = self.events.run(self.runner, d, self.spec.id)
+            else:
+                outcome = self.events.run(self.runner, d, self.spec.id)
         except gevent.GreenletExit as exc:
             if not self.finishing:  # killed from outside mid-job: the job would never report
                 self.acker.put(self.runner.crashed(d, exc))

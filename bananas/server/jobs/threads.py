@@ -8,8 +8,11 @@ green support or a C extension that releases the GIL blocks only its own thread.
 
 The job's ``contextvars`` (the logging fields of its ``job_scope``, the pool's worker
 fields) are copied into the thread. Whatever would interrupt the handler in a greenlet is
-forwarded into its thread as an asynchronous exception (:mod:`.interrupt`), raised at the
-thread's next bytecode:
+forwarded into its thread: as an asynchronous exception (:mod:`.interrupt`), raised at the
+thread's next bytecode, while the handler runs Python or sits in a C call; thrown into the
+handler's greenlet by the thread's own gevent hub while it waits in a patched call (a
+patched ``sleep``, a socket made in the thread), where an asynchronous exception would land
+in that hub instead:
 
 * the runner's ``gevent.Timeout`` → :class:`~.interrupt.Overrun` (the watchdog also raises it
   at the deadline from its own OS thread, so a hub held by another job delays nothing);
@@ -40,7 +43,7 @@ from collections.abc import Callable
 from typing import Any
 
 import gevent
-from gevent import monkey
+from gevent import getcurrent, monkey
 from gevent.threadpool import ThreadPool
 
 from ...errors import JobCancelled
@@ -126,6 +129,8 @@ class ThreadCall:
         self.timeout = timeout
         self.state = WAITING
         self.thread = 0
+        self.greenlet: Any = None  # the greenlet that runs the handler in its thread
+        self.hub: Any = None  # that thread's gevent hub
         self.early: type[BaseException] | None = None  # asked for before the thread started
         self.overran = False
         self._lock = _allocate_lock()
@@ -142,8 +147,11 @@ class ThreadCall:
             return False, exc
 
     def _enter(self) -> None:
+        hub = gevent.get_hub()  # the thread's own (made once per pool thread): where patched calls wait
         with self._lock:
             self.thread = os_thread_id()
+            self.greenlet = getcurrent()
+            self.hub = hub
             self.state = RUNNING
             early = self.early
         if early is not None:
@@ -186,9 +194,19 @@ class ThreadCall:
         if self.state == WAITING:
             self.early = exc_type
             return True
-        if self.state == RUNNING:
-            return interrupt(self.thread, exc_type)
-        return False
+        if self.state != RUNNING:
+            return False
+        if self.greenlet.gr_frame is not None:  # suspended: waiting in its thread's hub
+            self.hub.loop.run_callback_threadsafe(self._throw, exc_type)
+            return True
+        return interrupt(self.thread, exc_type)
+
+    def _throw(self, exc_type: type[BaseException]) -> None:
+        """In the handler's thread, on its hub: throw ``exc_type`` into the waiting handler."""
+        with self._lock:
+            waiting = self.state == RUNNING and self.greenlet.gr_frame is not None
+        if waiting:
+            self.greenlet.throw(exc_type)
 
 
 class ThreadExecutor:

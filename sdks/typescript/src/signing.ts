@@ -1,7 +1,8 @@
 /**
  * Signed envelopes, byte for byte as `bananas/signing.py` makes them: an HMAC-SHA256 over the
  * parts of a job that decide what runs, stored in the job hash's `sig` field as
- * `v1:<key id>:<issued at, epoch ms>:<MAC, unpadded base64url>`. Workers that hold the key
+ * `v1:<key id>:<issued at, epoch ms>:<MAC, unpadded base64url>`, the MAC being HMAC-SHA256
+ * cut to its first 128 bits. Workers that hold the key
  * run the job; a changed or forged job is dead-lettered unrun (docs/SECURITY.md).
  *
  * The MAC covers `bananas-job-v1` and a newline, then each of namespace, queue, job id, job
@@ -23,6 +24,7 @@ export interface SigningOptions {
 
 export const SIGNATURE_VERSION = "v1";
 export const MIN_SECRET_BYTES = 16;
+export const MAC_BYTES = 16;
 const TAG = "bananas-job-v1\n";
 const KEY_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 
@@ -65,7 +67,8 @@ export class Signer {
     const issuedAt = Math.floor(this.clock());
     const message = canonical(this.namespace, queue, jobId, name, priority, maxRetries, timeout, issuedAt,
       this.keyId, payload);
-    const mac = createHmac("sha256", this.secret).update(message).digest("base64url");
+    // HMAC-SHA256 cut to its first 128 bits, as Python's MAC_BYTES: keeps small job hashes compact in Redis.
+    const mac = createHmac("sha256", this.secret).update(message).digest().subarray(0, MAC_BYTES).toString("base64url");
     return `${SIGNATURE_VERSION}:${this.keyId}:${issuedAt}:${mac}`;
   }
 

@@ -12,9 +12,11 @@ describe("signed envelopes", () => {
     const sig = signer.sign("mail", "j1", "send_email", "high", 2, 1.5, '{"to":"ana"}');
     const mac = createHmac("sha256", SECRET)
       .update(canonical("bananas", "mail", "j1", "send_email", "high", 2, 1.5, 1_700_000_000_000, "k1", '{"to":"ana"}'))
-      .digest("base64url");
+      .digest()
+      .subarray(0, 16)
+      .toString("base64url");
     assert.equal(sig, `v1:k1:1700000000000:${mac}`);
-    assert.equal(mac.length, 43);
+    assert.equal(mac.length, 22);
   });
 
   test("the canonical bytes are length-prefixed fields after a tag, payload last", () => {
@@ -27,7 +29,7 @@ describe("signed envelopes", () => {
   test("prepare signs what submit sends, and submitCall passes it as ARGV 17", () => {
     const signer = makeSigner({ keys: { k1: SECRET }, signWith: "k1" }, "bananas");
     const job = prepare("send_email", { to: "ana" }, { queue: "mail" }, DEFAULT_LIMITS, signer);
-    assert.match(job.signature, /^v1:k1:\d+:[A-Za-z0-9_-]{43}$/);
+    assert.match(job.signature, /^v1:k1:\d+:[A-Za-z0-9_-]{22}$/);
     const call = submitCall(new QueueKeys("bananas", "mail"), job);
     assert.equal(call.args.length, 17);
     assert.equal(call.args[16], job.signature);

@@ -76,3 +76,21 @@ def thread_loggers(payload, ctx):
         logger.debug("not shown")
     ctx.logger.info("made %d loggers", int(payload["count"]))
     return int(payload["count"])
+
+
+@job("thread_green_wait", executor="threads", max_retries=0)
+def thread_green_wait(payload, ctx):
+    """Waits in patched ``time.sleep`` calls (in its thread's own gevent hub) for payload["seconds"].
+
+    With payload["mark"], writes the pid to that file as it starts and the time it stopped to
+    ``<mark>.end``.
+    """
+    _mark(payload)
+    try:
+        end = time.monotonic() + float(payload["seconds"])
+        while time.monotonic() < end:
+            time.sleep(0.5)
+        return "ran to its end"
+    finally:
+        if payload.get("mark"):
+            Path(payload["mark"] + ".end").write_text(repr(time.time()))
