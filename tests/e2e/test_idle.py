@@ -74,14 +74,14 @@ def test_a_stream_of_lone_jobs_wakes_the_scheduler_once_not_per_job(tmp_path, re
     try:
         server.start()
         time.sleep(2.0)
-        watcher = threading.Thread(target=lambda: seen.extend(watch(redis_url, 8.0)), daemon=True)
+        watcher = threading.Thread(target=lambda: seen.extend(watch(redis_url, 12.0)), daemon=True)
         watcher.start()
         time.sleep(0.5)
         with Client(redis_url) as client:
             for _ in range(8):
                 assert client.submit_and_wait("noop", {}, timeout=10) is None
                 time.sleep(0.5)
-        watcher.join(20)
+        watcher.join(30)
     finally:
         server.kill_all()
     scripts = Counter(c[1].strip('"') for c in seen if c[0].lower().strip('"') == "evalsha")

@@ -49,6 +49,24 @@ def test_only_a_lease_due_before_the_plan_wakes_the_scheduler(redis_url, r):
     assert 0 < r.pttl(k.scheduler_plan) <= 32_000
 
 
+def test_a_lease_whose_job_ended_before_the_scheduler_looked_still_sets_its_plan(redis_url, r):
+    broker = Broker(r)
+    k = broker.keys("default")
+    sched = scheduler(redis_url, broker)
+    with Client(redis_url) as client:
+        sched.tick()  # idle: planned 60 s ahead
+        client.submit_job("j", {})
+        (d,) = broker.dequeue("default", ALL, 1, 30_000, "w")
+        broker.settle([Outcome("default", d.id, d.token, "ok", "null")])  # a fast job: done already
+        woken_by = sched.sleep(5)
+        assert woken_by is not None and woken_by > 1, "the marker carries the lease deadline"
+        result, sleep = sched.tick(woken_by)
+        assert result.next_lease_ms is None and result.plan_ms == woken_by and 29 < sleep <= 30
+        client.submit_job("j", {})
+        broker.dequeue("default", ALL, 1, 30_000, "w")
+        assert r.llen(k.scheduler_wake) == 0, "the next lone job is due after the plan: no marker"
+
+
 def test_without_a_plan_a_lease_earlier_than_every_other_wakes_a_scheduler(redis_url, r):
     broker = Broker(r)
     k = broker.keys("default")
@@ -68,9 +86,10 @@ def test_leases_that_lapse_are_taken_back_at_their_deadlines_without_markers(red
     stop = threading.Event()
 
     def run() -> None:  # Scheduler.run's steps, until told to stop
+        woken_by = None
         while not stop.is_set():
-            _, sleep = sched.tick()
-            sched.sleep(sleep)
+            _, sleep = sched.tick(woken_by or 0)
+            woken_by = sched.sleep(sleep)
 
     thread = threading.Thread(target=run, daemon=True)
     with Client(redis_url) as client:

@@ -136,13 +136,14 @@ end
 local function lease_added(inflight, deadline, wake)
   if redis.call('LLEN', wake) > 0 then return end
   local plan = redis.call('GET', scheduler_plan_key(wake))
+  -- the marker is the deadline: the scheduler plans for it even if the job ends before it looks
   if plan then
-    if deadline < tonumber(plan) then redis.call('LPUSH', wake, '1') end
+    if deadline < tonumber(plan) then redis.call('LPUSH', wake, deadline) end
     return
   end
   local first = redis.call('ZRANGE', inflight, 0, 0, 'WITHSCORES')
   if first[2] == nil or deadline < tonumber(first[2]) then
-    redis.call('LPUSH', wake, '1')
+    redis.call('LPUSH', wake, deadline)
   end
 end
 

@@ -44,10 +44,14 @@ class Scheduler:
         self.block_chunk = block_chunk
         self.backoff = Backoff(cap=5.0)
 
-    def tick(self) -> tuple[PromoteResult, float]:
-        """One step; returns what it did and how long to sleep before the next."""
+    def tick(self, woken_by_ms: int = 0) -> tuple[PromoteResult, float]:
+        """One step; returns what it did and how long to sleep before the next.
+
+        ``woken_by_ms``: the deadline of the lease whose marker woke it (see :meth:`sleep`).
+        """
         started = self.events.clock()
-        r = self.broker.promote(self.queue, self.batch, self.max_recoveries, round(self.interval * 1000))
+        r = self.broker.promote(self.queue, self.batch, self.max_recoveries, round(self.interval * 1000),
+                                woken_by_ms)
         self.events.scheduler_tick(self.queue, r, self.events.clock() - started)
         if r.recovered or r.poisoned:
             log.warning("queue %s: %d jobs recovered from lost workers, %d dead as poison",
@@ -62,27 +66,28 @@ class Scheduler:
                 sleep = min(sleep, max((due - r.now_ms) / 1000, MIN_SLEEP))
         return r, sleep
 
-    def sleep(self, seconds: float) -> bool:
+    def sleep(self, seconds: float) -> int | None:
         """Block in Redis for ``seconds`` (in chunks: blocking waits, no other command), or
-        until a wake marker; True when woken."""
+        until a wake marker; None when not woken, else the marker (a lease deadline, or 1)."""
         until = self.events.clock() + seconds
         while True:
             remaining = until - self.events.clock()
             if remaining <= 0:
-                return False
-            if self.broker.wait_for_schedule(self.blocking, self.queue, max(min(remaining, self.block_chunk),
-                                                                            MIN_BLOCK)):
-                return True
+                return None
+            marker = self.broker.wait_for_schedule(self.blocking, self.queue,
+                                                   max(min(remaining, self.block_chunk), MIN_BLOCK))
+            if marker is not None:
+                return marker
 
     def run(self) -> None:
         bind_component("scheduler")
         what = f"scheduler of {self.queue}"
+        woken_by: int | None = None
         while True:
             started = self.events.clock()
             try:
-                _, sleep = self.tick()
+                _, sleep = self.tick(woken_by or 0)
                 self.events.loop_succeeded(self.backoff, what)
-                if sleep > 0:
-                    self.sleep(sleep)
+                woken_by = self.sleep(sleep) if sleep > 0 else None
             except (redis.RedisError, BananasError) as exc:
                 gevent.sleep(self.events.loop_failed(self.backoff, "promote", started, what, exc))
