@@ -207,12 +207,13 @@ local function history_bin(ms)
   return b
 end
 
--- One attempt a worker finished: how long it waited from ready to start and ran (ms).
+-- One attempt a worker finished: how long it waited from ready to start and ran (ms; the
+-- sums stay in ms until they are written, in us).
 local function history_sample(t, wait_ms, run_ms)
   if wait_ms < 0 then wait_ms = 0 end
   if run_ms < 0 then run_ms = 0 end
-  t.wait_sum = t.wait_sum + math.floor(wait_ms * 1000)
-  t.run_sum = t.run_sum + math.floor(run_ms * 1000)
+  t.wait_sum = t.wait_sum + wait_ms
+  t.run_sum = t.run_sum + run_ms
   if wait_ms > t.wait_max then t.wait_max = wait_ms end
   if run_ms > t.run_max then t.run_max = run_ms end
   local w, r = history_bin(wait_ms), history_bin(run_ms)
@@ -279,7 +280,8 @@ local function history_add(key, at, now, t)
   local epoch = history_epoch(minute)
   local byte = (minute % hour_slots) * HISTORY_SLOT
   local bit = byte * 8
-  local cur = redis.call('BITFIELD', key, 'GET', 'u32', bit, 'GET', 'u32', bit + 192, 'GET', 'u32', bit + 224)
+  local cur = redis.pcall('BITFIELD', key, 'GET', 'u32', bit, 'GET', 'u32', bit + 192, 'GET', 'u32', bit + 224)
+  if cur.err then return end -- not a string (written by hand): the jobs settle, uncounted
   local a = {'OVERFLOW', 'SAT'}
   if cur[1] ~= epoch then
     local total, ttl = base + day_slots * HISTORY_SLOT, day_slots * day_ms + day_ms
@@ -305,8 +307,8 @@ local function history_add(key, at, now, t)
   if top > cur[2] then history_op(a, 'SET', 'u32', bit + 192, top) end
   top = math.min(math.ceil(t.run_max), HISTORY_WRAP)
   if top > cur[3] then history_op(a, 'SET', 'u32', bit + 224, top) end
-  if t.wait_sum > 0 then history_op(a, 'INCRBY', 'i64', bit + 256, t.wait_sum) end
-  if t.run_sum > 0 then history_op(a, 'INCRBY', 'i64', bit + 320, t.run_sum) end
+  if t.wait_sum > 0 then history_op(a, 'INCRBY', 'i64', bit + 256, math.floor(t.wait_sum * 1000)) end
+  if t.run_sum > 0 then history_op(a, 'INCRBY', 'i64', bit + 320, math.floor(t.run_sum * 1000)) end
   for b, n in pairs(t.wait) do history_op(a, 'INCRBY', 'u32', bit + 384 + 32 * b, n) end
   for b, n in pairs(t.run) do history_op(a, 'INCRBY', 'u32', bit + 384 + 32 * (HISTORY_BINS + b), n) end
   redis.call('BITFIELD', key, unpack(a))
