@@ -82,6 +82,8 @@ class Delivery:
     """Why the job hash could not be read (bad number, unknown priority); the runner dead-letters it."""
     signature: str = ""
     """The job's ``sig`` field ("" when unsigned), checked by the runner when it holds keys."""
+    recoveries: int = 0
+    """How often the job was lost with a worker process that was running it."""
 
     @property
     def key(self) -> DeliveryKey:

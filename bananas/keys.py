@@ -124,11 +124,12 @@ class QueueKeys:
         """HASH of one schedule's state: last_fire, next_fire (epoch ms), updated_at."""
         return f"{self.tag}:cron:{name}"
 
-    def history(self, span: str) -> str:
-        """STRING ring of per-bucket counts and latency histograms of ``span`` (``hour``: 60
-        one-minute buckets, ``day``: 96 fifteen-minute ones), of fixed size, written by the settle
-        script (layout in ``bananas/queue/history.py``, bound in docs/ARCHITECTURE.md)."""
-        return f"{self.tag}:history:{span}"
+    @property
+    def history(self) -> str:
+        """STRING of the queue's history: a ring of 60 one-minute buckets, then one of 96
+        fifteen-minute buckets, of counts and latency histograms; fixed size, written by the
+        scripts that end attempts (layout in ``bananas/queue/history.py``, docs/ARCHITECTURE.md)."""
+        return f"{self.tag}:history"
 
     def index(self, state: str) -> str:
         """Search index of ``dead`` or ``succeeded`` jobs: ZSET of ``<name>\\n<id>`` by the time

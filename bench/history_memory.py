@@ -12,10 +12,15 @@ between, so the figures are Redis' own:
   at the product's widths (1 min / 15 min), without and with history: the ``used_memory``
   difference (allocator, keyspace and expiry entries included) and the rings' ``MEMORY
   USAGE``, the same as at full history: a ring is full-size from its first write.
+* The history work of one settle call, inside Redis: a script loops over tallying a batch's
+  samples (1 or 100) and adding them to the current minute (``history_add``), so no round
+  trip is timed.
 * Per-job cost: ``--jobs`` no-op jobs dequeued and settled, history on and off in
   alternating rounds (``--rounds`` each, the same jobs and machine state), settle batches
-  of 1 (a lone job: the worst case, the history work is per batch) and of 100. Printed:
-  median jobs/s and Redis CPU (used_cpu_user + used_cpu_sys) per job.
+  of 1 (a lone job: the worst case, the history work is per batch) and of 100. Printed, as
+  medians: jobs/s, Redis CPU (used_cpu_user + used_cpu_sys) per job, and the time Redis
+  spent inside the dequeue and settle scripts per job (INFO commandstats, EVALSHA ``usec``):
+  the last is the least disturbed by other work on the machine.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import statistics
 import sys
 import tempfile
 import time
+from importlib import resources
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -64,7 +70,7 @@ def memory(url: str, queues: int) -> tuple[float, float, float, int]:
                 client.submit_jobs([{"name": "noop", "queue": q}] * 2)
                 settle_all(fast, q, 2)
         filled = min(sum(1 for p in reader.read(q, "day") if p.succeeded) for q in names)
-        rings = [k for q in names for k in (fast.keys(q).history("hour"), fast.keys(q).history("day"))]
+        rings = [fast.keys(q).history for q in names]
         usage = sum(int(r.memory_usage(k, samples=0) or 0) for k in rings)
         assert sum(int(r.strlen(k)) for k in rings) == BYTES_PER_QUEUE * queues
         grown = {}
@@ -83,21 +89,58 @@ def memory(url: str, queues: int) -> tuple[float, float, float, int]:
     return usage / queues, (grown[True] - grown[False]) / queues, first / queues, filled
 
 
-def rate(url: str, jobs: int, batch: int, history: bool) -> tuple[float, float]:
-    """(jobs/s, Redis CPU µs per job) of dequeue + settle of ``jobs`` no-op jobs."""
+def rate(url: str, jobs: int, batch: int, history: bool) -> tuple[float, float, float]:
+    """(jobs/s, Redis CPU µs per job, µs per job inside the scripts) of dequeue + settle of
+    ``jobs`` no-op jobs."""
     r = redis.Redis.from_url(url, decode_responses=True)
     broker = Broker(r, "bananas", history=HistoryShape(enabled=history))
     with Client(url) as client:
         for start in range(0, jobs, 1000):
             client.submit_jobs([{"name": "noop", "queue": "cost"}] * min(1000, jobs - start))
-    cpu = r.info("cpu")
+    cpu, scripts = r.info("cpu"), script_usec(r)
     started = time.perf_counter()
     settle_all(broker, "cost", batch)
     seconds = time.perf_counter() - started
-    after = r.info("cpu")
+    after, scripts = r.info("cpu"), script_usec(r) - scripts
     used = sum(float(after[k]) - float(cpu[k]) for k in ("used_cpu_user", "used_cpu_sys"))
     r.close()
-    return jobs / seconds, used / jobs * 1e6
+    return jobs / seconds, used / jobs * 1e6, scripts / jobs
+
+
+def script_usec(r: redis.Redis) -> int:
+    """Microseconds Redis spent running EVALSHA so far (INFO commandstats)."""
+    stats = r.info("commandstats")
+    return int(stats.get("cmdstat_evalsha", {}).get("usec", 0))
+
+
+LUA_COST = """
+local function clock() local t = redis.call('TIME') return t[1] * 1e6 + t[2] end
+local n, size = tonumber(ARGV[5]), tonumber(ARGV[6])
+local now = now_ms()
+local function tally()
+  local t = history_tally()
+  for i = 1, size do history_sample(t, i % 50, 1 + i % 7) end
+  t.ok = size
+  return t
+end
+local a = clock()
+for i = 1, n do tally() end
+local b = clock()
+for i = 1, n do history_add(KEYS[1], 1, now, tally()) end
+local c = clock()
+return {tostring((b - a) / n), tostring((c - b) / n)}
+"""
+
+
+def lua_cost(url: str, size: int, calls: int) -> tuple[float, float]:
+    """(µs to tally ``size`` samples, µs to tally them and add them to the history) per call,
+    timed inside Redis by one script that loops (no round trips)."""
+    lib = resources.files("bananas.queue").joinpath("lua", "_lib.lua").read_text()
+    r = redis.Redis.from_url(url, decode_responses=True, socket_timeout=120)
+    shape = HistoryShape()
+    tally, add = r.eval(lib + LUA_COST, 1, "{bananas:lua-cost}:history", *shape.script_args(), calls, size)
+    r.close()
+    return float(tally), float(add)
 
 
 def main() -> None:
@@ -110,7 +153,8 @@ def main() -> None:
         proc = RedisProcess(Path(tmp), aof=False).start()
         try:
             usage, added, first, filled = memory(proc.url, args.queues)
-            results: dict[tuple[int, bool], list[tuple[float, float]]] = {}
+            lua = {size: lua_cost(proc.url, size, calls) for size, calls in ((1, 20_000), (100, 1_000))}
+            results: dict[tuple[int, bool], list[tuple[float, float, float]]] = {}
             for _ in range(args.rounds):
                 for batch in (1, 100):
                     for history in (True, False):
@@ -125,16 +169,24 @@ def main() -> None:
           "| MEMORY USAGE after 1 job |")
     print("|---:|---:|---:|---:|")
     print(f"| {BYTES_PER_QUEUE:,} B | {usage:,.0f} B | {added:,.0f} B | {first:,.0f} B |\n")
+    print("The history work of one settle call, timed inside Redis (a script looping 20,000 times "
+          "for a lone job, 1,000 for batches of 100):\n")
+    print("| batch | tally the samples | tally + add to the history | the adding alone |")
+    print("|---:|---:|---:|---:|")
+    for size, (tally, add) in lua.items():
+        print(f"| {size} | {tally:.2f} µs | {add:.2f} µs | {add - tally:.2f} µs |")
+    print()
     print(f"Dequeue + settle of no-op jobs, median of {args.rounds} alternating rounds "
           f"({args.jobs // 10:,} jobs a round in batches of 1, {args.jobs:,} in batches of 100):\n")
-    print("| settle batch | jobs/s, history on | jobs/s, off | ratio | Redis CPU/job on | off | history's share |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+    print("| settle batch | jobs/s, history on | off | ratio | Redis CPU/job on | off "
+          "| in the scripts/job on | off | history's share |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for batch in (1, 100):
         on, off = results[(batch, True)], results[(batch, False)]
-        r_on, r_off = statistics.median(x[0] for x in on), statistics.median(x[0] for x in off)
-        c_on, c_off = statistics.median(x[1] for x in on), statistics.median(x[1] for x in off)
-        print(f"| {batch} | {r_on:,.0f} | {r_off:,.0f} | {r_on / r_off:.2f} | {c_on:.1f} µs | {c_off:.1f} µs | "
-              f"{c_on - c_off:+.1f} µs |")
+        r_on, r_off, c_on, c_off, s_on, s_off = (statistics.median(x[i] for x in side)
+                                                 for i in range(3) for side in (on, off))
+        print(f"| {batch} | {r_on:,.0f} | {r_off:,.0f} | {r_on / r_off:.2f} | {c_on:.1f} µs | {c_off:.1f} µs "
+              f"| {s_on:.1f} µs | {s_off:.1f} µs | {s_on - s_off:+.1f} µs |")
 
 
 def redis_version() -> str:

@@ -16,7 +16,7 @@ from redis.commands.core import Script
 
 from ..envelope import Delivery, NewJob
 from ..keys import LANES, PRIORITIES, GlobalKeys, QueueKeys
-from .handoff import DELIVERY_FIELDS, decode_item
+from .handoff import DEQUEUED_FIELDS, decode_item
 from .history import HistoryShape
 from .stream import run_streamed
 from .wire import call as wire_call
@@ -272,7 +272,7 @@ class Broker:
         handed = int(reply[0])
         out = [_delivery(queue, f) for f in map(decode_item, reply[1:1 + handed]) if f is not None]
         flat = reply[1 + handed:-1]
-        out += [_delivery(queue, flat[i:i + DELIVERY_FIELDS]) for i in range(0, len(flat), DELIVERY_FIELDS)]
+        out += [_delivery(queue, flat[i:i + DEQUEUED_FIELDS]) for i in range(0, len(flat), DEQUEUED_FIELDS)]
         return Taken(out, bool(int(reply[-1])))
 
     def wait_for_work(self, blocking: redis.Redis, queue: str, lanes: Sequence[str],
@@ -309,7 +309,7 @@ class Broker:
         for o in outcomes:
             args += [o.id, o.token, o.kind, o.data, o.traceback, o.delay_ms, o.reason,
                      b"" if o.run_ms is None else o.run_ms]
-        keys = [k.inflight, k.delayed, k.dead, k.stats, k.scheduler_wake, k.history("hour"), k.history("day")]
+        keys = [k.inflight, k.delayed, k.dead, k.stats, k.scheduler_wake, k.history]
         return self._run(self._settle, keys, args, pipe)
 
     def extend(self, queue: str, held: Sequence[tuple[str, str]], lease_ms: int, running: int = 0) -> list[str]:
@@ -356,7 +356,7 @@ class Broker:
                            k.done_prefix, "1" if suspects is None else "0", k.mailbox_prefix,
                            k.owned_prefix, *self.history.script_args(), *(suspects or ())]
         keys = [k.inflight, k.dead, k.stats, *self._lane_keys(k), k.paused, *map(k.waiters, LANES),
-                k.history("hour"), k.history("day")]
+                k.history]
         r = self._recover(keys, args)
         return RecoverResult(int(r[0]), int(r[1]), int(r[2]))
 
@@ -374,7 +374,7 @@ class Broker:
         """Move due delayed jobs to the scheduled lane and recover expired leases."""
         k = self.keys(queue)
         keys = [k.delayed, k.inflight, k.dead, k.stats, *self._lane_keys(k), k.paused,
-                k.history("hour"), k.history("day")]
+                k.history]
         r = self._promote(keys, [k.job_prefix, batch, self.retention.dead_seconds, max_recoveries,
                                  k.done_prefix, k.owned_prefix, *self.history.script_args()])
         return PromoteResult(int(r[0]), int(r[1]), int(r[2]), int(r[3]),
@@ -495,7 +495,7 @@ def _delivery(queue: str, f: list[Any]) -> Delivery:
         if (max_retries is not None and max_retries < 0) or (timeout is not None and not 0 < timeout < 1e9):
             raise ValueError("max_retries or timeout out of range")
         return Delivery(queue, f[0], str(f[1]), int(f[2]), f[3], f[4], f[5], max_retries, timeout,
-                        int(f[8] or 0), signature=f[9])
+                        int(f[8] or 0), signature=f[9], recoveries=int(f[10]) if len(f) > 10 else 0)
     except (TypeError, ValueError) as exc:
         return Delivery(queue, f[0], str(f[1]), int(f[2]), str(f[3]), str(f[4]), str(f[5]), 0, None, 0,
                         problem=f"the job hash holds an unreadable field: {exc}")

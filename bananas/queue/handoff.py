@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 DELIVERY_FIELDS = 10
+"""Fields of a mailbox item (a new job: never recovered)."""
+DEQUEUED_FIELDS = DELIVERY_FIELDS + 1
+"""Fields per job of a dequeue reply: a mailbox item's, then the job's recoveries."""
 
 
 def waiter_id(lease_ms: int, lanes: Sequence[str], owner: str, pool: str) -> str:

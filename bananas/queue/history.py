@@ -1,21 +1,23 @@
 """Each queue's recent history: throughput, failures and latency per time bucket, from Redis.
 
-The settle script counts every batch of outcomes into the current bucket of two rings per
-queue (``settle.lua``, ``history_write`` in ``_lib.lua``): ``hour`` (60 buckets of a minute)
-and ``day`` (96 buckets of 15 minutes). A ring is one STRING of fixed size under the queue's
-hash tag (:meth:`~bananas.keys.QueueKeys.history`), so a queue's history costs
-:data:`BYTES_PER_QUEUE` bytes of data whatever its load; bucket times are Redis ``TIME``.
-Nothing is written while nothing finishes, so an idle queue costs no command.
+The scripts that end attempts (``settle.lua``, and ``promote.lua``/``recover.lua`` for jobs
+lost with their worker) count each batch into the current minute of the queue's history
+(``history_add`` in ``_lib.lua``): one STRING of fixed size under the queue's hash tag
+(:attr:`~bananas.keys.QueueKeys.history`) holding a ring of 60 one-minute buckets (the
+``hour``) and one of 96 fifteen-minute buckets (the ``day``). A minute is added to its quarter
+when its slot is reused, so the ``day`` read adds the quarters and the minutes not folded yet.
+A queue's history costs :data:`BYTES_PER_QUEUE` bytes of data whatever its load; bucket times
+are Redis ``TIME``. Nothing is written while nothing ends, so an idle queue costs no command.
 
-Each bucket holds counts (succeeded, retried, dead, cancelled, recovered) and, for every attempt a worker
-finished, two latency histograms in half-octave bins: the wait (ready to handler start) and
-the run time; :class:`Latency` derives mean and percentiles from them.
+Each bucket holds counts (succeeded, retried, dead, cancelled, recovered) and, for every
+attempt a worker finished, two latency histograms in half-octave bins: the wait (ready to
+handler start) and the run time; :class:`Latency` derives mean and percentiles from them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -32,9 +34,9 @@ BASE_MS = 0.25
 """Upper edge of bin 0 (``HISTORY_BASE_MS``); bin b >= 1 starts at BASE_MS * 2 ** ((b - 1) / 2)."""
 HOUR_SLOTS, DAY_SLOTS = 60, 96
 BYTES_PER_QUEUE = (HOUR_SLOTS + DAY_SLOTS) * SLOT_BYTES
-"""The two rings' data; Redis adds its key and allocator overhead (docs/PERFORMANCE.md)."""
+"""The history string's size; Redis adds its key and allocator overhead (docs/PERFORMANCE.md)."""
 MEMORY_BOUND_BYTES = 84_000
-"""What both rings of a queue cost at most, as ``MEMORY USAGE`` counts them (82,064 bytes
+"""What a queue's history costs at most, as ``MEMORY USAGE`` counts it (81,992 bytes
 measured on Redis 7.0 with jemalloc; ``bench/history_memory.py``)."""
 _HEAD = 9  # fields before the histograms in a bucket read by history.lua
 
@@ -50,8 +52,10 @@ class HistoryShape:
     enabled: bool = True
 
     def __post_init__(self) -> None:
-        if self.hour_bucket_ms < 10 or self.day_bucket_ms < 10:
+        if self.hour_bucket_ms < 10:
             raise ValueError("history buckets must be at least 10 ms wide")
+        if self.day_bucket_ms % self.hour_bucket_ms:
+            raise ValueError("a day bucket must be a whole number of hour buckets")
 
     def ring(self, span: str) -> tuple[int, int]:
         """``(bucket width ms, buckets)`` of ``span``; raises ValueError for an unknown span."""
@@ -181,8 +185,10 @@ class History:
         """Every bucket of ``span`` up to the current one, oldest first (empty ones as zeros);
         raises ValueError for an unknown span."""
         width, slots = self.shape.ring(span)
-        reply = self._script([QueueKeys(self.namespace, queue).history(span)], [width, slots])
-        return _points(reply, width, slots)
+        minute_ms = self.shape.hour_bucket_ms
+        args: list[str | int] = [span, minute_ms, self.shape.day_bucket_ms, HOUR_SLOTS, DAY_SLOTS]
+        reply = self._script([QueueKeys(self.namespace, queue).history], args)
+        return _points(reply, minute_ms, width, slots)
 
 
 def read_history(client: redis.Redis, namespace: str, queue: str, span: str,
@@ -191,17 +197,20 @@ def read_history(client: redis.Redis, namespace: str, queue: str, span: str,
     return History(client, namespace, shape).read(queue, span)
 
 
-def _points(reply: Sequence[Any], width: int, slots: int) -> list[Point]:
-    now = int(reply[0])
-    current = now // width
+def _points(reply: Sequence[Any], minute_ms: int, width: int, slots: int) -> list[Point]:
+    """The span's buckets from ``history.lua``'s reply: its buckets of ``width``, with each
+    minute still in the minute ring added to the bucket it falls in."""
+    current = int(reply[0]) // width
     seconds = width / 1000
     stored: dict[int, Point] = {}
-    step = 1 + _HEAD + 2 * BINS
+    step = 2 + _HEAD + 2 * BINS
     for i in range(1, len(reply) - step + 1, step):
         v = [int(x) for x in reply[i:i + step]]
-        bucket = v[0]
-        ok, retried, dead, cancelled, recovered, wait_max, run_max, wait_sum, run_sum = v[1:1 + _HEAD]
-        stored[bucket] = Point(bucket * width, seconds, ok, retried, dead, cancelled, recovered, wait_max,
-                               run_max, wait_sum, run_sum, tuple(v[1 + _HEAD:1 + _HEAD + BINS]),
-                               tuple(v[1 + _HEAD + BINS:]))
+        ring, number = v[0], v[1]
+        bucket = number if ring == 1 or width == minute_ms else number * minute_ms // width
+        ok, retried, dead, cancelled, recovered, wait_max, run_max, wait_sum, run_sum = v[2:2 + _HEAD]
+        point = Point(bucket * width, seconds, ok, retried, dead, cancelled, recovered, wait_max, run_max,
+                      wait_sum, run_sum, tuple(v[2 + _HEAD:2 + _HEAD + BINS]), tuple(v[2 + _HEAD + BINS:]))
+        held = stored.get(bucket)
+        stored[bucket] = point if held is None else replace(merge([held, point]), seconds=seconds)
     return [stored.get(b) or Point(b * width, seconds) for b in range(current - slots + 1, current + 1)]

@@ -49,6 +49,22 @@ def test_job_that_kills_its_worker_goes_dead_as_poison_and_others_flow(server_fa
     assert set(r.lrange("test:ran", 0, -1)) == set(others)
 
 
+def test_jobs_lost_twice_beside_a_crashing_job_are_not_lost_beside_it_again(server_factory, client, r):
+    # Four jobs taken in one batch: the crasher kills the process before the others end, so all
+    # four are lost together, twice. From then on the repeatedly lost ones run one at a time,
+    # so only the crasher keeps dying and goes dead; its neighbours succeed.
+    server = server_factory({"worker": {"concurrency": 4, "max_recoveries": 3, "lease_seconds": 30}})
+    neighbours = client.submit_jobs([{"name": "sleep_then_record", "payload": {"seconds": 1}}
+                                     for _ in range(3)])
+    crasher = client.submit_job("crash", {"how": "exit"})
+    server.wait_for(lambda: client.get_job(crasher).state == "dead", 60, "the crashing job to die")
+    assert client.get_job(crasher).reason == "poison"
+    server.wait_for(lambda: all(client.get_job(i).state == "succeeded" for i in neighbours), 30,
+                    "the neighbours to succeed")
+    recoveries = [int(r.hget(f"{{bananas:default}}:job:{i}", "recoveries") or 0) for i in neighbours]
+    assert max(recoveries) <= 2, recoveries
+
+
 def test_server_warns_when_redis_may_evict_or_forget_jobs(server_factory, redis_factory):
     proc = redis_factory(aof=False, extra=("--maxmemory-policy", "allkeys-lru"))
     server = server_factory(url=proc.url)

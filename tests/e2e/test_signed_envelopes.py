@@ -119,6 +119,13 @@ def test_a_worker_requiring_signatures_runs_signed_jobs_and_dead_letters_forged_
         logged = {rec["job_id"]: rec["reason"] for rec in records if rec.get("event") == "job.refused"}
         assert logged == expected
         assert NEW not in server.log() and OLD not in server.log()
+        # an operator retrying a refused job from the dead set does not get it run either
+        plain.revive_job(tampered, "default")
+        server.wait_for(lambda: r.hget(K.job(tampered), "state") == "dead" and
+                        r.hget(K.stats, "revived") == "1", 10, "the revived tampered job to be refused again")
+        assert r.hget(K.job(tampered), "reason") == "bad_signature" and r.llen(ran) == 6
+        again = {**counts, "bad_signature": 5}
+        server.wait_for(lambda: refused_counts(port) == again, 10, "the second refusal to be counted")
         # periodic jobs are signed by the server itself, so they run under `require`
         server.wait_for(lambda: r.llen("test:fires") >= 1, 10, "a periodic job to run")
         assert r.zcard(K.dead) == len(expected)

@@ -105,16 +105,33 @@ def test_buckets_roll_over_and_a_bucket_older_than_the_ring_reads_as_empty(clien
     assert [p.succeeded for p in history.read("default", "hour") if p.succeeded] == [1]
 
 
+def test_each_minute_is_counted_once_in_the_day_still_in_the_minute_ring_or_folded_into_its_quarter(client, r):
+    shape = HistoryShape(hour_bucket_ms=20, day_bucket_ms=100)  # minute ring 1.2 s, day ring 9.6 s
+    broker = Broker(r, "bananas", Retention(60, 120), shape)
+    history = History(r, "bananas", shape)
+    settle(broker, take(client, broker, 3), "ok", 5.0)
+    assert merge(history.read("default", "day")).succeeded == 3, "a minute still in the minute ring"
+    settled, started = 3, time.monotonic()
+    while time.monotonic() - started < 2.5:  # every minute slot reused twice: folds
+        settle(broker, take(client, broker, 2), "retry", 1.0)
+        settled += 2
+    day = merge(history.read("default", "day"))
+    assert (day.succeeded, day.retried) == (3, settled - 3), "each attempt counted once"
+    assert day.run.count == settled and day.run.max_ms == 5
+    hour = merge(history.read("default", "hour"))
+    assert hour.succeeded == 0 and 0 < hour.retried < settled - 3, "the minute ring holds the last 1.2 s"
+
+
 def test_an_idle_queues_history_expires_once_the_whole_ring_is_stale(client, r):
-    shape = HistoryShape(hour_bucket_ms=20, day_bucket_ms=30)  # rings of 1.2 s and 2.88 s
+    shape = HistoryShape(hour_bucket_ms=20, day_bucket_ms=40)  # rings of 1.2 s and 3.84 s
     broker = Broker(r, "bananas", Retention(60, 120), shape)
     settle(broker, take(client, broker, 1))
     k = broker.keys("default")
-    assert 0 < r.pttl(k.history("hour")) <= 61 * 20 and 0 < r.pttl(k.history("day")) <= 97 * 30
+    assert 0 < r.pttl(k.history) <= 96 * 40 + 40, "the day ring's span and one of its buckets"
     deadline = time.monotonic() + 10
-    while r.exists(k.history("hour"), k.history("day")) and time.monotonic() < deadline:
+    while r.exists(k.history) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not r.exists(k.history("hour"), k.history("day"))
+    assert not r.exists(k.history)
 
 
 def test_a_queues_history_memory_is_fixed_from_the_first_job_on(client, r):
@@ -122,9 +139,8 @@ def test_a_queues_history_memory_is_fixed_from_the_first_job_on(client, r):
     broker = Broker(r, "bananas", Retention(60, 120), shape)
     k = broker.keys("default")
     settle(broker, take(client, broker, 1))
-    keys = (k.history("hour"), k.history("day"))
-    first = [r.memory_usage(key, samples=0) for key in keys]
-    assert sum(r.strlen(key) for key in keys) == BYTES_PER_QUEUE
+    first = r.memory_usage(k.history, samples=0)
+    assert r.strlen(k.history) == BYTES_PER_QUEUE
     buckets = set()
     deadline = time.monotonic() + 30
     while len(buckets) < 3 * DAY_SLOTS and time.monotonic() < deadline:  # every slot rewritten 3 times
@@ -133,17 +149,18 @@ def test_a_queues_history_memory_is_fixed_from_the_first_job_on(client, r):
         seconds, micros = r.time()
         buckets.add(int(seconds) * 100 + int(micros) // 10_000)  # the 10 ms bucket it went to
     assert len(buckets) >= 3 * DAY_SLOTS, "the loop ran out of time before filling the rings"
-    after = [r.memory_usage(key, samples=0) for key in keys]
-    assert after == first, "the rings never grow"
-    assert sum(after) <= MEMORY_BOUND_BYTES
-    assert sum(r.strlen(key) for key in keys) == BYTES_PER_QUEUE
+    after = r.memory_usage(k.history, samples=0)
+    assert after == first, "the history never grows"
+    assert after <= MEMORY_BOUND_BYTES
+    assert r.strlen(k.history) == BYTES_PER_QUEUE
+    assert merge(History(r, "bananas", shape).read("default", "day")).run.max_ms == 10_000
 
 
 def test_disabled_history_writes_nothing(client, r):
     broker = Broker(r, "bananas", Retention(60, 120), HistoryShape(enabled=False))
     settle(broker, take(client, broker, 3))
     k = broker.keys("default")
-    assert not r.exists(k.history("hour"), k.history("day"))
+    assert not r.exists(k.history)
     assert all(p.succeeded == 0 for p in read_history(r, "bananas", "default", "hour"))
 
 
@@ -178,3 +195,17 @@ def test_jobs_lost_with_their_worker_count_as_recovered_and_poison_as_dead(clien
         broker.recover_owner("p", f"h:{n + 2}:p", [d.id], max_recoveries=1)
     p = merge(read_history(r, "bananas", "p", "day"))
     assert (p.recovered, p.dead, p.failed) == (1, 1, 1), "recovered once, then dead as poison"
+
+
+def test_a_history_key_of_another_size_is_replaced_and_one_of_another_type_skipped(client, broker, r):
+    k = broker.keys("default")
+    r.set(k.history, "junk")
+    assert all(p.succeeded == 0 for p in read_history(r, "bananas", "default", "hour")), "junk reads as empty"
+    assert settle(broker, take(client, broker, 2)) == [1, 1]
+    assert r.strlen(k.history) == BYTES_PER_QUEUE
+    assert merge(read_history(r, "bananas", "default", "hour")).succeeded == 2
+    r.delete(k.history)
+    r.hset(k.history, "not", "a string")
+    assert settle(broker, take(client, broker, 3)) == [1, 1, 1], "the jobs settle all the same"
+    assert r.type(k.history) == "hash"
+    assert all(p.succeeded == 0 for p in read_history(r, "bananas", "default", "day")), "and reads as empty"

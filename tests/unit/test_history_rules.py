@@ -78,5 +78,7 @@ def test_a_shape_knows_its_rings_and_refuses_tiny_buckets():
     assert HistoryShape(enabled=False).script_args()[:2] == [0, 0]
     with pytest.raises(ValueError):
         shape.ring("week")
-    with pytest.raises(ValueError):
-        HistoryShape(day_bucket_ms=5)
+    with pytest.raises(ValueError, match="at least 10 ms"):
+        HistoryShape(hour_bucket_ms=5, day_bucket_ms=10)
+    with pytest.raises(ValueError, match="whole number of hour buckets"):
+        HistoryShape(hour_bucket_ms=60_000, day_bucket_ms=90_000)

@@ -156,24 +156,28 @@ local function index_trim(queue_key, state, cutoff, cap)
   if cap then redis.call('ZREMRANGEBYRANK', key, 0, -(cap + 1)) end
 end
 
--- History (docs/ARCHITECTURE.md, "History"): per queue and span a STRING ring of `slots`
--- buckets of `width` ms, each HISTORY_SLOT bytes, big-endian (bananas/queue/history.py reads
--- the same layout):
+-- History (docs/ARCHITECTURE.md, "History"): per queue one STRING of two rings, the minute
+-- ring (`slots` buckets of `width` ms) from byte 0 and the quarter ring after it; each bucket
+-- is HISTORY_SLOT bytes, big-endian (bananas/queue/history.py reads the same layout):
 --   0 bucket number mod (2^32 - 1), plus 1 (u32, never 0; a slot holding another number is
---     stale and reads as empty)
+--     stale)
 --   4 succeeded, 8 retried, 12 dead, 16 cancelled, 20 recovered (u32 each)
 --   24 longest wait, 28 longest run (u32, ms rounded up), 32 wait sum, 40 run sum (i64, us)
 --   48 wait histogram, then run histogram: HISTORY_BINS u32 counts each
 -- Bin 0 holds samples under HISTORY_BASE_MS; bin b, those from HISTORY_BASE_MS * 2^((b-1)/2)
 -- up to the next (half-octave bins: a percentile read from them is within 19%); the last is
--- open-ended. The string is made at full size on the first write (SET, so no growth slack)
+-- open-ended. Scripts write the current minute only; when a minute's slot comes round again
+-- its old minute is first added to its quarter (`history_fold`), so each minute is counted in
+-- exactly one place: still in the minute ring, or folded into the quarter ring (the reader
+-- adds the two). The string is made at full size on the first write (SET: no growth slack)
 -- and never grows, so a queue's history costs the same bytes from its first job on; it
--- expires one bucket after the whole ring went stale.
+-- expires one quarter after its last minute went stale.
 local HISTORY_SLOT = 504
 local HISTORY_BINS = 57
 local HISTORY_BASE_MS = 0.25
-local HISTORY_WAIT_BINS, HISTORY_RUN_BINS = 48, 48 + 4 * HISTORY_BINS
 local HISTORY_LN_STEP = math.log(2) / 2
+local HISTORY_WRAP = 4294967295
+local HISTORY_FIELDS = '>' .. string.rep('I4', 8) .. 'i8i8' .. string.rep('I4', 2 * HISTORY_BINS)
 
 local function history_tally()
   return {ok = 0, retry = 0, dead = 0, cancelled = 0, recovered = 0, wait_max = 0, run_max = 0,
@@ -187,12 +191,13 @@ local function history_bin(ms)
   return b
 end
 
--- One attempt a worker finished: how long it waited from ready to start and ran (ms).
+-- One attempt a worker finished: how long it waited from ready to start and ran (ms; the
+-- sums stay in ms until they are written, in us).
 local function history_sample(t, wait_ms, run_ms)
   if wait_ms < 0 then wait_ms = 0 end
   if run_ms < 0 then run_ms = 0 end
-  t.wait_sum = t.wait_sum + math.floor(wait_ms * 1000)
-  t.run_sum = t.run_sum + math.floor(run_ms * 1000)
+  t.wait_sum = t.wait_sum + wait_ms
+  t.run_sum = t.run_sum + run_ms
   if wait_ms > t.wait_max then t.wait_max = wait_ms end
   if run_ms > t.run_max then t.run_max = run_ms end
   local w, r = history_bin(wait_ms), history_bin(run_ms)
@@ -200,56 +205,95 @@ local function history_sample(t, wait_ms, run_ms)
   t.run[r] = (t.run[r] or 0) + 1
 end
 
--- Add a tally to the bucket of `now` in the ring `key`: two BITFIELD calls (a read of the
--- slot's bucket number and maxima, then the increments), plus a reset when the slot held an
--- older bucket (once per bucket).
-local function history_write(key, width, slots, now, t)
-  local bucket = math.floor(now / width)
-  local slot = bucket % slots
-  local epoch = bucket % 4294967295 + 1
-  local bit = slot * HISTORY_SLOT * 8
-  local cur = redis.call('BITFIELD', key, 'GET', 'u32', bit, 'GET', 'u32', bit + 192,
-    'GET', 'u32', bit + 224)
+-- The stored number of bucket `b`, and bucket `b`'s number back from a stored one (the
+-- newest bucket up to `now_b` with that number).
+local function history_epoch(b)
+  return b % HISTORY_WRAP + 1
+end
+
+local function history_bucket(epoch, now_b)
+  return now_b - (history_epoch(now_b) - epoch) % HISTORY_WRAP
+end
+
+-- BITFIELD arguments: `a` gets one subcommand per call.
+local function history_op(a, name, kind, bit, n)
+  local k = #a
+  a[k + 1], a[k + 2], a[k + 3] = name, kind, bit
+  if n then a[k + 4] = n end
+end
+
+-- Add the minute `raw` (one slot's bytes, bucket `minute` of `hour_ms`) to its quarter in
+-- the ring at byte `base`, unless that quarter is older than the ring (then it is dropped).
+local function history_fold(key, raw, minute, hour_ms, day_ms, slots, base, now)
+  local quarter = math.floor(minute * hour_ms / day_ms)
+  if quarter <= math.floor(now / day_ms) - slots then return end
+  local v = {struct.unpack(HISTORY_FIELDS, raw)}
+  local bit = (base + (quarter % slots) * HISTORY_SLOT) * 8
+  local cur = redis.call('BITFIELD', key, 'GET', 'u32', bit, 'GET', 'u32', bit + 192, 'GET', 'u32', bit + 224)
   local a = {'OVERFLOW', 'SAT'}
-  local function put(op, kind, byte, n)
-    a[#a + 1] = op
-    a[#a + 1] = kind
-    a[#a + 1] = bit + byte * 8
-    a[#a + 1] = n
+  if cur[1] ~= history_epoch(quarter) then -- a quarter older than the ring: zero its slot
+    redis.call('SETRANGE', key, bit / 8, string.rep('\0', HISTORY_SLOT))
+    history_op(a, 'SET', 'u32', bit, history_epoch(quarter))
+    cur[2], cur[3] = 0, 0
   end
-  local wait_max, run_max = cur[2], cur[3]
-  if cur[1] ~= epoch then
-    local ttl = slots * width + width
-    local total = slots * HISTORY_SLOT
-    if redis.call('STRLEN', key) ~= total then
-      redis.call('SET', key, string.rep('\0', total), 'PX', ttl)
-    else
-      redis.call('SETRANGE', key, slot * HISTORY_SLOT, string.rep('\0', HISTORY_SLOT))
-      redis.call('PEXPIRE', key, ttl)
-    end
-    put('SET', 'u32', 0, epoch)
-    wait_max, run_max = 0, 0
+  for i = 2, 6 do
+    if v[i] > 0 then history_op(a, 'INCRBY', 'u32', bit + (i - 1) * 32, v[i]) end
   end
-  for _, c in ipairs({{4, t.ok}, {8, t.retry}, {12, t.dead}, {16, t.cancelled}, {20, t.recovered}}) do
-    if c[2] > 0 then put('INCRBY', 'u32', c[1], c[2]) end
+  if v[7] > cur[2] then history_op(a, 'SET', 'u32', bit + 192, v[7]) end
+  if v[8] > cur[3] then history_op(a, 'SET', 'u32', bit + 224, v[8]) end
+  if v[9] > 0 then history_op(a, 'INCRBY', 'i64', bit + 256, v[9]) end
+  if v[10] > 0 then history_op(a, 'INCRBY', 'i64', bit + 320, v[10]) end
+  for i = 11, 10 + 2 * HISTORY_BINS do
+    if v[i] > 0 then history_op(a, 'INCRBY', 'u32', bit + 384 + (i - 11) * 32, v[i]) end
   end
-  local longest = math.min(math.ceil(t.wait_max), 4294967295)
-  if longest > wait_max then put('SET', 'u32', 24, longest) end
-  longest = math.min(math.ceil(t.run_max), 4294967295)
-  if longest > run_max then put('SET', 'u32', 28, longest) end
-  if t.wait_sum > 0 then put('INCRBY', 'i64', 32, t.wait_sum) end
-  if t.run_sum > 0 then put('INCRBY', 'i64', 40, t.run_sum) end
-  for b, n in pairs(t.wait) do put('INCRBY', 'u32', HISTORY_WAIT_BINS + 4 * b, n) end
-  for b, n in pairs(t.run) do put('INCRBY', 'u32', HISTORY_RUN_BINS + 4 * b, n) end
   if #a > 2 then redis.call('BITFIELD', key, unpack(a)) end
 end
 
--- A script's tally into both rings of its queue: `hour` and `day` are their keys, ARGV from
--- `at` on their bucket widths (ms; 0 = no history) and slot counts: hour ms, day ms, hour
--- slots, day slots (HistoryShape.script_args in Python).
-local function history_add(hour, day, at, now, t)
-  if tonumber(ARGV[at]) > 0 then
-    history_write(hour, tonumber(ARGV[at]), tonumber(ARGV[at + 2]), now, t)
-    history_write(day, tonumber(ARGV[at + 1]), tonumber(ARGV[at + 3]), now, t)
+-- Add a script's tally to the current minute of the queue's history `key`. ARGV from `at`
+-- on: minute bucket ms (0 = no history), quarter bucket ms, minute slots, quarter slots
+-- (HistoryShape.script_args in Python). Two BITFIELD calls: one reads the slot's bucket
+-- number and maxima, one adds. When the slot held an older minute (once a minute), that
+-- minute is folded into its quarter and the slot zeroed first; the first write of all
+-- makes the string.
+local function history_add(key, at, now, t)
+  local hour_ms = tonumber(ARGV[at])
+  if hour_ms <= 0 then return end
+  local day_ms, hour_slots, day_slots = tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3])
+  local base = hour_slots * HISTORY_SLOT
+  local minute = math.floor(now / hour_ms)
+  local epoch = history_epoch(minute)
+  local byte = (minute % hour_slots) * HISTORY_SLOT
+  local bit = byte * 8
+  local cur = redis.pcall('BITFIELD', key, 'GET', 'u32', bit, 'GET', 'u32', bit + 192, 'GET', 'u32', bit + 224)
+  if cur.err then return end -- not a string (written by hand): the jobs settle, uncounted
+  local a = {'OVERFLOW', 'SAT'}
+  if cur[1] ~= epoch then
+    local total, ttl = base + day_slots * HISTORY_SLOT, day_slots * day_ms + day_ms
+    if redis.call('STRLEN', key) ~= total then -- no history yet (or of another shape)
+      redis.call('SET', key, string.rep('\0', total), 'PX', ttl)
+    else
+      if cur[1] ~= 0 then
+        history_fold(key, redis.call('GETRANGE', key, byte, byte + HISTORY_SLOT - 1),
+          history_bucket(cur[1], minute), hour_ms, day_ms, day_slots, base, now)
+        redis.call('SETRANGE', key, byte, string.rep('\0', HISTORY_SLOT))
+      end
+      redis.call('PEXPIRE', key, ttl)
+    end
+    history_op(a, 'SET', 'u32', bit, epoch)
+    cur[2], cur[3] = 0, 0
   end
+  if t.ok > 0 then history_op(a, 'INCRBY', 'u32', bit + 32, t.ok) end
+  if t.retry > 0 then history_op(a, 'INCRBY', 'u32', bit + 64, t.retry) end
+  if t.dead > 0 then history_op(a, 'INCRBY', 'u32', bit + 96, t.dead) end
+  if t.cancelled > 0 then history_op(a, 'INCRBY', 'u32', bit + 128, t.cancelled) end
+  if t.recovered > 0 then history_op(a, 'INCRBY', 'u32', bit + 160, t.recovered) end
+  local top = math.min(math.ceil(t.wait_max), HISTORY_WRAP)
+  if top > cur[2] then history_op(a, 'SET', 'u32', bit + 192, top) end
+  top = math.min(math.ceil(t.run_max), HISTORY_WRAP)
+  if top > cur[3] then history_op(a, 'SET', 'u32', bit + 224, top) end
+  if t.wait_sum > 0 then history_op(a, 'INCRBY', 'i64', bit + 256, math.floor(t.wait_sum * 1000)) end
+  if t.run_sum > 0 then history_op(a, 'INCRBY', 'i64', bit + 320, math.floor(t.run_sum * 1000)) end
+  for b, n in pairs(t.wait) do history_op(a, 'INCRBY', 'u32', bit + 384 + 32 * b, n) end
+  for b, n in pairs(t.run) do history_op(a, 'INCRBY', 'u32', bit + 384 + 32 * (HISTORY_BINS + b), n) end
+  redis.call('BITFIELD', key, unpack(a))
 end

@@ -22,8 +22,9 @@ KEYS: 1 inflight, 2 dead, 3 stats, 4 paused flag, 5 scheduler wake,
 ARGV: 1 count, 2 lease ms, 3 owner, 4 job key prefix, 5 dead retention seconds,
       6 waiter ('' = none), 7 '1' when it may be registered, 8 registration ms (0 = none),
       9 its mailbox, 10 owned key prefix
-Returns {k, k mailbox items (encoded as in submit.lua), then 10 entries a job:
-  id, token, attempts, name, payload, priority, max_retries, timeout, enqueued_at, signature, then
+Returns {k, k mailbox items (encoded as in submit.lua), then 11 entries a job:
+  id, token, attempts, name, payload, priority, max_retries, timeout, enqueued_at, signature,
+  recoveries (times lost with a worker that ran it), then
   1 when the fetcher is registered now, else 0} ]]
 local now, deadline = nil, nil
 local function clock() -- read once, and not at all by a paused queue's dequeue
@@ -67,7 +68,7 @@ for i = 6, #KEYS, 3 do
     if not id then break end
     local key = ARGV[4] .. id
     local f = redis.call('HMGET', key, 'name', 'payload', 'priority', 'max_retries', 'timeout',
-      'enqueued_at', 'state', 'attempts', 'token', 'sig')
+      'enqueued_at', 'state', 'attempts', 'token', 'sig', 'recoveries')
     if not f[1] then
       redis.call('HSET', key, 'id', id, 'state', 'dead', 'reason', 'missing',
         'error', 'job id found in a lane without its job hash', 'finished_at', now)
@@ -89,6 +90,7 @@ for i = 6, #KEYS, 3 do
       out[#out + 1] = attempts
       for j = 1, 6 do out[#out + 1] = f[j] or '' end
       out[#out + 1] = f[10] or ''
+      out[#out + 1] = f[11] or '0'
       n = n + 1
     end
     -- any other state (cancelled, a stray duplicate id) is dropped from the lane

@@ -13,9 +13,9 @@
 3. A lane with work but no wake marker gets one, unless the queue is paused (see below).
 4. Dead-set entries older than the dead retention are dropped (their hashes have expired).
 History: the lost jobs that had started count as recovered (or dead, or cancelled) in the
-queue's history rings (KEYS 14, 15; see `history_add` in _lib.lua); promoting costs none.
+queue's history (KEYS 14; see `history_add` in _lib.lua); promoting costs nothing there.
 KEYS: 1 delayed, 2 inflight, 3 dead, 4 stats, then pairs (lane, lane wake) for
-      high, normal, low, scheduled, then 13 paused flag, 14 hour history, 15 day history
+      high, normal, low, scheduled, then 13 paused flag, 14 history
 ARGV: 1 job key prefix, 2 batch size, 3 dead retention s, 4 max recoveries,
       5 done list prefix, 6 owned key prefix, 7-10 history bucket widths and slots (hour ms,
       day ms, hour slots, day slots)
@@ -86,7 +86,7 @@ if cancelled > 0 then redis.call('HINCRBY', KEYS[4], 'cancelled', cancelled) end
 if charged + poisoned + cancelled > 0 then
   local tally = history_tally()
   tally.recovered, tally.dead, tally.cancelled = charged, poisoned, cancelled
-  history_add(KEYS[14], KEYS[15], 7, now, tally)
+  history_add(KEYS[14], 7, now, tally)
 end
 
 -- Re-arm: a lane holding work without a wake marker (one lost with a fetcher that died or was

@@ -13,10 +13,10 @@ First the dead process's fetchers leave the waiter sets and their mailboxes are 
 submit hands it a job from now on; the jobs handed to it and never read are in flight under
 its name, and come back with the rest (uncharged: it never started them).
 History: the jobs it was running count as recovered (or dead, or cancelled) in the queue's
-history rings (KEYS 17, 18; see `history_add` in _lib.lua).
+history (KEYS 17; see `history_add` in _lib.lua).
 KEYS: 1 inflight, 2 dead, 3 stats, then pairs (lane, lane wake) for
       high, normal, low, scheduled, then 12 paused flag, then 13-16 waiters of
-      high, normal, low, scheduled, then 17 hour history, 18 day history
+      high, normal, low, scheduled, then 17 history
 ARGV: 1 job key prefix, 2 owner (the process identity that dequeued the jobs),
       3 max recoveries, 4 dead retention s, 5 done list prefix,
       6 nothing is known of what ran ('1': charge every job marked `started` by the
@@ -82,7 +82,7 @@ if cancelled > 0 then redis.call('HINCRBY', KEYS[3], 'cancelled', cancelled) end
 if recovered + poisoned + cancelled > 0 then
   local tally = history_tally()
   tally.recovered, tally.dead, tally.cancelled = recovered, poisoned, cancelled
-  history_add(KEYS[17], KEYS[18], 9, now, tally)
+  history_add(KEYS[17], 9, now, tally)
 end
 if redis.call('EXISTS', KEYS[12]) == 0 then
   for k = 4, 10, 2 do

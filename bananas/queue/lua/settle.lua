@@ -1,7 +1,7 @@
 #!lua flags=allow-oom
 --[[ settle: record the outcome of a batch of deliveries (it only frees or rewrites memory,
-so it runs even when Redis is at maxmemory; the one exception, a queue's history rings, is
-made once at a fixed size of ~80 KB).
+so it runs even when Redis is at maxmemory; the one exception, a queue's history, is made
+once at a fixed size of ~80 KB).
 A delivery is settled only if its fencing token is still current and the job is active:
 a worker whose lease was lost and whose job was delivered again cannot touch it.
 A job that ends (succeeded, dead, cancelled) releases its unique key if it still owns it,
@@ -13,14 +13,14 @@ unless ARGV 5 is '1'. A failed attempt (retry or dead) is added to the job's bou
 `errors` history; error, traceback and reason describe the current state only.
 Each settled job leaves its owner's `owned` set.
 History (see `history_add` in _lib.lua): the batch's outcomes are counted into the current
-bucket of the hour and day rings (KEYS 6, 7; bucket widths ARGV 7, 8, 0 = no history), with
+bucket of the hour and day rings (KEYS 6; bucket widths ARGV 7, 8, 0 = no history), with
 each attempt a worker finished (not a cancellation): its wait, from ready (enqueued_at) to the
 start of its handler, and its run time. The worker measures the run time (ARGV run ms); the
 wait is then settle time - enqueued_at - run time, so it includes the time the job spent in
 the worker's buffer (and the few ms of the ack batch). Without a run time ('', e.g. a job
 whose process the watchdog killed): run = settle time - started_at, wait = started_at -
-enqueued_at. This costs two BITFIELD calls per ring per batch, not per job.
-KEYS: 1 inflight, 2 delayed, 3 dead, 4 stats, 5 scheduler wake, 6 hour history, 7 day history
+enqueued_at. This costs one BITFIELD call per batch, not per job (more once per bucket).
+KEYS: 1 inflight, 2 delayed, 3 dead, 4 stats, 5 scheduler wake, 6 history
 ARGV: 1 job key prefix, 2 succeeded retention s, 3 dead retention s, 4 done list prefix,
       5 keep the payload of succeeded jobs ('1') or not ('0'), 6 owned key prefix,
       7 hour bucket ms, 8 day bucket ms, 9 hour slots, 10 day slots,
@@ -92,7 +92,7 @@ if stats.dead > 0 then redis.call('HINCRBY', KEYS[4], 'dead', stats.dead) end
 if stats.cancelled > 0 then redis.call('HINCRBY', KEYS[4], 'cancelled', stats.cancelled) end
 if stats.ok + stats.retry + stats.dead + stats.cancelled > 0 then
   tally.ok, tally.retry, tally.dead, tally.cancelled = stats.ok, stats.retry, stats.dead, stats.cancelled
-  history_add(KEYS[6], KEYS[7], 7, now, tally)
+  history_add(KEYS[6], 7, now, tally)
 end
 if earliest ~= nil and redis.call('LLEN', KEYS[5]) == 0 then
   local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 import gevent
 import orjson
+from gevent.lock import Semaphore
 
 from ...config import Config
 from ...envelope import Delivery, DeliveryKey, Limits, decode_payload
@@ -101,6 +102,7 @@ class Runner:
         self.active: dict[DeliveryKey, Running] = {}
         self.cancelled: set[DeliveryKey] = set()
         self.loggers: dict[str, logging.Logger] = {}  # job name -> ctx.logger (getLogger takes a lock)
+        self.suspects = Semaphore(1)  # held while a repeatedly lost job runs (pool.SUSPECT_RECOVERIES)
 
     def run(self, d: Delivery) -> Outcome:
         """Run the job's handler once; never raises (but lets GreenletExit through)."""

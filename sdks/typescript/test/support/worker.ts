@@ -41,9 +41,9 @@ export class TestWorker {
     // No waiter: this stand-in never blocks, so submits never hand it a job.
     const args = [count, 30_000, "test-worker", k.jobPrefix, 600, "", "0", 0, `${k.mailboxPrefix}`, k.ownedPrefix];
     const reply = (await this.script("dequeue")(keys.length, ...keys, ...args)) as string[];
-    const flat = reply.slice(1 + Number(reply[0]), -1); // the last entry: registered or not; 10 entries a job
+    const flat = reply.slice(1 + Number(reply[0]), -1); // the last entry: registered or not; 11 entries a job
     const taken: Taken[] = [];
-    for (let i = 0; i < flat.length; i += 10) taken.push({ id: String(flat[i]), token: String(flat[i + 1]) });
+    for (let i = 0; i < flat.length; i += 11) taken.push({ id: String(flat[i]), token: String(flat[i + 1]) });
     return taken;
   }
 
@@ -51,8 +51,7 @@ export class TestWorker {
   async settle(queue: string, job: Taken, kind: string, data: string, traceback = "", delayMs = 0,
                reason = "failed"): Promise<number> {
     const k = new QueueKeys(this.namespace, queue);
-    const keys = [`${k.tag}:inflight`, k.delayed, `${k.tag}:dead`, k.stats, k.schedulerWake,
-      `${k.tag}:history:hour`, `${k.tag}:history:day`];
+    const keys = [`${k.tag}:inflight`, k.delayed, `${k.tag}:dead`, k.stats, k.schedulerWake, `${k.tag}:history`];
     // history rings of 60 one-minute and 96 fifteen-minute buckets; no measured run time ("")
     const args = [k.jobPrefix, 600, 600, `${k.tag}:done:`, "0", k.ownedPrefix, 60_000, 900_000, 60, 96,
       job.id, job.token, kind, data, traceback, delayMs, reason, ""];
