@@ -12,6 +12,9 @@ between, so the figures are Redis' own:
   at the product's widths (1 min / 15 min), without and with history: the ``used_memory``
   difference (allocator, keyspace and expiry entries included) and the rings' ``MEMORY
   USAGE``, the same as at full history: a ring is full-size from its first write.
+* The history work of one settle call, inside Redis: a script loops over tallying a batch's
+  samples (1 or 100) and adding them to the current minute (``history_add``), so no round
+  trip is timed.
 * Per-job cost: ``--jobs`` no-op jobs dequeued and settled, history on and off in
   alternating rounds (``--rounds`` each, the same jobs and machine state), settle batches
   of 1 (a lone job: the worst case, the history work is per batch) and of 100. Printed, as
@@ -28,6 +31,7 @@ import statistics
 import sys
 import tempfile
 import time
+from importlib import resources
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -109,6 +113,36 @@ def script_usec(r: redis.Redis) -> int:
     return int(stats.get("cmdstat_evalsha", {}).get("usec", 0))
 
 
+LUA_COST = """
+local function clock() local t = redis.call('TIME') return t[1] * 1e6 + t[2] end
+local n, size = tonumber(ARGV[5]), tonumber(ARGV[6])
+local now = now_ms()
+local function tally()
+  local t = history_tally()
+  for i = 1, size do history_sample(t, i % 50, 1 + i % 7) end
+  t.ok = size
+  return t
+end
+local a = clock()
+for i = 1, n do tally() end
+local b = clock()
+for i = 1, n do history_add(KEYS[1], 1, now, tally()) end
+local c = clock()
+return {tostring((b - a) / n), tostring((c - b) / n)}
+"""
+
+
+def lua_cost(url: str, size: int, calls: int) -> tuple[float, float]:
+    """(µs to tally ``size`` samples, µs to tally them and add them to the history) per call,
+    timed inside Redis by one script that loops (no round trips)."""
+    lib = resources.files("bananas.queue").joinpath("lua", "_lib.lua").read_text()
+    r = redis.Redis.from_url(url, decode_responses=True, socket_timeout=120)
+    shape = HistoryShape()
+    tally, add = r.eval(lib + LUA_COST, 1, "{bananas:lua-cost}:history", *shape.script_args(), calls, size)
+    r.close()
+    return float(tally), float(add)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--queues", type=int, default=10)
@@ -119,6 +153,7 @@ def main() -> None:
         proc = RedisProcess(Path(tmp), aof=False).start()
         try:
             usage, added, first, filled = memory(proc.url, args.queues)
+            lua = {size: lua_cost(proc.url, size, calls) for size, calls in ((1, 20_000), (100, 1_000))}
             results: dict[tuple[int, bool], list[tuple[float, float, float]]] = {}
             for _ in range(args.rounds):
                 for batch in (1, 100):
@@ -134,6 +169,13 @@ def main() -> None:
           "| MEMORY USAGE after 1 job |")
     print("|---:|---:|---:|---:|")
     print(f"| {BYTES_PER_QUEUE:,} B | {usage:,.0f} B | {added:,.0f} B | {first:,.0f} B |\n")
+    print("The history work of one settle call, timed inside Redis (a script looping 20,000 times "
+          "for a lone job, 1,000 for batches of 100):\n")
+    print("| batch | tally the samples | tally + add to the history | the adding alone |")
+    print("|---:|---:|---:|---:|")
+    for size, (tally, add) in lua.items():
+        print(f"| {size} | {tally:.2f} µs | {add:.2f} µs | {add - tally:.2f} µs |")
+    print()
     print(f"Dequeue + settle of no-op jobs, median of {args.rounds} alternating rounds "
           f"({args.jobs // 10:,} jobs a round in batches of 1, {args.jobs:,} in batches of 100):\n")
     print("| settle batch | jobs/s, history on | off | ratio | Redis CPU/job on | off "

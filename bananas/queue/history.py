@@ -1,15 +1,17 @@
 """Each queue's recent history: throughput, failures and latency per time bucket, from Redis.
 
-The settle script counts every batch of outcomes into the current bucket of two rings per
-queue (``settle.lua``, ``history_add`` in ``_lib.lua``; recovery too): ``hour`` (60 buckets
-of a minute) and ``day`` (96 buckets of 15 minutes), both in one STRING of fixed size under
-the queue's hash tag (:attr:`~bananas.keys.QueueKeys.history`), so a queue's history costs
-:data:`BYTES_PER_QUEUE` bytes of data whatever its load; bucket times are Redis ``TIME``.
-Nothing is written while nothing finishes, so an idle queue costs no command.
+The scripts that end attempts (``settle.lua``, and ``promote.lua``/``recover.lua`` for jobs
+lost with their worker) count each batch into the current minute of the queue's history
+(``history_add`` in ``_lib.lua``): one STRING of fixed size under the queue's hash tag
+(:attr:`~bananas.keys.QueueKeys.history`) holding a ring of 60 one-minute buckets (the
+``hour``) and one of 96 fifteen-minute buckets (the ``day``). A minute is added to its quarter
+when its slot is reused, so the ``day`` read adds the quarters and the minutes not folded yet.
+A queue's history costs :data:`BYTES_PER_QUEUE` bytes of data whatever its load; bucket times
+are Redis ``TIME``. Nothing is written while nothing ends, so an idle queue costs no command.
 
-Each bucket holds counts (succeeded, retried, dead, cancelled, recovered) and, for every attempt a worker
-finished, two latency histograms in half-octave bins: the wait (ready to handler start) and
-the run time; :class:`Latency` derives mean and percentiles from them.
+Each bucket holds counts (succeeded, retried, dead, cancelled, recovered) and, for every
+attempt a worker finished, two latency histograms in half-octave bins: the wait (ready to
+handler start) and the run time; :class:`Latency` derives mean and percentiles from them.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ HOUR_SLOTS, DAY_SLOTS = 60, 96
 BYTES_PER_QUEUE = (HOUR_SLOTS + DAY_SLOTS) * SLOT_BYTES
 """The history string's size; Redis adds its key and allocator overhead (docs/PERFORMANCE.md)."""
 MEMORY_BOUND_BYTES = 84_000
-"""What both rings of a queue cost at most, as ``MEMORY USAGE`` counts them (82,064 bytes
+"""What a queue's history costs at most, as ``MEMORY USAGE`` counts it (81,992 bytes
 measured on Redis 7.0 with jemalloc; ``bench/history_memory.py``)."""
 _HEAD = 9  # fields before the histograms in a bucket read by history.lua
 

@@ -6,9 +6,10 @@ monkey.patch_all()
 
 import sys  # noqa: E402
 
-from .lifecycle import greenpoll  # noqa: E402
+from .lifecycle import greenpoll, greensend  # noqa: E402
 
 greenpoll.install()  # before anything polls: redis-py checks every connection it takes
+greensend.install()  # every Redis command is one sendall
 
 from .lifecycle.cli import main as _main  # noqa: E402
 

@@ -60,7 +60,8 @@ def redelivered_beside_its_stale_run(server, client, r, redis_url: str, lose_lea
 
     r.set("live:go:1", 1)  # the stale run ends while the live one goes on
     server.wait_for(lambda: r.lrange("live:ended", 0, -1) == [f"{job_id}:1"], 10, "the stale run to end")
-    server.wait_for(lambda: f"job {job_id}: outcome of delivery" in server.log(), 10, "the stale settle refused")
+    refused = f"job {job_id}: outcome refused, its lease was lost"
+    server.wait_for(lambda: refused in server.log(), 10, "the stale settle refused")
     first_deadline = r.zscore(INFLIGHT, job_id)
     deadlines = []
     for _ in range(8):  # two leases: a lease no longer renewed would lapse and the job run a third time

@@ -17,6 +17,8 @@ def ran(r) -> list[str]:
 def test_a_hub_blocked_three_leases_long_loses_no_lease_and_charges_no_buffered_job(server_factory, client, r):
     lease = {"worker": {"concurrency": 1, "prefetch": 40, "lease_seconds": 2}}
     blocked = server_factory(lease)
+    warm = client.submit_jobs([{"name": "noop"} for _ in range(20)])  # short jobs: the pool buffers deep
+    blocked.wait_for(lambda: all(client.get_job(i).state == "succeeded" for i in warm), 10, "the warm-up")
     ids = client.submit_jobs([{"name": "hub_block", "payload": {"seconds": 6}}]
                              + [{"name": "live_record"} for _ in range(30)])
     blocker, others = ids[0], ids[1:]

@@ -195,3 +195,17 @@ def test_jobs_lost_with_their_worker_count_as_recovered_and_poison_as_dead(clien
         broker.recover_owner("p", f"h:{n + 2}:p", [d.id], max_recoveries=1)
     p = merge(read_history(r, "bananas", "p", "day"))
     assert (p.recovered, p.dead, p.failed) == (1, 1, 1), "recovered once, then dead as poison"
+
+
+def test_a_history_key_of_another_size_is_replaced_and_one_of_another_type_skipped(client, broker, r):
+    k = broker.keys("default")
+    r.set(k.history, "junk")
+    assert all(p.succeeded == 0 for p in read_history(r, "bananas", "default", "hour")), "junk reads as empty"
+    assert settle(broker, take(client, broker, 2)) == [1, 1]
+    assert r.strlen(k.history) == BYTES_PER_QUEUE
+    assert merge(read_history(r, "bananas", "default", "hour")).succeeded == 2
+    r.delete(k.history)
+    r.hset(k.history, "not", "a string")
+    assert settle(broker, take(client, broker, 3)) == [1, 1, 1], "the jobs settle all the same"
+    assert r.type(k.history) == "hash"
+    assert all(p.succeeded == 0 for p in read_history(r, "bananas", "default", "day")), "and reads as empty"

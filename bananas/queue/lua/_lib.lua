@@ -122,12 +122,28 @@ local function disown(prefix, owner, id)
   if owner then redis.call('SREM', prefix .. owner, id) end
 end
 
--- A lease deadline is about to enter the in-flight set: if it is earlier than every lease
--- there, wake a scheduler (they sleep until the earliest deadline they know of).
+-- When the schedulers of a queue plan to wake (Redis time, ms): written by promote (its next
+-- ETA, next lease deadline or longest sleep, whichever is first), beside the scheduler's wake
+-- marker (same hash tag), as QueueKeys.scheduler_plan names it in Python.
+local function scheduler_plan_key(wake)
+  return string.match(wake, '^({[^}]*})') .. ':scheduler:plan'
+end
+
+-- A lease deadline is about to enter the in-flight set: wake a scheduler only if it would
+-- otherwise sleep past it. A lease deadline is now + lease time, so in a stream of jobs each
+-- new one is later than the plan and sends no marker; without a plan (no scheduler has run,
+-- or it stopped), compare with the earliest lease in flight.
 local function lease_added(inflight, deadline, wake)
+  if redis.call('LLEN', wake) > 0 then return end
+  local plan = redis.call('GET', scheduler_plan_key(wake))
+  -- the marker is the deadline: the scheduler plans for it even if the job ends before it looks
+  if plan then
+    if deadline < tonumber(plan) then redis.call('LPUSH', wake, deadline) end
+    return
+  end
   local first = redis.call('ZRANGE', inflight, 0, 0, 'WITHSCORES')
-  if (first[2] == nil or deadline < tonumber(first[2])) and redis.call('LLEN', wake) == 0 then
-    redis.call('LPUSH', wake, '1')
+  if first[2] == nil or deadline < tonumber(first[2]) then
+    redis.call('LPUSH', wake, deadline)
   end
 end
 
@@ -191,12 +207,13 @@ local function history_bin(ms)
   return b
 end
 
--- One attempt a worker finished: how long it waited from ready to start and ran (ms).
+-- One attempt a worker finished: how long it waited from ready to start and ran (ms; the
+-- sums stay in ms until they are written, in us).
 local function history_sample(t, wait_ms, run_ms)
   if wait_ms < 0 then wait_ms = 0 end
   if run_ms < 0 then run_ms = 0 end
-  t.wait_sum = t.wait_sum + math.floor(wait_ms * 1000)
-  t.run_sum = t.run_sum + math.floor(run_ms * 1000)
+  t.wait_sum = t.wait_sum + wait_ms
+  t.run_sum = t.run_sum + run_ms
   if wait_ms > t.wait_max then t.wait_max = wait_ms end
   if run_ms > t.run_max then t.run_max = run_ms end
   local w, r = history_bin(wait_ms), history_bin(run_ms)
@@ -263,7 +280,8 @@ local function history_add(key, at, now, t)
   local epoch = history_epoch(minute)
   local byte = (minute % hour_slots) * HISTORY_SLOT
   local bit = byte * 8
-  local cur = redis.call('BITFIELD', key, 'GET', 'u32', bit, 'GET', 'u32', bit + 192, 'GET', 'u32', bit + 224)
+  local cur = redis.pcall('BITFIELD', key, 'GET', 'u32', bit, 'GET', 'u32', bit + 192, 'GET', 'u32', bit + 224)
+  if cur.err then return end -- not a string (written by hand): the jobs settle, uncounted
   local a = {'OVERFLOW', 'SAT'}
   if cur[1] ~= epoch then
     local total, ttl = base + day_slots * HISTORY_SLOT, day_slots * day_ms + day_ms
@@ -289,8 +307,8 @@ local function history_add(key, at, now, t)
   if top > cur[2] then history_op(a, 'SET', 'u32', bit + 192, top) end
   top = math.min(math.ceil(t.run_max), HISTORY_WRAP)
   if top > cur[3] then history_op(a, 'SET', 'u32', bit + 224, top) end
-  if t.wait_sum > 0 then history_op(a, 'INCRBY', 'i64', bit + 256, t.wait_sum) end
-  if t.run_sum > 0 then history_op(a, 'INCRBY', 'i64', bit + 320, t.run_sum) end
+  if t.wait_sum > 0 then history_op(a, 'INCRBY', 'i64', bit + 256, math.floor(t.wait_sum * 1000)) end
+  if t.run_sum > 0 then history_op(a, 'INCRBY', 'i64', bit + 320, math.floor(t.run_sum * 1000)) end
   for b, n in pairs(t.wait) do history_op(a, 'INCRBY', 'u32', bit + 384 + 32 * b, n) end
   for b, n in pairs(t.run) do history_op(a, 'INCRBY', 'u32', bit + 384 + 32 * (HISTORY_BINS + b), n) end
   redis.call('BITFIELD', key, unpack(a))

@@ -10,8 +10,8 @@ retried, dead, cancelled, recovered, longest wait ms, longest run ms, wait sum u
 the wait histogram's HISTORY_BINS counts and the run histogram's}. ]]
 local now = now_ms()
 local out = {now}
-local raw = redis.call('GET', KEYS[1])
-if not raw then return out end
+local raw = redis.pcall('GET', KEYS[1])
+if type(raw) ~= 'string' then return out end -- none yet, or not a string (written by hand)
 local hour_ms, day_ms = tonumber(ARGV[2]), tonumber(ARGV[3])
 local hour_slots, day_slots = tonumber(ARGV[4]), tonumber(ARGV[5])
 local base = hour_slots * HISTORY_SLOT

@@ -80,7 +80,7 @@ class Acker:
                     self.settled += 1
                 else:
                     self.stale += 1
-                    log.warning("job %s: outcome of delivery %s refused, its lease was lost (the job "
+                    log.warning("job %s: outcome refused, its lease was lost (delivery %s; the job "
                                 "went back to its lane)", outcome.id, outcome.token, extra={"job_id": outcome.id})
 
     def run(self) -> None:

@@ -2,9 +2,9 @@
 
 A fetcher takes up to ``prefetch`` jobs per round trip while the pool has room: one job per
 idle executor, plus as many buffered as the executors are expected to start within
-``BUFFER_SECONDS`` (from the pool's recent job durations, at most ``prefetch``; the full
-``prefetch`` until a job has ended). Tiny jobs are so batched; long ones stay in Redis, where a
-higher lane's job submitted later still goes first. When the lanes are empty the same script
+``BUFFER_SECONDS`` (from the pool's recent job durations, at most ``prefetch``; none until a
+job has ended). Tiny jobs are so batched; long ones stay in Redis, where a higher lane's job
+submitted later still goes first. When the lanes are empty the same script
 registers the fetcher as a waiter of its lanes, and it blocks in Redis on its mailbox (where a
 submit hands it a job already leased to it: one hop) and the lanes' wake markers.
 
@@ -87,7 +87,7 @@ class Pool:
         self.room.set()
         self.held = 0  # buffered + running
         self.pace: float | None = None  # moving average of job durations (s); None: none ran yet
-        self.allowance = settings.prefetch  # jobs it may buffer beyond its executors, from the pace
+        self.allowance = 0  # jobs it may buffer beyond its executors, from the pace (none before a job ended)
         self.running: dict[int, Delivery] = {}
         self.fetchers: list[gevent.Greenlet] = []
         self.executors: list[gevent.Greenlet] = []
@@ -269,8 +269,12 @@ class Pool:
                     d.id, d.queue, extra={"job_id": d.id, "queue": d.queue})
 
     def _paced(self, seconds: float) -> None:
-        """Fold one job's duration into the pace, and the pace into the buffer allowance."""
-        pace = seconds if self.pace is None else self.pace + (seconds - self.pace) * PACE_WEIGHT
+        """Fold one job's duration into the pace, and the pace into the buffer allowance.
+
+        A longer job raises the pace at once, shorter ones lower it gradually: the pool stops
+        buffering as soon as long jobs show up, and takes a few short ones to start again."""
+        last = self.pace
+        pace = seconds if last is None or seconds > last else last + (seconds - last) * PACE_WEIGHT
         self.pace = pace
         prefetch = self.settings.prefetch
         self.allowance = prefetch if pace * prefetch <= BUFFER_SECONDS * self.spec.concurrency else \

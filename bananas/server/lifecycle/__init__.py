@@ -6,5 +6,6 @@
 * ``boot`` — what a forked child does first (logging, reporter, guard).
 * ``process`` — one worker process: its Redis pools, pools of executors, loops.
 * ``greenpoll`` — ``select.poll`` whose zero-timeout checks skip the hub (installed after patching).
+* ``greensend`` — gevent's ``sendall`` tries one plain send first (installed after patching).
 * ``embedded`` — the ``redis-server`` started when no ``redis.url`` is set.
 """

@@ -47,3 +47,9 @@ def c_block(payload: dict[str, Any], ctx: Any) -> float:
     cooperative); returns the wall time it ended. Where it runs is ``worker.executor``'s."""
     monkey.get_original("time", "sleep")(float(payload["seconds"]))
     return time.time()
+
+
+@job("nap")
+def nap(payload: dict[str, Any], ctx: Any) -> None:
+    """Wait payload["ms"] milliseconds cooperatively (patched ``time.sleep``): a job that waits on I/O."""
+    time.sleep(float(payload["ms"]) / 1000)
