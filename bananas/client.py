@@ -78,8 +78,10 @@ class Client:
     A submit whose connection breaks (reset, closed) is sent once more at once: the job id
     is chosen here, before sending, so a submit Redis had already applied changes nothing.
     A submit that timed out is not retried: the caller's time budget is spent. With
-    ``known_handlers`` (the job names the servers know) an unknown name is refused at the
-    door with :class:`~bananas.HandlerNotFound`.
+    ``known_handlers`` (the job names the servers know: a list of names, or a
+    :class:`~bananas.registry.Registry` such as ``load_registry(...)``) an unknown name is
+    refused at the door with :class:`~bananas.HandlerNotFound`, and nothing is sent.
+    ``handlers`` given anything but a Registry is a :class:`~bananas.ConfigError`.
 
     ``signing`` (a :class:`~bananas.signing.Signing` with ``sign_with``) signs every job this
     client submits, so workers that require signatures run them (docs/SECURITY.md).
@@ -101,6 +103,12 @@ class Client:
         durability: Durability | None = None,
         signing: Signing | None = None,
     ) -> None:
+        if handlers is not None and not isinstance(handlers, Registry):
+            raise ConfigError(f"handlers= takes a Registry (its @job queue and priority defaults route jobs), not "
+                              f"{type(handlers).__name__}; to refuse unknown job names at submit, pass "
+                              "known_handlers=[names] or known_handlers=registry")
+        if isinstance(known_handlers, str):
+            raise ConfigError("known_handlers= takes a collection of job names (or a Registry), not one string")
         settings = ConnectionSettings(url, socket_timeout, socket_timeout)
         if durability is not None and (url.partition("://")[0].endswith("+cluster")
                                        or isinstance(redis_client, redis.RedisCluster)):

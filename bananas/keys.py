@@ -73,6 +73,13 @@ class QueueKeys:
         return f"{self.tag}:wake:scheduler"
 
     @property
+    def scheduler_plan(self) -> str:
+        """When the schedulers of this queue plan to run next (Redis time, ms; written by
+        promote): a lease due at or after it needs no wake marker. Lua derives the same name
+        from :attr:`scheduler_wake` (``scheduler_plan_key`` in ``_lib.lua``)."""
+        return f"{self.tag}:scheduler:plan"
+
+    @property
     def inflight(self) -> str:
         """ZSET of taken job ids by lease deadline (ms)."""
         return f"{self.tag}:inflight"

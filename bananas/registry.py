@@ -11,7 +11,7 @@ import importlib
 import importlib.util
 import logging
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -111,6 +111,13 @@ class Registry:
 
     def __len__(self) -> int:
         return len(self._specs)
+
+    def __iter__(self) -> Iterator[str]:
+        """The job names, sorted: a registry is a collection of the names it knows."""
+        return iter(self.names())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._specs
 
     def add_module(self, module: ModuleType) -> None:
         """Register every function of ``module`` marked with ``@job``."""

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs
 import orjson
 
 from ..auth import Token
+from ..connection import translate_errors
 from ..errors import BananasError, HandlerNotFound, InvalidJob, JobNotFound, RedisAuthError, RedisUnavailable
 from ..ops import Operations
 from . import routes
@@ -162,7 +163,8 @@ def _authenticate(header: str | None, tokens: Tokens, limit: RateLimit, client: 
 def _call(route: Callable[[Operations, Request], tuple[int, Any]], ops: Operations,
           request: Request) -> tuple[int, Any]:
     try:
-        return route(ops, request)
+        with translate_errors("the API call"):  # a redis-py error the operations let through
+            return route(ops, request)
     except (InvalidJob, HandlerNotFound) as exc:
         raise HttpError(400, str(exc)) from exc
     except JobNotFound as exc:

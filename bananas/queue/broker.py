@@ -53,6 +53,7 @@ class PromoteResult:
     now_ms: int
     next_eta_ms: int | None
     next_lease_ms: int | None
+    plan_ms: int | None = None  # when the scheduler that asked runs next (see promote.lua)
 
 
 @dataclass(frozen=True)
@@ -370,19 +371,38 @@ class Broker:
 
     # -- scheduling ---------------------------------------------------------------------
 
-    def promote(self, queue: str, batch: int = 1000, max_recoveries: int = 3) -> PromoteResult:
-        """Move due delayed jobs to the scheduled lane and recover expired leases."""
+    def promote(self, queue: str, batch: int = 1000, max_recoveries: int = 3,
+                longest_sleep_ms: int | None = None, woken_by_ms: int = 0) -> PromoteResult:
+        """Move due delayed jobs to the scheduled lane and recover expired leases.
+
+        With ``longest_sleep_ms`` (a scheduler's step) it also records when the scheduler
+        will run next (``plan_ms``), so new leases due later send it no wake marker;
+        ``woken_by_ms``, the deadline of the lease whose marker woke it, bounds that plan even
+        when the job was settled before this call.
+        """
         k = self.keys(queue)
         keys = [k.delayed, k.inflight, k.dead, k.stats, *self._lane_keys(k), k.paused,
-                k.history]
-        r = self._promote(keys, [k.job_prefix, batch, self.retention.dead_seconds, max_recoveries,
-                                 k.done_prefix, k.owned_prefix, *self.history.script_args()])
+                k.history, k.scheduler_wake]
+        args: list[str | int] = [k.job_prefix, batch, self.retention.dead_seconds, max_recoveries, k.done_prefix,
+                                 k.owned_prefix, *self.history.script_args()]
+        if longest_sleep_ms is not None:
+            args += [longest_sleep_ms, woken_by_ms]
+        r = self._promote(keys, args)
         return PromoteResult(int(r[0]), int(r[1]), int(r[2]), int(r[3]),
-                             None if int(r[4]) < 0 else int(r[4]), None if int(r[5]) < 0 else int(r[5]))
+                             None if int(r[4]) < 0 else int(r[4]), None if int(r[5]) < 0 else int(r[5]),
+                             None if int(r[6]) < 0 else int(r[6]))
 
-    def wait_for_schedule(self, blocking: redis.Redis, queue: str, timeout: float) -> bool:
-        """Sleep in Redis until a job is delayed to before the next check, or ``timeout``."""
-        return blocking.blpop([self.keys(queue).scheduler_wake], timeout=timeout) is not None
+    def wait_for_schedule(self, blocking: redis.Redis, queue: str, timeout: float) -> int | None:
+        """Sleep in Redis until a job is delayed or leased to before the next check, or
+        ``timeout``; returns None on timeout, else the marker: the deadline (Redis ms) of the
+        lease that woke it, or 1 for a delayed job."""
+        reply = blocking.blpop([self.keys(queue).scheduler_wake], timeout=timeout)
+        if reply is None:
+            return None
+        try:
+            return int(float(reply[1]))
+        except ValueError:
+            return 1
 
     # -- controlling --------------------------------------------------------------------
 

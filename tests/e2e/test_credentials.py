@@ -111,3 +111,30 @@ def live(port: int) -> tuple[int, list[str]]:
             return reply.status, json.loads(reply.read())["problems"]
     except urllib.error.HTTPError as err:
         return err.code, json.loads(err.read())["problems"]
+
+
+def test_the_http_api_answers_503_naming_the_refusal_when_the_password_changes(redis_factory, server_factory):
+    from tests.e2e.test_http_api import SECRETS, api_config
+
+    proc = redis_factory(auth=("bananas", "s3cret-pw"))
+    port = free_port()
+    server_factory(api_config(port), url=proc.url)
+
+    def queues() -> tuple[int, dict]:
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/queues",
+                                         headers={"Authorization": f"Bearer {SECRETS['reader']}"})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as reply:
+                return reply.status, json.loads(reply.read())
+        except urllib.error.HTTPError as err:
+            return err.code, json.loads(err.read())
+
+    wait_until(lambda: queues()[0] == 200, 15, "the API to answer")
+    admin = proc.client(decode_responses=True)
+    admin.execute_command("ACL", "SETUSER", "bananas", "resetpass", ">rotated-pw")
+    admin.execute_command("CLIENT", "KILL", "USER", "bananas")  # every connection logs in again
+    status, body = queues()
+    assert status == 503, body
+    assert "Redis refused the credentials" in body["error"]["message"]
+    assert "s3cret-pw" not in json.dumps(body)
+    admin.close()

@@ -63,3 +63,27 @@ def test_an_idle_server_sends_only_blocking_waits_status_writes_and_depth_readin
     assert scripts[dequeue] == 0, "the fetcher renewed its waiter registration (once per 10 min)"
     other = {n: c for n, c in names.items() if n not in BLOCKING | {"evalsha", "eval"}}
     assert not other, f"an idle server polled: {other}"
+
+
+def test_a_stream_of_lone_jobs_wakes_the_scheduler_once_not_per_job(tmp_path, redis_url):
+    from bananas import Client
+
+    # leases of 30 s: the scheduler runs again when the first lease would have lapsed, not before
+    server = ServerProcess(tmp_path, redis_url, {"worker": {"mode": "thin", "lease_seconds": 30}})
+    seen: list[list[str]] = []
+    try:
+        server.start()
+        time.sleep(2.0)
+        watcher = threading.Thread(target=lambda: seen.extend(watch(redis_url, 12.0)), daemon=True)
+        watcher.start()
+        time.sleep(0.5)
+        with Client(redis_url) as client:
+            for _ in range(8):
+                assert client.submit_and_wait("noop", {}, timeout=10) is None
+                time.sleep(0.5)
+        watcher.join(30)
+    finally:
+        server.kill_all()
+    scripts = Counter(c[1].strip('"') for c in seen if c[0].lower().strip('"') == "evalsha")
+    assert scripts[sha1("settle")] == 8, "each job was settled (the watch saw them all)"
+    assert scripts[sha1("promote")] <= 1, "only the first lease was due before the scheduler's plan"

@@ -47,3 +47,14 @@ def test_a_handler_out_of_time_raises_job_timeout_and_a_wait_out_of_time_result_
     assert wait_late.value.job_id == slow and wait_late.value.state in ("queued", "active")
     assert not isinstance(wait_late.value, JobTimeout)
     assert client.get_result(slow, timeout=15) == "done", "the job went on after the wait ran out"
+
+
+def test_a_job_that_retried_twice_then_succeeded_shows_no_stale_failure(server_factory, client):
+    server_factory({"retry": {"jitter": False}})
+    job_id = client.submit_job("retry_twice", {"n": 1})
+    assert client.get_result(job_id, timeout=20) == {"attempt": 3}
+    info = client.get_job(job_id)
+    assert (info.state, info.attempts, info.error, info.traceback, info.reason) == ("succeeded", 3, None, None, None)
+    assert [(e.attempt, e.error) for e in info.errors] == [(1, "Retry: retry requested"),
+                                                           (2, "Retry: retry requested")]
+    assert info.payload is None, "the payload went with the success (retention.keep_payload is off)"

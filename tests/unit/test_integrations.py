@@ -60,4 +60,6 @@ def test_task_error_path_comes_from_the_traceback():
     assert exception_path("OutOfStock: none left", tb) == "shop.errors.OutOfStock"
     assert exception_path("ValueError: bad", "Traceback...\nValueError: bad\n") == "builtins.ValueError"
     assert exception_path("JobTimeout: timed out after 1 s", None) == "bananas.errors.JobTimeout"
+    assert exception_path("InvalidResult: the handler's result is not JSON-serialisable", None) == \
+        "bananas.errors.InvalidResult"
     assert [lane_for(p) for p in (100, 1, 0, -1, -100)] == ["high", "high", "normal", "low", "low"]

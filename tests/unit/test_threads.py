@@ -273,6 +273,39 @@ def test_the_watchdog_stops_a_thread_job_past_its_deadline_and_spares_one_that_e
     assert dog.step(5.0) is not None, "a job still running past timeout + grace ends the process"
 
 
+def test_the_watchdog_asks_once_more_when_the_handler_swallowed_the_first_overrun():
+    now = [0.0]
+    threads = ThreadExecutor(1, clock=lambda: now[0], again_after=0.5)
+    dog = Watchdog(RunningJobs(None, clock=lambda: now[0]), grace=1.0, clock=lambda: now[0], threads=threads)
+    caught = []
+
+    def stubborn():
+        try:
+            loop(30)
+        except Overrun:
+            caught.append("first")
+            loop(30)
+
+    call = ThreadCall(stubborn, (), contextvars.copy_context(), deadline=1.0)
+    threads.calls.add(call)
+    worker = Worker()
+    worker.give(call)
+    while call.state != "running":
+        time.sleep(0.001)
+    dog.step(1.1)
+    end = time.monotonic() + 2
+    while not caught and time.monotonic() < end:
+        time.sleep(0.005)
+    assert caught == ["first"] and worker.results == []
+    dog.step(1.2)
+    time.sleep(0.1)
+    assert worker.results == [], "not again before half the grace"
+    dog.step(1.6)
+    worker.wait_for(1, timeout=2)
+    assert isinstance(worker.results[0][1], Overrun) and call.overran == 2
+    assert threads.overdue(9.0) == []
+
+
 @job("in_thread", executor="threads")
 def in_thread(payload, ctx):
     return threading.get_ident()

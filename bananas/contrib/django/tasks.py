@@ -174,5 +174,5 @@ def exception_path(error: str, traceback: str | None) -> str:
 
     if isinstance(getattr(builtins, head, None), type):
         return f"builtins.{head}"
-    return f"bananas.errors.{head}" if head in ("JobTimeout", "Reject", "InvalidJob", "HandlerNotFound",
-                                                 "Retry", "JobCancelled") else head
+    return f"bananas.errors.{head}" if head in ("JobTimeout", "Reject", "InvalidJob", "InvalidResult",
+                                                 "HandlerNotFound", "Retry", "JobCancelled") else head

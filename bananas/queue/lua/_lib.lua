@@ -122,12 +122,28 @@ local function disown(prefix, owner, id)
   if owner then redis.call('SREM', prefix .. owner, id) end
 end
 
--- A lease deadline is about to enter the in-flight set: if it is earlier than every lease
--- there, wake a scheduler (they sleep until the earliest deadline they know of).
+-- When the schedulers of a queue plan to wake (Redis time, ms): written by promote (its next
+-- ETA, next lease deadline or longest sleep, whichever is first), beside the scheduler's wake
+-- marker (same hash tag), as QueueKeys.scheduler_plan names it in Python.
+local function scheduler_plan_key(wake)
+  return string.match(wake, '^({[^}]*})') .. ':scheduler:plan'
+end
+
+-- A lease deadline is about to enter the in-flight set: wake a scheduler only if it would
+-- otherwise sleep past it. A lease deadline is now + lease time, so in a stream of jobs each
+-- new one is later than the plan and sends no marker; without a plan (no scheduler has run,
+-- or it stopped), compare with the earliest lease in flight.
 local function lease_added(inflight, deadline, wake)
+  if redis.call('LLEN', wake) > 0 then return end
+  local plan = redis.call('GET', scheduler_plan_key(wake))
+  -- the marker is the deadline: the scheduler plans for it even if the job ends before it looks
+  if plan then
+    if deadline < tonumber(plan) then redis.call('LPUSH', wake, deadline) end
+    return
+  end
   local first = redis.call('ZRANGE', inflight, 0, 0, 'WITHSCORES')
-  if (first[2] == nil or deadline < tonumber(first[2])) and redis.call('LLEN', wake) == 0 then
-    redis.call('LPUSH', wake, '1')
+  if first[2] == nil or deadline < tonumber(first[2]) then
+    redis.call('LPUSH', wake, deadline)
   end
 end
 

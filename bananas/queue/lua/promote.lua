@@ -12,14 +12,21 @@
    its owner's `owned` set.
 3. A lane with work but no wake marker gets one, unless the queue is paused (see below).
 4. Dead-set entries older than the dead retention are dropped (their hashes have expired).
+5. With ARGV 11, the scheduler's plan: when it will run next (the next ETA, the next lease
+   deadline, the deadline of the lease whose marker woke it (ARGV 12; its job may have been
+   settled already), or now + ARGV 11 ms, whichever is first; now when a batch was full) is
+   written beside the scheduler's wake marker (KEYS 15), so a new lease wakes it only if it is
+   due before that.
 History: the lost jobs that had started count as recovered (or dead, or cancelled) in the
 queue's history (KEYS 14; see `history_add` in _lib.lua); promoting costs nothing there.
 KEYS: 1 delayed, 2 inflight, 3 dead, 4 stats, then pairs (lane, lane wake) for
-      high, normal, low, scheduled, then 13 paused flag, 14 history
+      high, normal, low, scheduled, then 13 paused flag, 14 history, 15 scheduler wake (optional)
 ARGV: 1 job key prefix, 2 batch size, 3 dead retention s, 4 max recoveries,
       5 done list prefix, 6 owned key prefix, 7-10 history bucket widths and slots (hour ms,
-      day ms, hour slots, day slots)
-Returns {promoted, recovered, poisoned, now, next ETA or -1, next lease deadline or -1} ]]
+      day ms, hour slots, day slots), 11 longest sleep ms, 12 waking lease deadline ms or 0
+      (both optional)
+Returns {promoted, recovered, poisoned, now, next ETA or -1, next lease deadline or -1,
+plan or -1} ]]
 local now = now_ms()
 local batch = tonumber(ARGV[2])
 local lanes = {high = 5, normal = 7, low = 9, scheduled = 11}
@@ -105,4 +112,17 @@ index_trim(KEYS[3], 'dead', now - tonumber(ARGV[3]) * 1000)
 
 local next_eta = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 local next_lease = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-return {promoted, recovered, poisoned, now, tonumber(next_eta[2] or -1), tonumber(next_lease[2] or -1)}
+local plan = -1
+if ARGV[11] and KEYS[15] then
+  plan = now + tonumber(ARGV[11])
+  local eta, lease = tonumber(next_eta[2]), tonumber(next_lease[2])
+  if eta and eta < plan then plan = eta end
+  if lease and lease < plan then plan = lease end
+  local woken_by = tonumber(ARGV[12] or '') or 0
+  if woken_by > now and woken_by < plan then plan = woken_by end
+  if plan < now then plan = now end
+  if promoted == batch or recovered + poisoned == batch then plan = now end
+  -- outlives the plan a little: a scheduler that stopped leaves the old rule in charge
+  redis.call('SET', scheduler_plan_key(KEYS[15]), plan, 'PX', plan - now + 2000)
+end
+return {promoted, recovered, poisoned, now, tonumber(next_eta[2] or -1), tonumber(next_lease[2] or -1), plan}

@@ -15,7 +15,9 @@ patched ``sleep``, a socket made in the thread), where an asynchronous exception
 in that hub instead:
 
 * the runner's ``gevent.Timeout`` → :class:`~.interrupt.Overrun` (the watchdog also raises it
-  at the deadline from its own OS thread, so a hub held by another job delays nothing);
+  at the deadline from its own OS thread, so a hub held by another job delays nothing, and once
+  more half its grace later if the handler still runs: it swallowed the first, or the first
+  landed in the thread's hub as the handler switched into it);
 * ``JobCancelled`` thrown by the canceller → :class:`ThreadCancelled` (a ``JobCancelled``);
 * ``GreenletExit`` when a drain's grace period ends → ``GreenletExit``; the greenlet then waits
   ``stop_wait`` seconds (``worker.watchdog_grace``, at most :data:`STOP_WAIT_MAX`) for the
@@ -132,7 +134,7 @@ class ThreadCall:
         self.greenlet: Any = None  # the greenlet that runs the handler in its thread
         self.hub: Any = None  # that thread's gevent hub
         self.early: type[BaseException] | None = None  # asked for before the thread started
-        self.overran = False
+        self.overran = 0  # how many times Overrun was raised in it
         self._lock = _allocate_lock()
 
     def run(self) -> tuple[bool, Any]:
@@ -178,15 +180,16 @@ class ThreadCall:
         finally:
             self._lock.release()
 
-    def stop_overrun(self) -> bool:
-        """Raise :class:`Overrun` once (the runner's timer and the watchdog may both ask)."""
+    def stop_overrun(self, attempt: int = 1) -> bool:
+        """Raise :class:`Overrun` as ``attempt`` (the runner's timer and the watchdog may both
+        ask for the first; only the watchdog asks again, once, if the handler went on)."""
         if not self._lock.acquire(True, LOCK_SECONDS):
             return False
         try:
-            if self.overran:
+            if self.overran >= attempt or not self._interrupt_locked(Overrun):
                 return False
-            self.overran = self._interrupt_locked(Overrun)
-            return self.overran
+            self.overran = attempt
+            return True
         finally:
             self._lock.release()
 
@@ -216,9 +219,11 @@ class ThreadExecutor:
     ones past their deadline.
     """
 
-    def __init__(self, size: int, stop_wait: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, size: int, stop_wait: float = 1.0, clock: Callable[[], float] = time.monotonic,
+                 again_after: float = 0.5) -> None:
         self.size = max(size, 1)
         self.stop_wait = min(stop_wait, STOP_WAIT_MAX)
+        self.again_after = again_after
         self.clock = clock
         self.pool: ThreadPool | None = None
         self.calls: set[ThreadCall] = set()
@@ -259,6 +264,16 @@ class ThreadExecutor:
         (the hub is busy): such a job is not hung, whatever its deadline."""
         return {(c.queue, c.job_id) for c in list(self.calls) if c.state == DONE}
 
-    def overdue(self, now: float) -> list[ThreadCall]:
-        """Calls past their deadline not yet told to stop (read from the watchdog's thread)."""
-        return [c for c in list(self.calls) if now >= c.deadline and not c.overran]
+    def overdue(self, now: float) -> list[tuple[ThreadCall, int]]:
+        """Calls to stop now, with the attempt: past their deadline and not yet told (1), or
+        still running ``again_after`` seconds after that (2: the handler swallowed ``Overrun``,
+        or it landed elsewhere). Read from the watchdog's thread."""
+        out = []
+        for call in list(self.calls):
+            if call.state == DONE or now < call.deadline:
+                continue
+            if call.overran == 0:
+                out.append((call, 1))
+            elif call.overran == 1 and now >= call.deadline + self.again_after:
+                out.append((call, 2))
+        return out

@@ -125,8 +125,8 @@ class Watchdog:
     def _stop_thread_overruns(self, now: float) -> None:
         """Raise :class:`Overrun` in the thread of each threads-executor job past its deadline."""
         assert self.threads is not None
-        for call in self.threads.overdue(now):
-            if call.stop_overrun() and self.post is not None:
+        for call, attempt in self.threads.overdue(now):
+            if call.stop_overrun(attempt) and attempt == 1 and self.post is not None:
                 self.post(_log_thread_interrupted, call.job_id, call.queue, call.timeout)
 
     def start(self) -> None:

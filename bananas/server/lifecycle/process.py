@@ -95,7 +95,8 @@ class WorkerProcess:
         sampler = HubSampler(os_thread_id(), self.running)
         blocks = BlockWatch(w.block_warning_ms, self.running, self.metrics, post)
         # One thread per executor greenlet: a threads-executor job never waits for a thread.
-        threads = ThreadExecutor(sum(p.concurrency for p in spec.pools), stop_wait=w.watchdog_grace)
+        threads = ThreadExecutor(sum(p.concurrency for p in spec.pools), stop_wait=w.watchdog_grace,
+                                 again_after=w.watchdog_grace / 2)
         self.watchdog = Watchdog(self.running, w.watchdog_grace, sampler, blocks,
                                  interval=sampling_interval(w.block_warning_ms), post=post, threads=threads)
         runner = Runner(registry, RunPolicy.from_config(config), self.running, threads)

@@ -44,43 +44,50 @@ class Scheduler:
         self.block_chunk = block_chunk
         self.backoff = Backoff(cap=5.0)
 
-    def tick(self) -> tuple[PromoteResult, float]:
-        """One step; returns what it did and how long to sleep before the next."""
+    def tick(self, woken_by_ms: int = 0) -> tuple[PromoteResult, float]:
+        """One step; returns what it did and how long to sleep before the next.
+
+        ``woken_by_ms``: the deadline of the lease whose marker woke it (see :meth:`sleep`).
+        """
         started = self.events.clock()
-        r = self.broker.promote(self.queue, self.batch, self.max_recoveries)
+        r = self.broker.promote(self.queue, self.batch, self.max_recoveries, round(self.interval * 1000),
+                                woken_by_ms)
         self.events.scheduler_tick(self.queue, r, self.events.clock() - started)
         if r.recovered or r.poisoned:
             log.warning("queue %s: %d jobs recovered from lost workers, %d dead as poison",
                         self.queue, r.recovered, r.poisoned)
         if r.promoted == self.batch or r.recovered + r.poisoned == self.batch:
             return r, 0.0  # more may be due right now
+        if r.plan_ms is not None:  # the plan new leases are checked against: keep to it
+            return r, max((r.plan_ms - r.now_ms) / 1000, MIN_SLEEP)
         sleep = self.interval
         for due in (r.next_eta_ms, r.next_lease_ms):
             if due is not None:
                 sleep = min(sleep, max((due - r.now_ms) / 1000, MIN_SLEEP))
         return r, sleep
 
-    def sleep(self, seconds: float) -> bool:
+    def sleep(self, seconds: float) -> int | None:
         """Block in Redis for ``seconds`` (in chunks: blocking waits, no other command), or
-        until a wake marker; True when woken."""
+        until a wake marker; None when not woken, else the marker (a lease deadline, or 1)."""
         until = self.events.clock() + seconds
         while True:
             remaining = until - self.events.clock()
             if remaining <= 0:
-                return False
-            if self.broker.wait_for_schedule(self.blocking, self.queue, max(min(remaining, self.block_chunk),
-                                                                            MIN_BLOCK)):
-                return True
+                return None
+            marker = self.broker.wait_for_schedule(self.blocking, self.queue,
+                                                   max(min(remaining, self.block_chunk), MIN_BLOCK))
+            if marker is not None:
+                return marker
 
     def run(self) -> None:
         bind_component("scheduler")
         what = f"scheduler of {self.queue}"
+        woken_by: int | None = None
         while True:
             started = self.events.clock()
             try:
-                _, sleep = self.tick()
+                _, sleep = self.tick(woken_by or 0)
                 self.events.loop_succeeded(self.backoff, what)
-                if sleep > 0:
-                    self.sleep(sleep)
+                woken_by = self.sleep(sleep) if sleep > 0 else None
             except (redis.RedisError, BananasError) as exc:
                 gevent.sleep(self.events.loop_failed(self.backoff, "promote", started, what, exc))

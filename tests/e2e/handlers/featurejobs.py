@@ -77,3 +77,13 @@ def slow_once(payload, ctx):
     """Sleeps payload["seconds"] under a 0.3 s timeout."""
     time.sleep(float(payload["seconds"]))
     return "done"
+
+
+@job("retry_twice", max_retries=5)
+def retry_twice(payload, ctx):
+    """Asks for a retry on its first two attempts, then succeeds."""
+    from bananas import Retry
+
+    if ctx.attempt <= 2:
+        raise Retry(delay=0.05)
+    return {"attempt": ctx.attempt}
