@@ -1,7 +1,11 @@
 """The example Flask app: a route submits a job; the job writes with Flask-SQLAlchemy.
 
-Run it:  flask --app app run            (the web app)
+Run it:  flask --app app init-db        (once: creates the tables)
+         flask --app app run            (the web app)
          flask --app app bananas-server (the workers; same config, same handlers)
+
+The tables are made by a command of their own, not when the app starts: the web app and the
+workers start the app at the same time, and two processes creating the same tables race.
 """
 
 import os
@@ -33,7 +37,10 @@ def create_app() -> Flask:
     }
     db.init_app(app)
     bananas_ext.init_app(app)
-    with app.app_context():
+
+    @app.cli.command("init-db")
+    def init_db() -> None:
+        """Create the tables."""
         db.create_all()
 
     @app.post("/thumbnails")

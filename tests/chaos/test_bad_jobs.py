@@ -36,7 +36,9 @@ def test_poison_jobs_go_dead_after_exactly_max_recoveries_and_others_flow(chaos_
     write_result("poison", "dead after exactly max_recoveries; other jobs unaffected", measured, passed)
     assert set(reasons.values()) == {"poison"}
     assert runs == {"exit": 4, "SIGSEGV": 4}, "3 recoveries, dead at the 4th loss"
-    assert normal_ok == len(normal)
+    failed = {i: raw.hmget(f"{{bananas:default}}:job:{i}", "reason", "recoveries", "error")
+              for i in normal if states[i] != "succeeded"}
+    assert normal_ok == len(normal), failed
 
 
 BIG = "x" * 10_000_000

@@ -106,6 +106,8 @@ def test_flask_app_makes_a_thumbnail_submitted_through_the_web(example_copy, red
     pytest.importorskip("flask")
     app_dir = example_copy("flask_app")
     env = {**os.environ, "REDIS_URL": redis_url, "THUMBS_DB": f"sqlite:///{tmp_path / 'thumbs.sqlite3'}"}
+    subprocess.run([str(BIN / "flask"), "--app", "app", "init-db"], cwd=app_dir, env=env, check=True,
+                   timeout=60)
     server = ServerProcess(tmp_path / "workers", redis_url, env=env, cwd=app_dir,
                            command=[str(BIN / "flask"), "--app", "app", "bananas-server"])
     port = free_port()

@@ -114,3 +114,11 @@ def test_duration_is_rounded_to_the_microsecond(captured):
     for seconds in (0.0123456, 1.0, 0.0000004):
         events.ended(delivery(), Fixed("ok").run(delivery()), seconds, "high-1")
     assert [r.duration_ms for r in handler.records] == [12.346, 1000.0, 0.0]
+
+
+def test_the_outcome_carries_the_handlers_run_time_for_the_queue_history():
+    ticks = iter([10.0, 10.25])  # the injected clock: started, then ended 250 ms later
+    events = Events(clock=lambda: next(ticks))
+    outcome = events.run(Fixed("retry"), delivery(), "w1")
+    assert outcome.run_ms == 250.0
+    assert (outcome.kind, outcome.delay_ms, outcome.data) == ("retry", 250, "ValueError: no"), "the rest is kept"

@@ -73,7 +73,7 @@ const SPEC_KEYS = new Set([
  * Redis cannot be reached within `socketTimeoutMs`, {@link QueueFull} when Redis is at
  * `maxmemory`, {@link JobNotFound} for an unknown job id; `getResult` also throws the job's
  * own end: {@link JobFailed} ({@link JobTimeout} when its handler ran out of time),
- * {@link JobCancelled}, or {@link ResultTimeout} when the wait ran out.
+ * {@link JobWasCancelled}, or {@link ResultTimeout} when the wait ran out.
  *
  * Routing: a job goes to the `queue` given in the call, else to the first of `routes` whose
  * pattern matches its name, else to `"default"`.
@@ -193,7 +193,7 @@ export class Client {
    * (no polling) until the job ends or the time passes. A retry is not an end: the wait
    * goes on. A blocked call holds one of at most `maxWaiters` connections; callers beyond
    * that wait, within their own timeout, for one to be free.
-   * @throws {JobNotFound} {@link JobFailed} (dead: `error`, `traceback`), {@link JobCancelled},
+   * @throws {JobNotFound} {@link JobFailed} (dead: `error`, `traceback`), {@link JobWasCancelled},
    *   {@link JobTimeout} (dead: its handler ran out of time), {@link ResultTimeout} (not ended in time).
    */
   async getResult(jobId: string, options: ResultOptions = {}): Promise<unknown> {

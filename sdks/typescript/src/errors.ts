@@ -41,12 +41,18 @@ export class JobFailed extends BananasError {
   }
 }
 
-/** The job was cancelled (`Client.cancel`) before it could finish. */
-export class JobCancelled extends BananasError {
+/**
+ * A wait for a job's result found it cancelled (`Client.cancel`) before it finished. The same
+ * name as the Python client's; in Python `JobCancelled` is the signal a running handler gets.
+ */
+export class JobWasCancelled extends BananasError {
   constructor(readonly jobId: string) {
     super(`job ${jobId} was cancelled`);
   }
 }
+
+/** @deprecated The earlier name of {@link JobWasCancelled}. */
+export const JobCancelled = JobWasCancelled;
 
 /**
  * The job's handler ran past its timeout on its last attempt: the job is dead with reason

@@ -26,6 +26,7 @@ export {
   ConfigError,
   InvalidJob,
   JobCancelled,
+  JobWasCancelled,
   JobFailed,
   JobNotFound,
   JobTimeout,

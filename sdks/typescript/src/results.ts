@@ -14,7 +14,7 @@
  */
 import type { Connection } from "./connection";
 
-import { JobCancelled, JobFailed, JobTimeout, RedisUnavailable } from "./errors";
+import { JobWasCancelled, JobFailed, JobTimeout, RedisUnavailable } from "./errors";
 
 /** Longest single blocking command (ms); the pool's command timeout is above it. */
 export const WAIT_CHUNK_MS = 5000;
@@ -23,7 +23,7 @@ export const MIN_BLOCK_MS = 10;
 
 /**
  * The result of an ended job from `wait.lua`'s reply; throws its error ({@link JobFailed}, or
- * {@link JobTimeout} when its handler ran out of time; {@link JobCancelled}).
+ * {@link JobTimeout} when its handler ran out of time; {@link JobWasCancelled}).
  */
 export function outcome(jobId: string, reply: string[]): unknown {
   const [state, result, error, traceback, reason] = reply;
@@ -31,7 +31,7 @@ export function outcome(jobId: string, reply: string[]): unknown {
     return result ? JSON.parse(result) : null;
   }
   if (state === "cancelled") {
-    throw new JobCancelled(jobId);
+    throw new JobWasCancelled(jobId);
   }
   if (reason === "timeout") {
     throw new JobTimeout(jobId, error, traceback);
