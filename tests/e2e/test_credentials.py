@@ -113,7 +113,7 @@ def live(port: int) -> tuple[int, list[str]]:
         return err.code, json.loads(err.read())["problems"]
 
 
-def test_the_http_api_answers_503_naming_the_refusal_when_the_password_changes(redis_factory, server_factory):
+def test_the_http_api_and_health_ready_name_the_refusal_when_the_password_changes(redis_factory, server_factory):
     from tests.e2e.test_http_api import SECRETS, api_config
 
     proc = redis_factory(auth=("bananas", "s3cret-pw"))
@@ -137,4 +137,10 @@ def test_the_http_api_answers_503_naming_the_refusal_when_the_password_changes(r
     assert status == 503, body
     assert "Redis refused the credentials" in body["error"]["message"]
     assert "s3cret-pw" not in json.dumps(body)
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=10)
+        raise AssertionError("/health/ready answered 200")
+    except urllib.error.HTTPError as err:
+        problems = json.loads(err.read())["problems"]
+    assert any(p.startswith("Redis refused the credentials") for p in problems), problems
     admin.close()

@@ -105,7 +105,7 @@ def test_leases_that_lapse_are_taken_back_at_their_deadlines_without_markers(red
         (b,) = broker.dequeue("default", ALL, 1, 1_500, "w")
         assert r.llen(k.scheduler_wake) == 0, "due after the plan (the first lease): no marker"
         back: dict[str, float] = {}
-        while len(back) < 2 and time.monotonic() - started < 8:
+        while len(back) < 2 and time.monotonic() - started < 15:
             for job_id in (first, second):
                 if job_id not in back and client.get_job(job_id).state == "queued":
                     back[job_id] = time.monotonic() - started
@@ -114,5 +114,7 @@ def test_leases_that_lapse_are_taken_back_at_their_deadlines_without_markers(red
     r.lpush(k.scheduler_wake, "1")
     thread.join(5)
     assert {a.id, b.id} == {first, second}
-    assert 0.7 < back[a.id] < 2.0, back
-    assert 1.4 < back[b.id] < 2.6, back
+    # at their deadlines (0.8 s, 1.5 s), not at the scheduler's longest sleep (60 s); generous
+    # upper bounds for a loaded machine
+    assert 0.7 < back[a.id] < 5.0, back
+    assert 1.4 < back[b.id] < 6.0 and back[b.id] >= back[a.id], back

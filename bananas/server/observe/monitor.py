@@ -150,8 +150,9 @@ class Monitor:
     def ready(self) -> Verdict:
         """Redis answers PING, handlers are loaded, and every worker process has reported once."""
         problems = []
-        if not self.sampler.ping():
-            problems.append("Redis does not answer PING")
+        redis_problem = self.sampler.ping()
+        if redis_problem is not None:
+            problems.append(redis_problem)
         if self.handlers == 0:
             problems.append("no handlers loaded")
         problems += [f"worker process {p} has not reported yet" for p in self.expected

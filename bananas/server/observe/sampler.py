@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import redis
 
+from ...connection import refusal
 from ...keys import LANES, QueueKeys
 from ...metrics import Metrics
 from ...queue.depths import PER_QUEUE, QueueSample
@@ -92,9 +93,10 @@ class Sampler:
                                             "delayed": q.delayed, "inflight": q.inflight, "dead": q.dead,
                                             "paused": q.paused})
 
-    def ping(self) -> bool:
-        """True when Redis answers PING."""
+    def ping(self) -> str | None:
+        """None when Redis answers PING, else what is wrong (a refusal of the credentials is
+        named: it will not pass by itself)."""
         try:
-            return bool(self.client.ping())
-        except redis.RedisError:
-            return False
+            return None if self.client.ping() else "Redis does not answer PING"
+        except redis.RedisError as exc:
+            return refusal(exc) or "Redis does not answer PING"
