@@ -16,7 +16,8 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 from ..auth import User
-from ..errors import JobNotFound, RedisUnavailable
+from ..connection import translate_errors
+from ..errors import JobNotFound, RedisAuthError, RedisUnavailable
 from ..ops import Operations
 from .actions import find_action
 from .events import Streams, StreamSettings
@@ -165,11 +166,14 @@ def _not_allowed(path: str) -> Refused:
 
 def _guarded(call: Callable[[], Any]) -> Any:
     try:
-        return call()
+        with translate_errors("the dashboard request"):  # a redis-py error the operations let through
+            return call()
     except (NotFound, JobNotFound) as exc:
         raise NotFoundAnswer(str(exc)) from exc
     except BadInput as exc:
         raise Refused(400, str(exc)) from exc
+    except RedisAuthError as exc:
+        raise Refused(503, str(exc)) from exc
     except RedisUnavailable as exc:
         raise Refused(503, f"Redis is unavailable: {exc}") from exc
 

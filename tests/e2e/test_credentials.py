@@ -144,3 +144,23 @@ def test_the_http_api_and_health_ready_name_the_refusal_when_the_password_change
         problems = json.loads(err.read())["problems"]
     assert any(p.startswith("Redis refused the credentials") for p in problems), problems
     admin.close()
+
+
+def test_the_dashboard_answers_503_naming_the_refusal_when_the_password_changes(redis_factory, tmp_path):
+    from tests.support.dashboard_site import Browserless, start_dashboard_server
+
+    proc = redis_factory(auth=("bananas", "s3cret-pw"))
+    server, port = start_dashboard_server(tmp_path / "dash", proc.url)
+    try:
+        browser = Browserless(port)
+        assert browser.login("olga").status == 303
+        assert browser.get("/dashboard/queues").status == 200
+        admin = proc.client(decode_responses=True)
+        admin.execute_command("ACL", "SETUSER", "bananas", "resetpass", ">rotated-pw")
+        admin.execute_command("CLIENT", "KILL", "USER", "bananas")  # every connection logs in again
+        admin.close()
+        page = browser.get("/dashboard/queues")
+        assert page.status == 503, page.text[:500]
+        assert "Redis refused the credentials" in page.text and "s3cret-pw" not in page.text
+    finally:
+        server.kill_all()

@@ -291,7 +291,7 @@ def test_typescript_reports_a_python_cancelled_job_and_an_unended_one(node: str,
     with Client(redis_url) as client:
         cancelled, waiting = client.submit_job("j"), client.submit_job("j")
         client.cancel(cancelled)
-    assert ts(node, "result", redis_url, cancelled, "1000")["kind"] == "JobCancelled"
+    assert ts(node, "result", redis_url, cancelled, "1000")["kind"] == "JobWasCancelled"
     timed_out = ts(node, "result", redis_url, waiting, "200", "default")
     assert (timed_out["kind"], timed_out["message"]) == (
         "ResultTimeout", f"job {waiting} has not ended (state queued) after 200 ms")
