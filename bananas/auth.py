@@ -11,7 +11,9 @@ import base64
 import hashlib
 import hmac
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from .errors import ConfigError
 
@@ -114,23 +116,35 @@ class Token:
     scopes: frozenset[str]
 
 
-def parse_tokens(entries: object, key: str = "http.tokens") -> tuple[Token, ...]:
-    """Read ``http.tokens`` entries ``{name, secret_hash, scopes}``; raises ConfigError naming the entry."""
+def _entries(entries: object, key: str, fields: tuple[str, ...]) -> Iterator[tuple[str, dict[str, Any], str]]:
+    """Each config entry of a list of ``{name, secret_hash, …}`` mappings as (where, entry, name),
+    checked for what every such list shares: a mapping, known keys, a unique name of 1-100
+    characters. Raises ConfigError naming the entry."""
+    shape = ", ".join(fields)
     if not isinstance(entries, list):
-        raise ConfigError(f"{key}: expected a list of {{name, secret_hash, scopes}}")
-    out: list[Token] = []
+        raise ConfigError(f"{key}: expected a list of {{{shape}}}")
+    seen: set[str] = set()
     for i, entry in enumerate(entries):
         where = f"{key}[{i}]"
         if not isinstance(entry, dict):
-            raise ConfigError(f"{where}: expected a mapping with name, secret_hash, scopes")
-        unknown = sorted(set(entry) - {"name", "secret_hash", "scopes"})
+            raise ConfigError(f"{where}: expected a mapping with {shape}")
+        unknown = sorted(set(entry) - set(fields))
         if unknown:
-            raise ConfigError(f"{where}: unknown key {unknown[0]} (known: name, secret_hash, scopes)")
-        name, scopes = entry.get("name"), entry.get("scopes", ["read"])
+            raise ConfigError(f"{where}: unknown key {unknown[0]} (known: {shape})")
+        name = entry.get("name")
         if not isinstance(name, str) or not name.strip() or len(name) > 100:
             raise ConfigError(f"{where}.name: a name of 1-100 characters is required")
-        if name in {t.name for t in out}:
+        if name in seen:
             raise ConfigError(f"{where}.name: {name!r} is used twice")
+        seen.add(name)
+        yield where, entry, name
+
+
+def parse_tokens(entries: object, key: str = "http.tokens") -> tuple[Token, ...]:
+    """Read ``http.tokens`` entries ``{name, secret_hash, scopes}``; raises ConfigError naming the entry."""
+    out: list[Token] = []
+    for where, entry, name in _entries(entries, key, ("name", "secret_hash", "scopes")):
+        scopes = entry.get("scopes", ["read"])
         if not isinstance(scopes, list) or not scopes or any(s not in SCOPES for s in scopes):
             raise ConfigError(f"{where}.scopes: a non-empty list of {', '.join(SCOPES)}")
         secret = parse_stored(entry.get("secret_hash", ""), f"{where}.secret_hash")
@@ -156,21 +170,9 @@ class User:
 
 def parse_users(entries: object, key: str = "dashboard.users") -> tuple[User, ...]:
     """Read ``dashboard.users`` entries ``{name, secret_hash, role}``; raises ConfigError naming the entry."""
-    if not isinstance(entries, list):
-        raise ConfigError(f"{key}: expected a list of {{name, secret_hash, role}}")
     out: list[User] = []
-    for i, entry in enumerate(entries):
-        where = f"{key}[{i}]"
-        if not isinstance(entry, dict):
-            raise ConfigError(f"{where}: expected a mapping with name, secret_hash, role")
-        unknown = sorted(set(entry) - {"name", "secret_hash", "role"})
-        if unknown:
-            raise ConfigError(f"{where}: unknown key {unknown[0]} (known: name, secret_hash, role)")
-        name, role = entry.get("name"), entry.get("role", "viewer")
-        if not isinstance(name, str) or not name.strip() or len(name) > 100:
-            raise ConfigError(f"{where}.name: a name of 1-100 characters is required")
-        if name in {u.name for u in out}:
-            raise ConfigError(f"{where}.name: {name!r} is used twice")
+    for where, entry, name in _entries(entries, key, ("name", "secret_hash", "role")):
+        role = entry.get("role", "viewer")
         if role not in ROLES:
             raise ConfigError(f"{where}.role: one of {', '.join(ROLES)}")
         secret = parse_stored(entry.get("secret_hash", ""), f"{where}.secret_hash")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +19,7 @@ import orjson
 from ..auth import Token
 from ..connection import translate_errors
 from ..errors import BananasError, HandlerNotFound, InvalidJob, JobNotFound, RedisAuthError, RedisUnavailable
-from ..ops import Operations
+from ..ops import Operations, made_once
 from . import routes
 from .guard import Denied, RateLimit, Tokens
 
@@ -87,14 +86,7 @@ def make_api(settings: ApiSettings, ops_factory: Callable[[], Operations]) -> Ws
     """The WSGI app of ``/api/v1``; ``ops_factory`` is called once, at the first request."""
     tokens = Tokens(settings.tokens)
     limit = RateLimit(settings.rate_limit, settings.rate_burst)
-    lock = threading.Lock()
-    made: list[Operations] = []
-
-    def ops() -> Operations:
-        with lock:
-            if not made:
-                made.append(ops_factory())
-            return made[0]
+    ops = made_once(ops_factory)
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         headers: list[tuple[str, str]] = []

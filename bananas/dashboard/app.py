@@ -8,7 +8,6 @@ of :data:`SECURITY_HEADERS` (a Content-Security-Policy without inline scripts or
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import resources
@@ -18,7 +17,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 from ..auth import User
 from ..connection import translate_errors
 from ..errors import JobNotFound, RedisAuthError, RedisUnavailable
-from ..ops import Operations
+from ..ops import Operations, made_once
 from .actions import find_action
 from .events import Streams, StreamSettings
 from .markup import Frame, bare_page, esc, layout
@@ -76,14 +75,7 @@ def make_dashboard(settings: DashboardSettings, ops_factory: Callable[[], Operat
     auth: LoginAuth | HostAuth = HostAuth() if settings.host_login else LoginAuth(
         settings.users, settings.session_seconds, settings.login_attempts, settings.login_window)
     streams = Streams(settings.streams)
-    lock = threading.Lock()
-    made: list[Operations] = []
-
-    def ops() -> Operations:
-        with lock:
-            if not made:
-                made.append(ops_factory())
-            return made[0]
+    ops = made_once(ops_factory)
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         base = str(environ.get("SCRIPT_NAME") or "").rstrip("/")

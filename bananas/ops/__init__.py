@@ -11,6 +11,6 @@ The Redis work itself lives in :mod:`bananas.queue` (``search``, ``overview``, `
 ``audit``); nothing here imports the server.
 """
 
-from .service import DeadSelector, Operations, Selection
+from .service import DeadSelector, Operations, Selection, made_once
 
-__all__ = ["DeadSelector", "Operations", "Selection"]
+__all__ = ["DeadSelector", "Operations", "Selection", "made_once"]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -244,6 +245,21 @@ class Operations:
                     out.setdefault(q, []).append(job_id)
                     found.add(job_id)
         return Selection(out, [j for j in ids if j not in found])
+
+
+def made_once(factory: Callable[[], Operations]) -> Callable[[], Operations]:
+    """A getter of ``factory``'s :class:`Operations`: made at the first call (from any thread,
+    so a web face connects to Redis only once a request needs it) and kept."""
+    lock = threading.Lock()
+    made: list[Operations] = []
+
+    def get() -> Operations:
+        with lock:
+            if not made:
+                made.append(factory())
+            return made[0]
+
+    return get
 
 
 def _int(text: str | None) -> int | None:
