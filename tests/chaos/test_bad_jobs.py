@@ -20,12 +20,19 @@ def others(client: Client, n: int) -> list[str]:
 
 def test_poison_jobs_go_dead_after_exactly_max_recoveries_and_others_flow(chaos_servers, chaos_redis, raw,
                                                                          ledger, scale):
+    # One crasher at a time, each among half the other jobs: a neighbour lost twice beside a
+    # crasher never runs beside it again, but two crashers at once could still charge it twice
+    # each (docs/RELIABILITY.md), which this scenario is not about.
     server = chaos_servers(CONFIG)
+    poison: dict[str, str] = {}
+    normal: list[str] = []
+    states: dict[str, str] = {}
     with Client(chaos_redis.url) as client:
-        poison = {how: client.submit_job("chaos_crash", {"how": how}, job_id=f"poison-{how}")
-                  for how in ("exit", "SIGSEGV")}
-        normal = others(client, scale.poison_others)
-    states = wait_settled(raw, [*poison.values(), *normal], 60, server.log)
+        for how in ("exit", "SIGSEGV"):
+            poison[how] = client.submit_job("chaos_crash", {"how": how}, job_id=f"poison-{how}")
+            batch = others(client, scale.poison_others // 2)
+            normal += batch
+            states |= wait_settled(raw, [poison[how], *batch], 60, server.log)
     runs = {how: ledger._read(f"SELECT COUNT(*) FROM executions WHERE job_id = '{job_id}'")[0][0]
             for how, job_id in poison.items()}
     reasons = {how: raw.hget(f"{{bananas:default}}:job:{job_id}", "reason") for how, job_id in poison.items()}

@@ -52,9 +52,12 @@ LAST = len(RANKS)
 RENEW_MARGIN = 1.0
 SUSPECT_RECOVERIES = 2
 """A job lost this many times with a process that was running it runs only while no other such
-job runs in its process: a job that crashes its process can then charge such a neighbour no
-more than this many recoveries (lost beside it twice, it never runs beside it again), while
-jobs lost only once — by an OOM kill or a node drain, say — run side by side as before."""
+job runs in its process: a job that crashes its process can then charge a neighbour no more
+than this many recoveries (lost beside it twice, it never runs beside it again; two crashers
+at once can charge it this many each), while jobs lost only once — by an OOM kill, say — run
+side by side as before. At one, every job of a SIGKILLed process would come back to run one at
+a time: in the full chaos kill scenario (150 SIGKILLs in 5 min) re-runs took p50 8.9 s,
+p99 106 s at one, against 0.066 s and 0.137 s at two."""
 REGISTRATION_SECONDS = 600.0
 """Seconds before a waiter registration lapses at which the fetcher renews it (a round trip)."""
 
