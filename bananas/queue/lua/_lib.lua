@@ -313,3 +313,17 @@ local function history_add(key, at, now, t)
   for b, n in pairs(t.run) do history_op(a, 'INCRBY', 'u32', bit + 384 + 32 * (HISTORY_BINS + b), n) end
   redis.call('BITFIELD', key, unpack(a))
 end
+
+-- Count the jobs a recovery handed back into the queue's stats hash (`returned`: put back in a
+-- lane) and its history (`charged`: the started ones among them), with those it poisoned and
+-- those it ended cancelled (promote.lua and recover.lua).
+local function count_losses(stats, history, shape_at, now, returned, charged, poisoned, cancelled)
+  if returned > 0 then redis.call('HINCRBY', stats, 'recovered', returned) end
+  if poisoned > 0 then redis.call('HINCRBY', stats, 'dead', poisoned) end
+  if cancelled > 0 then redis.call('HINCRBY', stats, 'cancelled', cancelled) end
+  if charged + poisoned + cancelled > 0 then
+    local tally = history_tally()
+    tally.recovered, tally.dead, tally.cancelled = charged, poisoned, cancelled
+    history_add(history, shape_at, now, tally)
+  end
+end

@@ -87,14 +87,7 @@ for _, id in ipairs(lost) do
     end
   end
 end
-if recovered > 0 then redis.call('HINCRBY', KEYS[4], 'recovered', recovered) end
-if poisoned > 0 then redis.call('HINCRBY', KEYS[4], 'dead', poisoned) end
-if cancelled > 0 then redis.call('HINCRBY', KEYS[4], 'cancelled', cancelled) end
-if charged + poisoned + cancelled > 0 then
-  local tally = history_tally()
-  tally.recovered, tally.dead, tally.cancelled = charged, poisoned, cancelled
-  history_add(KEYS[14], 7, now, tally)
-end
+count_losses(KEYS[4], KEYS[14], 7, now, recovered, charged, poisoned, cancelled)
 
 -- Re-arm: a lane holding work without a wake marker (one lost with a fetcher that died or was
 -- stopped while holding it) wakes a fetcher here, so idle fetchers never poll the lanes. A

@@ -76,14 +76,7 @@ for _, id in ipairs(held) do
     end
   end
 end
-if recovered > 0 then redis.call('HINCRBY', KEYS[3], 'recovered', recovered) end
-if poisoned > 0 then redis.call('HINCRBY', KEYS[3], 'dead', poisoned) end
-if cancelled > 0 then redis.call('HINCRBY', KEYS[3], 'cancelled', cancelled) end
-if recovered + poisoned + cancelled > 0 then
-  local tally = history_tally()
-  tally.recovered, tally.dead, tally.cancelled = recovered, poisoned, cancelled
-  history_add(KEYS[17], 9, now, tally)
-end
+count_losses(KEYS[3], KEYS[17], 9, now, recovered, recovered, poisoned, cancelled)
 if redis.call('EXISTS', KEYS[12]) == 0 then
   for k = 4, 10, 2 do
     if redis.call('LLEN', KEYS[k]) > 0 and redis.call('LLEN', KEYS[k + 1]) == 0 then
